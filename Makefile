@@ -1,0 +1,40 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8080
+export FLASK_APP := run.py
+
+.PHONY: run test venv migrate seed serve worker beat clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+migrate: venv
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask jishi seed-demo
+
+# Installs, migrates, seeds the demo and serves on http://127.0.0.1:$(PORT) (embedded SQLite).
+run: seed
+	@echo "记实系统已启动：http://127.0.0.1:$(PORT)/  （按 Ctrl+C 停止）"
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# The whole suite on SQLite and, where PostgreSQL is reachable, on PostgreSQL as well.
+test: venv
+	$(BIN)/python tests/run_all.py
+
+worker: venv
+	$(BIN)/celery -A app.tasks.worker:celery worker --loglevel INFO
+
+beat: venv
+	$(BIN)/celery -A app.tasks.worker:celery beat --loglevel INFO
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

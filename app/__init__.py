@@ -1,0 +1,134 @@
+"""Application factory: a readable list of ``init_*`` steps."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+import config as config_module
+from app.extensions import db, migrate
+
+APP_DIR = Path(__file__).resolve().parent
+
+
+def create_app(config_object=None, **overrides) -> Flask:
+    app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
+    init_config(app, config_object, overrides)
+    init_translations(app)
+    init_db(app)
+    init_integrity_and_audit()
+    init_appbuilder(app)
+    init_celery(app)
+    init_cli(app)
+    init_templates(app)
+    return app
+
+
+def init_config(app: Flask, config_object, overrides) -> None:
+    app.config.from_object(config_object or config_module.Config)
+    app.config.update(overrides)
+    config_module.validate(app.config)
+    from app.security import fab_roles, password_policy
+
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = password_policy
+    app.config.setdefault("FAB_ROLES", fab_roles())
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):  # the old scheme some tools still print
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://"):]
+    elif uri.startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    if uri.startswith("sqlite:///"):
+        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+
+
+def init_translations(app: Flask) -> None:
+    """Compile the English catalogue (Chinese is the source language) when it is stale."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (APP_DIR / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as f:
+                catalog = read_po(f)
+            tmp = mo.with_suffix(f".mo.{os.getpid()}")
+            with tmp.open("wb") as f:
+                write_mo(f, catalog)
+            tmp.replace(mo)
+
+
+def init_db(app: Flask) -> None:
+    from app import models  # noqa: F401  (register every mapper before Alembic looks)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(APP_DIR.parent / "migrations"))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        with app.app_context():
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_conn, _record):
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=5000")
+                cur.close()
+
+
+def init_integrity_and_audit() -> None:
+    from app.audit import init_audit
+    from app.integrity import init_integrity
+
+    init_integrity()
+    init_audit()
+
+
+def init_appbuilder(app: Flask) -> None:
+    from flask_appbuilder import AppBuilder
+
+    from app.views import init_views
+
+    with app.app_context():
+        # Before `flask db upgrade` there are no permission tables to write to.
+        ready = _schema_ready()
+        appbuilder = AppBuilder(update_perms=ready)
+        appbuilder.init_app(app, db.session)
+        init_views(appbuilder)
+        if appbuilder.update_perms:
+            from app.security import sync_roles
+
+            sync_roles(appbuilder.sm)
+    app.appbuilder = appbuilder
+
+
+def _schema_ready() -> bool:
+    """Permissions live in tables that only exist after `flask db upgrade`."""
+    from sqlalchemy import inspect
+
+    try:
+        return inspect(db.engine).has_table("ab_permission_view")
+    except Exception:
+        return False
+
+
+def init_celery(app: Flask) -> None:
+    from app.tasks import celery_init_app
+
+    celery_init_app(app)
+
+
+def init_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)
+
+
+def init_templates(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    @app.context_processor
+    def _html_lang():
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        return {"html_lang": "zh-CN" if locale.startswith("zh") else locale}

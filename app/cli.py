@@ -1,0 +1,100 @@
+"""Command-line interface. Every command that writes does so as an explicit actor (path "cli")."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from app.audit import acting_as
+from app.extensions import db
+from app.models import Unit
+from app.scoping import Scope
+
+units_cli = AppGroup("units", help="单位管理")
+jishi_cli = AppGroup("jishi", help="记实系统维护命令")
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@units_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def units_list(as_json: bool):
+    """列出全部单位（按树的顺序）。"""
+    parent = aliased(Unit)
+    rows = db.session.execute(
+        select(Unit.code, Unit.name, parent.code, Unit.level, Unit.unit_type, Unit.max_grade,
+               Unit.authority, Unit.path)
+        .outerjoin(parent, Unit.parent_id == parent.id)
+        .order_by(Unit.path)
+    ).all()
+    data = [
+        {"code": r[0], "name": r[1], "parent_code": r[2], "level": r[3], "unit_type": r[4],
+         "max_grade": r[5], "authority": r[6]}
+        for r in rows
+    ]
+    if as_json:
+        _echo_json(data)
+        return
+    for r in rows:
+        depth = r[7].strip("/").count("/")
+        click.echo(f"{'  ' * depth}{r[0]}\t{r[1]}\t{r[3]}\t{r[6]}")
+
+
+@units_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as-user", "as_user", default=None, help="以该用户的权限与身份导入（默认：命令行系统操作）")
+def units_import(file: Path, as_user: str | None):
+    """从 xlsx/csv 批量导入单位：任何一行有错则全部不写入。"""
+    from app.scoping import scope_for
+    from app.services.unit_import import import_units, read_table
+
+    sm = current_app.appbuilder.sm
+    user = sm.find_user(username=as_user) if as_user else None
+    if as_user and user is None:
+        raise click.ClickException(f"用户“{as_user}”不存在")
+    scope = scope_for(user) if user else Scope("all")
+    try:
+        rows = read_table(file.name, file.read_bytes())
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    with acting_as(user or "命令行", "cli"):
+        result = import_units(rows, scope)
+    if not result.ok:
+        for e in result.errors:
+            click.echo(f"第 {e.row} 行 {e.column}：{e.message}", err=True)
+        click.echo(f"导入失败：{len(result.errors)} 处错误，未写入任何数据", err=True)
+        sys.exit(1)
+    click.echo(f"导入成功：新增 {len(result.created)} 个单位")
+
+
+@jishi_cli.command("seed-demo")
+@click.option("--reset-passwords", is_flag=True, help="为演示账户重新生成密码并显示")
+def seed_demo_cmd(reset_passwords: bool):
+    """建立演示数据（可重复执行）。新账户的密码只显示这一次。"""
+    from app.services.demo import seed_demo
+
+    with acting_as("演示数据", "cli"):
+        result = seed_demo(current_app.appbuilder.sm, reset_passwords=reset_passwords)
+    if result["units_created"]:
+        click.echo(f"已建立 {result['units_created']} 个单位")
+    else:
+        click.echo("单位已存在，未重复建立")
+    if result["credentials"]:
+        click.echo("演示账户（密码只显示这一次；忘记时运行 flask jishi seed-demo --reset-passwords）：")
+        for username, (password, role, code) in result["credentials"].items():
+            click.echo(f"  {username:<14} {password:<16} {role:<6} {code or '（全部单位）'}")
+    else:
+        click.echo("演示账户已存在（忘记密码时运行 flask jishi seed-demo --reset-passwords）")
+
+
+def register(app) -> None:
+    app.cli.add_command(units_cli)
+    app.cli.add_command(jishi_cli)

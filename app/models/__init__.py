@@ -1,0 +1,4 @@
+"""Models. Import every model here so Alembic and the mappers see them all."""
+from app.models.audit import AuditLog  # noqa: F401
+from app.models.unit import Unit, UnitQuota  # noqa: F401
+from app.models.user import AppUser  # noqa: F401

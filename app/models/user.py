@@ -1,0 +1,23 @@
+"""The FAB user, extended with the unit it belongs to."""
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import Column, DateTime, ForeignKey, Integer
+from sqlalchemy.orm import relationship
+
+
+class AppUser(User):
+    __tablename__ = "ab_user"
+    __table_args__ = {"extend_existing": True}
+    __scope_column__ = "unit_id"
+    # Login bookkeeping changes on every sign-in; it is not business data.
+    __audit_exclude__ = {
+        "login_count", "last_login", "fail_login_count", "changed_on", "created_on",
+        "locked_until",
+    }
+    __audit_redact__ = {"password"}
+
+    unit_id = Column(Integer, ForeignKey("unit.id", ondelete="RESTRICT"), index=True)
+    unit = relationship("Unit")
+    locked_until = Column(DateTime)
+
+    def audit_unit_id(self):
+        return self.unit_id

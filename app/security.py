@@ -1,0 +1,178 @@
+"""Security: the user model with a unit, declarative roles, lock-out and the password policy."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import current_app, flash, g, redirect, request
+from flask_appbuilder import expose
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import AuthDBView, UserDBModelView
+from flask_appbuilder.security.forms import LoginForm_db
+from flask_appbuilder.utils.base import get_safe_redirect
+from flask_babel import lazy_gettext as _
+from flask_login import login_user
+
+from app.models.user import AppUser
+from app.views.base import ScopedViewMixin
+
+# Permissions every signed-in role needs to manage its own account.
+SELF_SERVICE = [
+    ("can_userinfo", "JishiUserView"),
+    ("resetmypassword", "JishiUserView"),
+    ("can_this_form_get", "ResetMyPasswordView"),
+    ("can_this_form_post", "ResetMyPasswordView"),
+    ("can_this_form_get", "UserInfoEditView"),
+    ("can_this_form_post", "UserInfoEditView"),
+]
+
+READ_ORG = [
+    ("can_list", "UnitView"),
+    ("can_show", "UnitView"),
+    ("can_list", "UnitQuotaView"),
+    ("can_show", "UnitQuotaView"),
+    ("can_get", "UnitApi"),
+    ("can_info", "UnitApi"),
+    ("can_get", "UnitQuotaApi"),
+    ("can_info", "UnitQuotaApi"),
+    ("menu_access", "Organisation"),
+    ("menu_access", "Units"),
+    ("menu_access", "Quotas"),
+]
+
+READ_AUDIT = [
+    ("can_list", "AuditLogView"),
+    ("can_show", "AuditLogView"),
+    ("can_get", "AuditLogApi"),
+    ("can_info", "AuditLogApi"),
+    ("menu_access", "Audit"),
+    ("menu_access", "AuditLog"),
+]
+
+# Declarative roles with exact permission names. 系统管理员 is FAB's AUTH_ROLE_ADMIN and so holds
+# every permission. Scope (own unit / subtree / all) is decided by app.scoping from the role name.
+ROLES = {
+    "监督员": SELF_SERVICE + READ_ORG + READ_AUDIT,
+    "填报员": SELF_SERVICE + READ_ORG,
+    "签字领导": SELF_SERVICE + READ_ORG,
+    "查询员": SELF_SERVICE + READ_ORG + READ_AUDIT,
+}
+
+ROLE_DESCRIPTIONS = {
+    "系统管理员": "配置单位、岗位、角色和规则参数；可见全部数据",
+    "监督员": "组织部门监督人员：本单位及全部下级单位，只读并可审核",
+    "填报员": "本单位填报员：录入本单位案例草稿",
+    "签字领导": "本单位签字领导：审阅并签字",
+    "查询员": "本单位及下级单位的只读查询",
+}
+
+
+def fab_roles() -> dict:
+    """FAB_ROLES in FAB's format: {role: [[view_menu, permission], ...]}."""
+    return {role: [[view, perm] for perm, view in perms] for role, perms in ROLES.items()}
+
+
+def sync_roles(sm) -> None:
+    """Create the declared roles (and admin/public) with their permissions. FAB's own
+    create_db is skipped when Alembic owns the schema, so call the role part directly."""
+    from flask_appbuilder.security.manager import BaseSecurityManager
+
+    BaseSecurityManager.create_db(sm)
+
+
+def password_policy(password: str) -> None:
+    """At least 10 characters from at least three of: upper case, lower case, digits, symbols."""
+    classes = sum(
+        bool(re.search(p, password or ""))
+        for p in (r"[A-Z]", r"[a-z]", r"[0-9]", r"[^A-Za-z0-9]")
+    )
+    if len(password or "") < 10 or classes < 3:
+        raise PasswordComplexityValidationError(
+            "密码至少 10 位，并包含大写字母、小写字母、数字、符号中的至少三类"
+        )
+
+
+class JishiUserView(ScopedViewMixin, UserDBModelView):
+    """User administration, scoped like every unit-owned view (an admin sees all)."""
+
+    list_title = _("用户列表")
+    show_title = _("用户详情")
+    add_title = _("新增用户")
+    edit_title = _("编辑用户")
+    list_columns = ["username", "first_name", "last_name", "unit", "roles", "active"]
+    search_columns = ["username", "first_name", "last_name", "unit", "active"]
+    show_fieldsets = [
+        (_("用户"), {"fields": ["username", "first_name", "last_name", "email", "active", "unit", "roles"]}),
+        (_("登录"), {"fields": ["login_count", "fail_login_count", "last_login", "locked_until"], "expanded": False}),
+    ]
+    user_show_fieldsets = [
+        (_("用户"), {"fields": ["username", "first_name", "last_name", "email", "unit"]}),
+    ]
+    add_columns = ["first_name", "last_name", "username", "active", "email", "unit", "roles",
+                   "password", "conf_password"]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "unit", "roles"]
+    label_columns = {
+        "username": _("用户名"), "first_name": _("名"), "last_name": _("姓"), "email": _("电子邮箱"),
+        "active": _("启用"), "unit": _("所属单位"), "roles": _("角色"), "password": _("密码"),
+        "conf_password": _("确认密码"), "login_count": _("登录次数"),
+        "fail_login_count": _("连续失败次数"), "last_login": _("最近登录"), "locked_until": _("锁定至"),
+    }
+    # Admins assign users to any unit; nobody else holds can_add/can_edit here.
+    unit_selectable = True
+
+    def pre_add(self, item):
+        self.check_write(item, is_add=True)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self.check_write(item, is_add=False)
+        super().pre_update(item)
+
+
+class JishiAuthDBView(AuthDBView):
+    """FAB's login, with a clear message while an account is locked out."""
+
+    @expose("/login/", methods=["GET", "POST"])
+    def login(self):
+        if g.user is not None and g.user.is_authenticated:
+            return redirect(self._get_safe_next_url())
+        form = LoginForm_db()
+        if form.validate_on_submit():
+            next_url = get_safe_redirect(request.args.get("next", ""))
+            user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
+            if not user:
+                if g.get("jishi_locked_until"):
+                    flash(f"连续登录失败次数过多，账户已临时锁定，请于 {g.jishi_locked_until:%H:%M} 后再试", "danger")
+                else:
+                    flash("用户名或密码错误", "warning")
+                return redirect(self.appbuilder.get_url_for_login_with(next_url))
+            login_user(user, remember=False)
+            return redirect(next_url)
+        return self.render_template(self.login_template, title=self.title, form=form,
+                                    appbuilder=self.appbuilder)
+
+
+class JishiSecurityManager(SecurityManager):
+    user_model = AppUser
+    userdbmodelview = JishiUserView
+    authdbview = JishiAuthDBView
+    # FAB's user statistics chart loads Google Charts from the internet: not on a closed network.
+    userstatschartview = None
+
+    def auth_user_db(self, username, password):
+        user = self.find_user(username=username) if username else None
+        now = dt.datetime.now()
+        if user is not None and user.locked_until and user.locked_until > now:
+            g.jishi_locked_until = user.locked_until
+            return None
+        result = super().auth_user_db(username, password)
+        if result is None and user is not None and user.is_active:
+            limit = current_app.config.get("JISHI_LOGIN_MAX_FAILURES", 5)
+            if (user.fail_login_count or 0) >= limit:
+                minutes = current_app.config.get("JISHI_LOGIN_LOCKOUT_MINUTES", 15)
+                user.locked_until = now + dt.timedelta(minutes=minutes)
+                user.fail_login_count = 0
+                self.update_user(user)
+                g.jishi_locked_until = user.locked_until
+        return result

@@ -1,0 +1,1 @@
+"""Commands: validate everything, collect all errors, own the transaction."""

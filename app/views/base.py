@@ -1,0 +1,234 @@
+"""Scoped base views: the only way a unit-owned model is exposed (see app.scoping).
+
+FAB's ``base_filters`` scope list/show/edit/delete and REST list/get/put/delete, but not the
+``action``/``action_post`` routes, not writes, not related-field dropdowns and not the
+``download`` route (shared/notes/flask-appbuilder-5.md). The mixins below close each hole once.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request
+from flask_appbuilder import ModelRestApi, ModelView, expose
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import get_field_setup_query
+from sqlalchemy import inspect as sa_inspect
+from werkzeug.exceptions import BadRequest
+
+from app.extensions import db
+from app.integrity import ValidationFailed
+from app.scoping import current_scope, scope_column
+
+
+class FilterInScope(BaseFilter):
+    """Base filter: the column holds a unit id the current user may see."""
+
+    name = "在权限范围内"
+    arg_name = "scope"
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(current_scope().clause(field))
+
+
+class WriteRefused(BadRequest):
+    """A refused write. FAB's ``@safe`` turns BadRequest into HTTP 400; forms flash str(e)."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__(description="；".join(self.errors))
+
+    def __str__(self):
+        return self.description
+
+
+def _scoped_relations(datamodel) -> dict:
+    """Related-field filters for every relation whose target is unit-owned."""
+    rel = {}
+    for name in datamodel.get_columns_list():
+        if datamodel.is_relation(name):
+            target = datamodel.get_related_model(name)
+            col = scope_column(target)
+            if col:
+                rel[name] = [[col, FilterInScope, None]]
+    return rel
+
+
+class _ScopeCore:
+    """What list views and REST APIs share."""
+
+    #: May an all-scope user (admin) pick the owning unit in the form? Others never can.
+    unit_selectable = False
+
+    def _init_scope(self):
+        model = self.datamodel.obj
+        col = scope_column(model)
+        if col is None:
+            raise TypeError(f"{type(self).__name__}: {model.__name__} has no __scope_column__")
+        self.base_filters = [[col, FilterInScope, None]] + list(self.base_filters or [])
+        return _scoped_relations(self.datamodel)
+
+    def check_write(self, item, is_add: bool) -> None:
+        """Refuse a write that would place or point data outside the user's scope."""
+        scope = current_scope()
+        errors = []
+        model = type(item)
+        col = scope_column(model)
+        with db.session.no_autoflush:
+            if col == "unit_id":
+                state = sa_inspect(item)
+                if scope.kind != "all" or not self.unit_selectable:
+                    if is_add:
+                        # The owning unit is set by the server, never taken from the client.
+                        own = getattr(g.user, "unit_id", None) if g.get("user") else None
+                        if own is None:
+                            errors.append("当前用户未归属任何单位，不能新增本类数据")
+                        else:
+                            item.unit = None
+                            item.unit_id = own
+                    elif state.attrs.unit_id.history.has_changes() or (
+                        "unit" in state.attrs and state.attrs.unit.history.has_changes()
+                    ):
+                        errors.append("不能变更数据的所属单位")
+            # Every reference to a unit-owned row must point inside the scope.
+            for rel in sa_inspect(model).relationships:
+                target_col = scope_column(rel.mapper.class_)
+                if not target_col:
+                    continue
+                value = getattr(item, rel.key)
+                values = value if rel.uselist else [value]
+                for v in values:
+                    if v is not None and not scope.contains(getattr(v, target_col)):
+                        errors.append(f"所选“{v}”不在您的权限范围内")
+            if col == "id" and is_add and scope.kind != "all":
+                parent = getattr(item, "parent", None)
+                if parent is None:
+                    errors.append("只有系统管理员可以新增顶级单位")
+            check = getattr(item, "validate_write", None)
+            if check is not None:
+                errors += check()
+        if errors:
+            raise WriteRefused(errors)
+
+    def pre_add(self, item):
+        self.check_write(item, is_add=True)
+
+    def pre_update(self, item):
+        self.check_write(item, is_add=False)
+
+
+class ScopedViewMixin(_ScopeCore):
+    """For ModelView subclasses (FAB's own user view included)."""
+
+    def __init__(self, **kwargs):
+        rel = self._init_scope()
+        self.search_form_query_rel_fields = {**rel, **(self.search_form_query_rel_fields or {})}
+        self.add_form_query_rel_fields = {**rel, **(self.add_form_query_rel_fields or {})}
+        self.edit_form_query_rel_fields = {**rel, **(self.edit_form_query_rel_fields or {})}
+        super().__init__(**kwargs)
+
+    show_template = "jishi/show.html"
+    show_history = True
+
+    def render_template(self, template, **kwargs):
+        # Every record page shows its audit history (痕迹管理). The record itself was loaded
+        # through the scoped filters, so its history is in scope too.
+        if self.show_history and template == self.show_template and "pk" in kwargs:
+            from app.audit import history_for
+
+            table = self.datamodel.obj.__table__.name
+            kwargs["history"] = history_for(db.session, table, kwargs["pk"])
+            kwargs["history_labels"] = {k: str(v) for k, v in self.label_columns.items()}
+        return super().render_template(template, **kwargs)
+
+    def _visible_or_404(self, pk):
+        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+        if item is None:
+            abort(404)
+        return item
+
+    # FAB loads the rows of these two routes with no filter at all: re-expose them scoped.
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        self._visible_or_404(pk)
+        return super().action(name, pk)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        pks = request.form.getlist("rowid")
+        if not pks:
+            flash("请至少选择一条记录", "warning")
+            return redirect(self.get_redirect())
+        for pk in pks:
+            self._visible_or_404(pk)
+        return super().action_post()
+
+    # FAB serves any file of UPLOAD_FOLDER by name to anyone with can_download: never here.
+    # Attachments are served by their own scoped route.
+    @expose("/download/<string:filename>")
+    def download(self, filename):
+        abort(404)
+
+    def pre_add(self, item):
+        try:
+            super().pre_add(item)
+        except WriteRefused:
+            raise
+        except ValidationFailed as exc:
+            raise WriteRefused(exc.errors) from None
+
+    def pre_delete(self, item):
+        # base_filters already refused a foreign row; deleting one's own stays a normal delete.
+        pass
+
+
+class ScopedModelView(ScopedViewMixin, ModelView):
+    """Base class for every unit-owned ModelView."""
+
+    page_size = 20
+
+
+class ScopedModelRestApi(_ScopeCore, ModelRestApi):
+    """Base class for every unit-owned REST API."""
+
+    def __init__(self, **kwargs):
+        rel = self._init_scope()
+        self.add_query_rel_fields = {**rel, **(self.add_query_rel_fields or {})}
+        self.edit_query_rel_fields = {**rel, **(self.edit_query_rel_fields or {})}
+        self.search_query_rel_fields = {**rel, **(getattr(self, "search_query_rel_fields", None) or {})}
+        super().__init__(**kwargs)
+
+    def pre_update(self, item):
+        try:
+            super().pre_update(item)
+        except WriteRefused:
+            # The schema already loaded the posted values into the instance: drop them.
+            db.session.rollback()
+            raise
+
+
+class ReadOnlyModelView(ScopedModelView):
+    """A scoped view whose rows can never be written through the app, whatever the role."""
+
+    base_permissions = ["can_list", "can_show"]
+
+    @expose("/add", methods=["GET", "POST"])
+    def add(self):
+        abort(404)
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    def edit(self, pk):
+        abort(404)
+
+    @expose("/delete/<pk>", methods=["GET", "POST"])
+    def delete(self, pk):
+        abort(404)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        abort(404)
+
+
+class ReadOnlyModelRestApi(ScopedModelRestApi):
+    """A scoped REST API with reads only (POST, PUT and DELETE answer 405)."""
+
+    include_route_methods = {"get", "get_list", "info"}
+    base_permissions = ["can_get", "can_info"]

@@ -1,0 +1,117 @@
+"""Configuration, read from environment variables with safe defaults.
+
+Development defaults need nothing installed: an SQLite file under ``instance/`` and an embedded
+Celery broker on the same kind of file.  Production (``JISHI_ENV=production``) refuses to start
+with the development secret.
+"""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("JISHI_INSTANCE_DIR", BASE_DIR / "instance"))
+
+DEV_SECRET_KEY = "jishi-development-secret-not-for-production"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class Config:
+    JISHI_ENV = os.environ.get("JISHI_ENV", "development")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'jishi.db'}"
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+
+    # Alembic owns the schema: FAB must never create tables by itself.
+    FAB_CREATE_DB = False
+    # Production syncs permissions once at deploy (`flask fab create-permissions`), because web,
+    # worker and beat starting together race in FAB's permission sync.
+    FAB_UPDATE_PERMS = _bool("FAB_UPDATE_PERMS", True)
+    FAB_SECURITY_MANAGER_CLASS = "app.security.JishiSecurityManager"
+    FAB_ADD_SECURITY_API = False
+    FAB_API_SWAGGER_UI = True
+    FAB_API_MAX_PAGE_SIZE = 100
+
+    APP_NAME = "干部选拔任用工作记实监督系统"
+    APP_THEME = ""
+
+    AUTH_TYPE = AUTH_DB
+    AUTH_ROLE_ADMIN = "系统管理员"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    # Login throttling per client address (Flask-Limiter) ...
+    AUTH_RATE_LIMITED = _bool("AUTH_RATE_LIMITED", True)
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per 1 minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # ... and a temporary lock-out per account after repeated wrong passwords.
+    JISHI_LOGIN_MAX_FAILURES = _int("JISHI_LOGIN_MAX_FAILURES", 5)
+    JISHI_LOGIN_LOCKOUT_MINUTES = _int("JISHI_LOGIN_LOCKOUT_MINUTES", 15)
+
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.password_policy"  # resolved in create_app
+
+    # Chinese by default, English switchable.
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_TRANSLATION_DIRECTORIES = "translations"
+    LANGUAGES = {
+        "zh": {"flag": "cn", "name": "简体中文"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+
+    WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = os.environ.get("SESSION_COOKIE_SAMESITE", "Lax")
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_MINUTES", 120))
+
+    MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 20) * 1024 * 1024
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+
+    # Celery: Redis in production; an SQLite-backed broker when REDIS_URL is unset so that
+    # deadline scans work out of the box.
+    CELERY = {
+        "broker_url": REDIS_URL or f"sqla+sqlite:///{INSTANCE_DIR / 'celery-broker.db'}",
+        "result_backend": (REDIS_URL or f"db+sqlite:///{INSTANCE_DIR / 'celery-results.db'}"),
+        "task_ignore_result": True,
+        "timezone": "Asia/Shanghai",
+    }
+
+
+class TestConfig(Config):
+    TESTING = True
+    JISHI_ENV = "test"
+    WTF_CSRF_ENABLED = False
+    FAB_UPDATE_PERMS = True
+    # A fast hash keeps fixtures quick; production keeps scrypt.
+    FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    AUTH_RATE_LIMITED = False
+    CELERY = {"broker_url": "memory://", "task_always_eager": True, "task_ignore_result": True}
+
+
+def validate(config: dict) -> None:
+    """Refuse to start production with a development secret or an embedded database."""
+    if config.get("JISHI_ENV") == "production":
+        if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
+            raise RuntimeError("JISHI_ENV=production 时必须通过环境变量 SECRET_KEY 设置密钥（不得使用默认值）")
+        if len(config["SECRET_KEY"]) < 32:
+            raise RuntimeError("生产环境的 SECRET_KEY 至少需要 32 个字符")

@@ -1,0 +1,174 @@
+"""Test fixtures.
+
+The database is real: SQLite in a temporary file by default, PostgreSQL when
+JISHI_TEST_DATABASE_URL names one (tests/run_all.py runs the suite on both). The schema is built
+by the migrations, exactly as in production, once per session. A small organisation tree and one
+user per role are created once ("world"); tests that write make their own uniquely named rows.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import create_engine, text
+
+import config
+
+_counter = itertools.count(1)
+
+
+def unique(prefix: str = "T") -> str:
+    return f"{prefix}{os.getpid() % 1000:03d}{next(_counter):05d}"
+
+
+def _database_url() -> str:
+    url = os.environ.get("JISHI_TEST_DATABASE_URL")
+    if url:
+        return url
+    tmp = tempfile.mkdtemp(prefix="jishi-test-")
+    return f"sqlite:///{tmp}/test.db"
+
+
+def _reset_database(url: str) -> None:
+    if url.startswith("sqlite"):
+        return  # a new temporary file every session
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_url():
+    url = _database_url()
+    _reset_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(db_url):
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    # The first app only runs the migrations (its permission sync is skipped: no tables yet).
+    bootstrap = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url)
+    with bootstrap.app_context():
+        upgrade()
+        from app.extensions import db
+
+        db.session.remove()
+    app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url)
+    return app
+
+
+@pytest.fixture()
+def ctx(app):
+    with app.app_context():
+        yield
+        from app.extensions import db
+
+        db.session.rollback()
+        db.session.remove()
+
+
+PASSWORD = "Test-Passw0rd!"
+
+
+@dataclass
+class World:
+    """root (组织部) ─┬─ A ── A1
+                      └─ B          (A and B are siblings)"""
+
+    units: dict = field(default_factory=dict)  # key → id
+    users: dict = field(default_factory=dict)  # key → username
+    names: dict = field(default_factory=dict)  # key → unit name
+
+
+def _make_unit(code, name, parent, level="委办局", unit_type="政府", authority="处级任免权"):
+    from app.models import Unit
+
+    return Unit(code=code, name=name, parent=parent, level=level, unit_type=unit_type,
+                max_grade="县处级正职", authority=authority, region_code="420100")
+
+
+def make_user(sm, username, role_names, unit_id):
+    from werkzeug.security import generate_password_hash
+
+    from app.extensions import db
+    from app.models import AppUser
+
+    user = AppUser(username=username, first_name=username, last_name="", email=f"{username}@t.invalid",
+                   active=True, unit_id=unit_id, roles=[sm.find_role(r) for r in role_names])
+    user.password = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    db.session.add(user)
+    return user
+
+
+@pytest.fixture(scope="session")
+def world(app) -> World:
+    from app.audit import acting_as
+    from app.extensions import db
+    from app.models import UnitQuota
+
+    w = World()
+    tag = unique("W")
+    with app.app_context(), acting_as("测试夹具", "cli"):
+        sm = app.appbuilder.sm
+        root = _make_unit(f"{tag}-ROOT", f"测试组织部{tag}", None, level="市", unit_type="组织部")
+        a = _make_unit(f"{tag}-A", f"甲单位{tag}", root)
+        a1 = _make_unit(f"{tag}-A1", f"甲下属单位{tag}", a, level="事业单位", authority="科级任免权")
+        b = _make_unit(f"{tag}-B", f"乙单位{tag}", root)
+        a.quotas = [UnitQuota(grade="县处级副职", approved=3)]
+        b.quotas = [UnitQuota(grade="县处级副职", approved=4)]
+        db.session.add_all([root, a, a1, b])
+        db.session.flush()
+        for key, unit in {"root": root, "a": a, "a1": a1, "b": b}.items():
+            w.units[key] = unit.id
+            w.names[key] = unit.name
+        # A role holding every permission of every view: proves scoping holds even where the
+        # role would allow the operation.
+        from flask_appbuilder.security.sqla.models import PermissionView
+
+        everything = sm.add_role("全权测试角色")
+        everything.permissions = db.session.query(PermissionView).all()
+        users = {
+            "admin": (["系统管理员"], None),
+            "sup_root": (["监督员"], root.id),
+            "sup_a": (["监督员"], a.id),
+            "clerk_a": (["填报员"], a.id),
+            "clerk_b": (["填报员"], b.id),
+            "signer_a": (["签字领导"], a.id),
+            "query_a": (["查询员"], a.id),
+            "all_a": (["全权测试角色"], a.id),
+            "all_b": (["全权测试角色"], b.id),
+            "nounit": (["监督员"], None),
+        }
+        for key, (roles, unit_id) in users.items():
+            username = f"{key}_{tag}".lower()
+            make_user(sm, username, roles, unit_id)
+            w.users[key] = username
+        db.session.commit()
+    return w
+
+
+def login(client, username, password=PASSWORD):
+    resp = client.post("/login/", data={"username": username, "password": password})
+    assert resp.status_code == 302, resp.data[:500]
+    assert "/login" not in resp.headers.get("Location", ""), "login failed"
+    return client
+
+
+@pytest.fixture()
+def client_for(app, world):
+    """client_for("clerk_a") → a test client logged in as that world user."""
+
+    def make(key):
+        client = app.test_client()
+        return login(client, world.users[key])
+
+    return make

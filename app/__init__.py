@@ -93,6 +93,8 @@ def init_appbuilder(app: Flask) -> None:
     with app.app_context():
         # Before `flask db upgrade` there are no permission tables to write to.
         ready = _schema_ready()
+        if ready and app.config.get("FAB_UPDATE_PERMS", True):
+            _ensure_base_roles(app)
         appbuilder = AppBuilder(update_perms=ready)
         appbuilder.init_app(app, db.session)
         init_views(appbuilder)
@@ -101,6 +103,18 @@ def init_appbuilder(app: Flask) -> None:
 
             sync_roles(appbuilder.sm)
     app.appbuilder = appbuilder
+
+
+def _ensure_base_roles(app: Flask) -> None:
+    """FAB grants every new permission to the admin role as views register, so that role must
+    exist first (FAB's own create_db, which would make it, is off: Alembic owns the schema)."""
+    from flask_appbuilder.security.sqla.models import Role
+    from sqlalchemy import select
+
+    for name in (app.config["AUTH_ROLE_ADMIN"], app.config["AUTH_ROLE_PUBLIC"]):
+        if db.session.execute(select(Role.id).where(Role.name == name)).first() is None:
+            db.session.add(Role(name=name))
+    db.session.commit()
 
 
 def _schema_ready() -> bool:

@@ -144,7 +144,7 @@ def world(app) -> World:
             "clerk_b": (["填报员"], b.id),
             "signer_a": (["签字领导"], a.id),
             "query_a": (["查询员"], a.id),
-            "all_a": (["全权测试角色"], a.id),
+            "all_a": (["全权测试角色", "监督员"], a.id),  # every permission over A's subtree
             "all_b": (["全权测试角色"], b.id),
             "nounit": (["监督员"], None),
         }

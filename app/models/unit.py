@@ -5,6 +5,7 @@ from flask_appbuilder import Model
 from sqlalchemy import (
     Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, UniqueConstraint,
 )
+from sqlalchemy import select
 from sqlalchemy.orm import relationship
 
 from app.enums import AUTHORITIES, GRADES, UNIT_LEVELS, UNIT_TYPES
@@ -93,6 +94,17 @@ class UnitQuota(Model):
             errors.append(f"职级“{self.grade}”无效，应为：{'、'.join(GRADES)}")
         if self.approved is None or self.approved < 0:
             errors.append("核定职数必须是不小于 0 的整数")
+        unit_id = self.unit_id if self.unit_id is not None else getattr(self.unit, "id", None)
+        if unit_id is not None and self.grade:
+            from sqlalchemy.orm import object_session
+
+            session = object_session(self)
+            clash = session.execute(
+                select(UnitQuota.id).where(UnitQuota.unit_id == unit_id, UnitQuota.grade == self.grade,
+                                           UnitQuota.id != (self.id or 0))
+            ).first() if session is not None else None
+            if clash:
+                errors.append(f"该单位已有“{self.grade}”的核定职数，请直接修改原记录")
         return errors
 
 

@@ -52,15 +52,30 @@ class ImportResult:
         return not self.errors
 
 
+class Row(dict):
+    """One data row keyed by header, with its row number in the file and its header's."""
+
+    def __init__(self, values: dict, number: int, header_number: int = 1):
+        super().__init__(values)
+        self.number = number
+        self.header_number = header_number
+
+
 def read_table(filename: str, data: bytes) -> list[dict]:
-    """Rows as dicts keyed by header, from .xlsx or .csv (UTF-8, with or without BOM, or GBK)."""
+    """Rows as dicts keyed by header, from .xlsx or .csv (UTF-8, with or without BOM, or GBK).
+
+    Blank rows are skipped but each row keeps its line number in the file (``Row.number``), so
+    that errors point at the row the user sees in the spreadsheet."""
     name = filename.lower()
     if name.endswith(".xlsx"):
         from openpyxl import load_workbook
 
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = list(wb.active.iter_rows(values_only=True))
-        wb.close()
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            rows = list(wb.active.iter_rows(values_only=True))
+            wb.close()
+        except Exception as exc:  # a corrupt or non-xlsx file: zipfile, KeyError, XML errors...
+            raise ValueError("无法读取该 xlsx 文件，请确认是有效的 Excel 工作簿（.xlsx）") from exc
     elif name.endswith(".csv"):
         for encoding in ("utf-8-sig", "gbk"):
             try:
@@ -70,17 +85,25 @@ def read_table(filename: str, data: bytes) -> list[dict]:
                 continue
         else:
             raise ValueError("CSV 文件编码无法识别，请使用 UTF-8 或 GBK")
-        rows = list(csv.reader(io.StringIO(text)))
+        try:
+            rows = list(csv.reader(io.StringIO(text)))
+        except csv.Error as exc:
+            raise ValueError(f"CSV 文件格式有误：{exc}") from exc
     else:
         raise ValueError("只支持 .xlsx 或 .csv 文件")
-    rows = [r for r in rows if any(c not in (None, "") for c in r)]
-    if not rows:
+    numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(c is not None and str(c).strip() for c in r)]
+    if not numbered:
         raise ValueError("文件为空")
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
-    return [
-        {header[i]: ("" if v is None else str(v).strip()) for i, v in enumerate(r) if i < len(header)}
-        for r in rows[1:]
+    header_number, header_row = numbered[0]
+    header = [str(h).strip() if h is not None else "" for h in header_row]
+    data_rows = [
+        Row({header[i]: ("" if v is None else str(v).strip()) for i, v in enumerate(r) if i < len(header)},
+            n, header_number)
+        for n, r in numbered[1:]
     ]
+    if not data_rows:
+        raise ValueError("文件中只有表头，没有单位数据")
+    return data_rows
 
 
 def _normalise(raw: dict) -> tuple[dict, dict]:
@@ -101,7 +124,17 @@ def import_units(rows: list[dict], scope: Scope) -> ImportResult:
     existing = dict(db.session.execute(select(Unit.code, Unit.id)).all())
     seen: dict[str, int] = {}
     planned = []
-    for n, raw in enumerate(rows, start=2):  # row 1 is the header
+    # A quota column naming no grade is a header problem: reported once, on the header row.
+    bad_quota_columns = set()
+    header_number = getattr(rows[0], "header_number", 1) if rows else 1
+    for key in dict.fromkeys(k for raw in rows for k in raw):
+        _, header_quotas = _normalise({key: ""})
+        for grade in header_quotas:
+            if grade not in GRADES:
+                bad_quota_columns.add(grade)
+                result.errors.append(RowError(header_number, key, f"职数列“{key}”中的职级“{grade}”无效，应为：{'、'.join(GRADES)}"))
+    for index, raw in enumerate(rows, start=2):  # row 1 is the header
+        n = getattr(raw, "number", index)
         values, quotas = _normalise(raw)
         errs = []
         for key in REQUIRED:
@@ -127,22 +160,24 @@ def import_units(rows: list[dict], scope: Scope) -> ImportResult:
             errs.append(RowError(n, "双重管理", "“双重管理”应填“是”或“否”"))
         quota_values = {}
         for grade, value in quotas.items():
-            if grade not in GRADES:
-                errs.append(RowError(n, grade + QUOTA_SUFFIX, f"职级“{grade}”无效"))
-            elif value:
-                if not value.isdigit():
-                    errs.append(RowError(n, grade + QUOTA_SUFFIX, "职数应为不小于 0 的整数"))
-                else:
-                    quota_values[grade] = int(value)
+            if grade in bad_quota_columns or not value:
+                continue
+            if not (value.isascii() and value.isdigit()):
+                errs.append(RowError(n, grade + QUOTA_SUFFIX, "职数应为不小于 0 的整数"))
+            else:
+                quota_values[grade] = int(value)
         unit = Unit(
             code=code, name=values.get("name", ""), level=values.get("level", ""),
             unit_type=values.get("unit_type", ""), region_code=values.get("region_code") or None,
             max_grade=values.get("max_grade", ""), authority=values.get("authority", ""),
             dual_managed=dual in TRUE,
         )
-        if not any(e.column in ("单位代码",) for e in errs):
-            for message in validate_unit_fields(unit):
-                errs.append(RowError(n, "", message))
+        for message in validate_unit_fields(unit):
+            # Each message starts with its column's label; a column already reported (empty,
+            # duplicate or existing code) is not reported twice.
+            column = next((label for label in HEADERS if message.startswith(label)), "")
+            if not any(e.column == column for e in errs):
+                errs.append(RowError(n, column, message))
         result.errors += errs
         if code and code not in seen:
             seen[code] = n

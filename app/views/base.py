@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
+from flask_appbuilder.actions import action
+from flask_babel import lazy_gettext as _
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import get_field_setup_query
+from flask_appbuilder.security.decorators import permission_name
 from sqlalchemy import inspect as sa_inspect
 from werkzeug.exceptions import BadRequest
 
@@ -52,6 +55,17 @@ def _scoped_relations(datamodel) -> dict:
     return rel
 
 
+def _set_owner(item, unit_id: int) -> None:
+    """Point the row at its owning unit through the relationship if there is one (a relationship
+    left pointing elsewhere would win over the column at flush time)."""
+    from app.models import Unit
+
+    for rel in sa_inspect(type(item)).relationships:
+        if [c.key for c in rel.local_columns] == ["unit_id"]:
+            setattr(item, rel.key, db.session.get(Unit, unit_id))
+    item.unit_id = unit_id
+
+
 class _ScopeCore:
     """What list views and REST APIs share."""
 
@@ -82,8 +96,7 @@ class _ScopeCore:
                         if own is None:
                             errors.append("当前用户未归属任何单位，不能新增本类数据")
                         else:
-                            item.unit = None
-                            item.unit_id = own
+                            _set_owner(item, own)
                     elif state.attrs.unit_id.history.has_changes() or (
                         "unit" in state.attrs and state.attrs.unit.history.has_changes()
                     ):
@@ -148,11 +161,15 @@ class ScopedViewMixin(_ScopeCore):
     # FAB loads the rows of these two routes with no filter at all: re-expose them scoped.
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name, pk):
+        if name not in self.actions:
+            abort(404)
         self._visible_or_404(pk)
         return super().action(name, pk)
 
     @expose("/action_post", methods=["POST"])
     def action_post(self):
+        if request.form.get("action") not in self.actions:
+            abort(404)
         pks = request.form.getlist("rowid")
         if not pks:
             flash("请至少选择一条记录", "warning")
@@ -185,6 +202,21 @@ class ScopedModelView(ScopedViewMixin, ModelView):
 
     page_size = 20
 
+    @action("muldelete", _("删除"), _("确定删除所选记录吗？"), "fa-trash", single=False)
+    def muldelete(self, items):
+        """Delete the selected rows in one transaction: all or none."""
+        items = items if isinstance(items, list) else [items]
+        try:
+            for item in items:
+                self.pre_delete(item)
+                db.session.delete(item)
+            db.session.commit()
+            flash(_("已删除 %(n)s 条记录", n=len(items)), "success")
+        except Exception as exc:  # noqa: BLE001 - report, keep everything
+            db.session.rollback()
+            flash(str(exc) if isinstance(exc, WriteRefused) else _("删除失败，未删除任何记录"), "danger")
+        return redirect(self.get_redirect())
+
 
 class ScopedModelRestApi(_ScopeCore, ModelRestApi):
     """Base class for every unit-owned REST API."""
@@ -209,16 +241,21 @@ class ReadOnlyModelView(ScopedModelView):
     """A scoped view whose rows can never be written through the app, whatever the role."""
 
     base_permissions = ["can_list", "can_show"]
+    muldelete = None  # no bulk delete either
 
+    # permission_name only labels the routes (templates ask "may I add?"); nobody holds it.
     @expose("/add", methods=["GET", "POST"])
+    @permission_name("add")
     def add(self):
         abort(404)
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
+    @permission_name("edit")
     def edit(self, pk):
         abort(404)
 
     @expose("/delete/<pk>", methods=["GET", "POST"])
+    @permission_name("delete")
     def delete(self, pk):
         abort(404)
 

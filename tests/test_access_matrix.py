@@ -1,0 +1,312 @@
+"""The access matrix, generated from the app's registered views and APIs.
+
+Every view or API over a unit-owned model (one with ``__scope_column__`` or a ``unit_id``
+column) must use the scoping mechanism, and a user of the sibling unit B — even one whose role
+holds every permission — must not reach unit A's rows through any route. A new unit-owned view
+fails here until it is scoped and has a factory below.
+"""
+from __future__ import annotations
+
+import pytest
+from flask_appbuilder import ModelRestApi, ModelView
+from sqlalchemy import func, select
+
+from app.audit import acting_as
+from app.extensions import db
+from app.models import AppUser, AuditLog, Unit, UnitQuota
+from app.scoping import scope_column
+from app.views.base import ScopedModelRestApi, ScopedViewMixin
+from tests.conftest import unique
+
+
+def _is_unit_owned(model) -> bool:
+    return scope_column(model) is not None or "unit_id" in getattr(model, "__table__").c
+
+
+def _registered(app, kind):
+    out = []
+    for view in app.appbuilder.baseviews:
+        if isinstance(view, kind) and getattr(view, "datamodel", None) is not None:
+            if _is_unit_owned(view.datamodel.obj):
+                out.append(view)
+    return out
+
+
+# A record owned by unit A, for each unit-owned model: (pk, a string that must not leak).
+def _foreign_unit(world):
+    return world.units["a1"], world.names["a1"]
+
+
+def _foreign_quota(world):
+    q = db.session.execute(
+        select(UnitQuota).where(UnitQuota.unit_id == world.units["a1"], UnitQuota.grade == "乡科级正职")
+    ).scalar_one_or_none()
+    if q is None:
+        with acting_as("测试", "cli"):
+            q = UnitQuota(unit_id=world.units["a1"], grade="乡科级正职", approved=7)
+            db.session.add(q)
+            db.session.commit()
+    return q.id, None
+
+
+def _foreign_audit(world):
+    row = db.session.execute(
+        select(AuditLog).where(AuditLog.unit_id == world.units["a1"]).order_by(AuditLog.id)
+    ).scalars().first()
+    return row.id, None
+
+
+def _foreign_user(world):
+    user = db.session.execute(select(AppUser).where(AppUser.username == world.users["clerk_a"])).scalar_one()
+    return user.id, world.users["clerk_a"]
+
+
+FACTORIES = {Unit: _foreign_unit, UnitQuota: _foreign_quota, AuditLog: _foreign_audit, AppUser: _foreign_user}
+
+
+def test_every_unit_owned_view_is_scoped(app):
+    views = _registered(app, ModelView)
+    apis = _registered(app, ModelRestApi)
+    assert views and apis
+    unscoped = [type(v).__name__ for v in views if not isinstance(v, ScopedViewMixin)]
+    unscoped += [type(a).__name__ for a in apis if not isinstance(a, ScopedModelRestApi)]
+    assert unscoped == [], f"unit-owned views without scoping: {unscoped}"
+    missing = {v.datamodel.obj.__name__ for v in views + apis} - {m.__name__ for m in FACTORIES}
+    assert missing == set(), f"add a foreign-record factory to the access matrix for {missing}"
+
+
+def test_every_unit_owned_model_declares_its_scope_column(app):
+    from flask_appbuilder import Model
+
+    for mapper in Model.registry.mappers:
+        model = mapper.class_
+        if "unit_id" in mapper.columns and not mapper.class_.__name__.startswith("_"):
+            assert scope_column(model), f"{model.__name__} has unit_id but no __scope_column__"
+
+
+def pytest_generate_tests(metafunc):
+    if "view_name" in metafunc.fixturenames or "api_name" in metafunc.fixturenames:
+        # Generated from the registered views of a throw-away app (same classes as the fixture's).
+        from app.views import audit, units  # noqa: F401
+        import app.security  # noqa: F401
+
+        views = [c for c in _all_subclasses(ScopedViewMixin) if getattr(c, "datamodel", None) is not None]
+        apis = [c for c in _all_subclasses(ScopedModelRestApi) if getattr(c, "datamodel", None) is not None]
+        if "view_name" in metafunc.fixturenames:
+            metafunc.parametrize("view_name", sorted({c.__name__ for c in views}))
+        if "api_name" in metafunc.fixturenames:
+            metafunc.parametrize("api_name", sorted({c.__name__ for c in apis}))
+
+
+def _all_subclasses(cls):
+    out = set()
+    for sub in cls.__subclasses__():
+        out.add(sub)
+        out |= _all_subclasses(sub)
+    return out
+
+
+def _view(app, name):
+    for v in app.appbuilder.baseviews:
+        if type(v).__name__ == name:
+            return v
+    pytest.fail(f"{name} is not registered in the app")
+
+
+def _foreign(app, world, model):
+    with app.app_context():
+        return FACTORIES[model](world)
+
+
+def _count(app, model, pk):
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(model).where(model.id == pk)).scalar()
+
+
+def test_view_matrix(app, world, client_for, view_name):
+    view = _view(app, view_name)
+    model = view.datamodel.obj
+    pk, leak = _foreign(app, world, model)
+    base = view.route_base
+    client = client_for("all_b")  # every permission, but unit B only
+    foreign_names = [world.names["a"], world.names["a1"]] + ([leak] if leak else [])
+
+    # show / edit / delete answer 404 for the foreign row
+    assert client.get(f"{base}/show/{pk}").status_code == 404
+    if "edit" in view.__class__.__dict__ or hasattr(view, "edit"):
+        assert client.get(f"{base}/edit/{pk}").status_code == 404
+        assert client.post(f"{base}/edit/{pk}", data={}).status_code == 404
+    assert client.post(f"{base}/delete/{pk}").status_code == 404
+    assert _count(app, model, pk) == 1
+    # actions, single and multiple (FAB's unscoped routes)
+    for name in view.actions:
+        resp = client.post(f"{base}/action/{name}/{pk}")
+        assert resp.status_code == 404, (name, resp.status_code)
+        resp = client.post(f"{base}/action_post", data={"action": name, "rowid": [pk]})
+        assert resp.status_code == 404, (name, resp.status_code)
+    resp = client.post(f"{base}/action_post", data={"action": "muldelete", "rowid": [pk]})
+    assert resp.status_code == 404
+    assert _count(app, model, pk) == 1
+    # FAB's unscoped file route is closed
+    assert client.get(f"{base}/download/anything.txt").status_code == 404
+    # list, search form, add form: no foreign row, no foreign unit in any dropdown
+    pages = [f"{base}/list/", f"{base}/list/?_flt_0_id={pk}", f"{base}/add"]
+    for page in pages:
+        resp = client.get(page)
+        html = resp.get_data(as_text=True)
+        for name in foreign_names:
+            assert name not in html, f"{page} leaks {name!r}"
+    # the supervisor of the root sees the same row
+    sup = client_for("sup_root")
+    assert sup.get(f"{base}/show/{pk}").status_code in (200, 302)
+
+
+def test_api_matrix(app, world, client_for, api_name):
+    api = _view(app, api_name)
+    model = api.datamodel.obj
+    pk, leak = _foreign(app, world, model)
+    base = f"/api/v1/{api.resource_name}"
+    client = client_for("all_b")
+    assert client.get(f"{base}/{pk}").status_code == 404
+    listed = client.get(f"{base}/?q=(page_size:100)").get_json()
+    assert pk not in listed["ids"]
+    assert client.put(f"{base}/{pk}", json={}).status_code in (404, 405)
+    assert client.delete(f"{base}/{pk}").status_code in (404, 405)
+    assert _count(app, model, pk) == 1
+    info = client.get(f"{base}/_info?q=(keys:!(add_columns,edit_columns))")
+    if info.status_code == 200:
+        text = info.get_data(as_text=True)
+        for name in (world.names["a"], world.names["a1"]):
+            assert name not in text
+    # posting an owner is refused: the server sets the unit
+    resp = client.post(f"{base}/", json={"unit_id": world.units["a"]})
+    assert resp.status_code in (400, 405, 422)
+
+
+def test_supervisor_sees_exactly_its_subtree(app, world, client_for):
+    with app.app_context():
+        root_path = db.session.get(Unit, world.units["a"]).path
+        expected = set(db.session.execute(select(Unit.id).where(Unit.path.startswith(root_path))).scalars())
+    assert expected == {world.units["a"], world.units["a1"]}
+    for key in ("sup_a", "query_a"):
+        got = client_for(key).get("/api/v1/unit/?q=(page_size:100)").get_json()
+        assert set(got["ids"]) == expected, key
+    clerk = client_for("clerk_a").get("/api/v1/unit/?q=(page_size:100)").get_json()
+    assert set(clerk["ids"]) == {world.units["a"]}
+    # the root supervisor sees the whole world tree, the admin everything
+    root = client_for("sup_root").get("/api/v1/unit/?q=(page_size:100)").get_json()
+    assert set(world.units.values()) <= set(root["ids"])
+    # a non-admin user without a unit sees nothing (never "everything by accident")
+    nothing = client_for("nounit").get("/api/v1/unit/?q=(page_size:100)").get_json()
+    assert nothing["ids"] == [] and nothing["count"] == 0
+
+
+def test_quota_create_takes_the_unit_from_the_server(app, world, client_for):
+    client = client_for("all_b")
+    resp = client.post("/api/v1/unit_quota/", json={"grade": "厅局级副职", "approved": 2})
+    assert resp.status_code == 201, resp.get_json()
+    new_id = resp.get_json()["id"]
+    with app.app_context():
+        assert db.session.get(UnitQuota, new_id).unit_id == world.units["b"]
+    # through the form a foreign unit is not even a valid choice (the picker is scoped) ...
+    resp = client.post("/unitquotaview/add", data={"unit": str(world.units["a"]), "grade": "厅局级正职",
+                                                    "approved": "1"})
+    assert resp.status_code == 200
+    with app.app_context():
+        assert db.session.execute(select(UnitQuota).where(
+            UnitQuota.unit_id == world.units["a"], UnitQuota.grade == "厅局级正职")).first() is None
+    # ... and whatever is posted, a non-admin's row belongs to its own unit
+    resp = client.post("/unitquotaview/add", data={"unit": str(world.units["b"]), "grade": "厅局级正职",
+                                                    "approved": "1"})
+    assert resp.status_code == 302
+    with app.app_context():
+        row = db.session.execute(
+            select(UnitQuota).where(UnitQuota.grade == "厅局级正职", UnitQuota.approved == 1)
+            .order_by(UnitQuota.id.desc())
+        ).scalars().first()
+        assert row is not None and row.unit_id == world.units["b"]
+
+
+def test_unit_create_under_a_foreign_parent_is_refused(app, world, client_for):
+    client = client_for("all_b")
+    code = unique("X")
+    data = {"code": code, "name": "越权单位" + code, "parent": world.units["a"], "level": "委办局",
+            "unit_type": "政府", "max_grade": "县处级副职", "authority": "科级任免权", "dual_managed": False}
+    resp = client.post("/api/v1/unit/", json=data)
+    assert resp.status_code == 400, resp.get_json()
+    assert "权限范围" in resp.get_json()["message"]
+    resp = client.post("/unitview/add", data={**data, "dual_managed": ""})
+    with app.app_context():
+        assert db.session.execute(select(Unit).where(Unit.code == code)).first() is None
+    # under its own unit it works, and the path hangs below B
+    ok = client.post("/api/v1/unit/", json={**data, "parent": world.units["b"]})
+    assert ok.status_code == 201, ok.get_json()
+    with app.app_context():
+        unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one()
+        parent = db.session.get(Unit, world.units["b"])
+        assert unit.path == parent.path + code + "/"
+
+
+def test_moving_a_unit_out_of_scope_is_refused(app, world, client_for):
+    client = client_for("all_a")
+    resp = client.put(f"/api/v1/unit/{world.units['a1']}", json={"parent": world.units["b"]})
+    assert resp.status_code == 400
+    with app.app_context():
+        assert db.session.get(Unit, world.units["a1"]).parent_id == world.units["a"]
+
+
+def test_fab_holes_regression(app, world, client_for):
+    """The holes listed in shared/notes/flask-appbuilder-5.md, one by one."""
+    client = client_for("all_b")
+    # 1. muldelete through action_post of a foreign row
+    with app.app_context():
+        q = UnitQuota(unit_id=world.units["a"], grade="厅局级正职", approved=9)
+        with acting_as("测试", "cli"):
+            db.session.add(q)
+            db.session.commit()
+        qid = q.id
+    assert client.post("/unitquotaview/action_post", data={"action": "muldelete", "rowid": [qid]}).status_code == 404
+    # mixing an own row with a foreign one refuses the whole request
+    own = client.post("/api/v1/unit_quota/", json={"grade": "乡科级副职", "approved": 1}).get_json()["id"]
+    resp = client.post("/unitquotaview/action_post", data={"action": "muldelete", "rowid": [own, qid]})
+    assert resp.status_code == 404
+    assert _count(app, UnitQuota, qid) == 1 and _count(app, UnitQuota, own) == 1
+    # 2. a write with a posted unit_id answers 422 (unknown field), never moves data
+    assert client.post("/api/v1/unit_quota/", json={"grade": "乡科级副职", "approved": 1,
+                                                    "unit_id": world.units["a"]}).status_code == 422
+    assert client.put(f"/api/v1/unit_quota/{own}", json={"unit_id": world.units["a"]}).status_code == 422
+    # 3. dropdowns: the user admin's unit picker and the unit parent picker hold only B's units
+    for page in ("/unitview/add", "/unitquotaview/add", "/unitquotaview/list/", "/unitview/list/"):
+        html = client.get(page).get_data(as_text=True)
+        assert world.names["b"] in html or page.endswith("list/")
+        assert world.names["a"] not in html, page
+    # 4. a user with no unit sees nothing rather than everything
+    html = client_for("nounit").get("/unitview/list/").get_data(as_text=True)
+    assert world.names["a"] not in html and world.names["b"] not in html
+    # 5. own-row muldelete still works
+    resp = client.post("/unitquotaview/action_post", data={"action": "muldelete", "rowid": [own]})
+    assert resp.status_code == 302
+    assert _count(app, UnitQuota, own) == 0
+
+
+def test_default_deny_for_roles(app, world, client_for):
+    clerk = client_for("clerk_a")
+    # a clerk may read its unit but not write units, quotas, users or read the audit trail
+    assert clerk.get(f"/unitview/show/{world.units['a']}").status_code == 200
+    for url in ("/unitview/add", f"/unitview/edit/{world.units['a']}", "/unitquotaview/add",
+                "/users/list/", "/auditlogview/list/", "/unitimportview/form", "/roles/list/"):
+        resp = clerk.get(url)
+        assert resp.status_code in (302, 403, 404), url
+        assert resp.status_code != 200
+    assert clerk.post("/api/v1/unit/", json={"code": unique("Z")}).status_code in (401, 403)
+    assert clerk.get("/api/v1/audit_log/").status_code in (401, 403)
+    # the audit trail has no write route for anyone, the admin included
+    admin = client_for("admin")
+    with app.app_context():
+        row_id = db.session.execute(select(func.max(AuditLog.id))).scalar()
+    assert admin.get(f"/auditlogview/edit/{row_id}").status_code == 404
+    assert admin.post(f"/auditlogview/delete/{row_id}").status_code == 404
+    assert admin.get("/auditlogview/add").status_code == 404
+    assert admin.delete(f"/api/v1/audit_log/{row_id}").status_code == 405
+    assert admin.put(f"/api/v1/audit_log/{row_id}", json={"new_value": "x"}).status_code == 405
+    assert _count(app, AuditLog, row_id) == 1

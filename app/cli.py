@@ -75,6 +75,41 @@ def units_import(file: Path, as_user: str | None):
     click.echo(f"导入成功：新增 {len(result.created)} 个单位")
 
 
+@units_cli.command("update")
+@click.argument("code")
+@click.option("--name", default=None, help="单位名称")
+@click.option("--parent", "parent_code", default=None, help="上级单位代码")
+@click.option("--level", default=None, help="层级")
+@click.option("--unit-type", default=None, help="单位类型")
+@click.option("--max-grade", default=None, help="机构规格")
+@click.option("--authority", default=None, help="任免权限")
+@click.option("--region-code", default=None, help="行政区划代码")
+def units_update(code, name, parent_code, level, unit_type, max_grade, authority, region_code):
+    """修改一个单位（留痕，途径为命令行）。"""
+    from app.integrity import ValidationFailed
+
+    unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
+    if unit is None:
+        raise click.ClickException(f"单位代码“{code}”不存在")
+    changes = {"name": name, "level": level, "unit_type": unit_type, "max_grade": max_grade,
+               "authority": authority, "region_code": region_code}
+    with acting_as("命令行", "cli"):
+        for key, value in changes.items():
+            if value is not None:
+                setattr(unit, key, value)
+        if parent_code is not None:
+            parent = db.session.execute(select(Unit).where(Unit.code == parent_code)).scalar_one_or_none()
+            if parent is None:
+                raise click.ClickException(f"上级单位代码“{parent_code}”不存在")
+            unit.parent = parent
+        try:
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc))
+    click.echo(f"已修改单位 {code}")
+
+
 @jishi_cli.command("seed-demo")
 @click.option("--reset-passwords", is_flag=True, help="为演示账户重新生成密码并显示")
 def seed_demo_cmd(reset_passwords: bool):

@@ -3,7 +3,7 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
 from sqlalchemy import exists, select
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 
 from app.enums import AUTHORITIES, GRADES, UNIT_LEVELS, UNIT_TYPES
 from app.extensions import db
@@ -39,6 +39,8 @@ def _unit_form_fields():
         "unit_type": _select(_("单位类型"), UNIT_TYPES),
         "max_grade": _select(_("机构规格"), GRADES),
         "authority": _select(_("任免权限"), AUTHORITIES),
+        # FAB marks a NOT NULL boolean "required", which makes an unticked box an error.
+        "dual_managed": BooleanField(_("双重管理"), default=False),
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import string
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.enums import GRADES
 from app.extensions import db
@@ -121,7 +121,10 @@ def seed_demo(sm, reset_passwords: bool = False) -> dict:
         root = build_units()
         db.session.add(root)
         db.session.flush()
-        created_units = db.session.query(Unit).count()
+        # The demo tree only: other units may already exist in the database.
+        created_units = db.session.scalar(
+            select(func.count()).select_from(Unit).where(Unit.path.startswith(root.path, autoescape=True))
+        )
     codes = dict(db.session.execute(select(Unit.code, Unit.id)).all())
     credentials = {}
     for username, name, code, role_name in DEMO_USERS:

@@ -13,7 +13,9 @@ from flask_babel import lazy_gettext as _
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import get_field_setup_query
 from flask_appbuilder.security.decorators import permission_name
+from flask_appbuilder.urltools import get_filter_args
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest
 
 from app.extensions import db
@@ -151,6 +153,64 @@ class ScopedViewMixin(_ScopeCore):
             kwargs["history"] = history_for(db.session, table, kwargs["pk"])
             kwargs["history_labels"] = {k: str(v) for k, v in self.label_columns.items()}
         return super().render_template(template, **kwargs)
+
+    # FAB's _add/_edit redirect away when pre_add/pre_update refuses, and the user's input is
+    # lost. Ours re-render the form with what was typed and every problem, in one transaction.
+    def _add(self):
+        if request.method != "POST":
+            return super()._add()
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        self._fill_form_exclude_cols(exclude_cols, form)
+        if not form.validate():
+            return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+        self.process_form(form, True)
+        item = self.datamodel.obj()
+        if not self._save(lambda: (form.populate_obj(item), self.pre_add(item)), item, is_add=True):
+            return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+        self.post_add(item)
+        return None
+
+    def _edit(self, pk):
+        if request.method != "POST":
+            return super()._edit(pk)
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        form = self.edit_form.refresh(request.form)
+        self._fill_form_exclude_cols(exclude_cols, form)
+        form._id = pk
+        if form.validate():
+            self.process_form(form, False)
+            if self._save(lambda: (form.populate_obj(item), self.pre_update(item)), item, is_add=False):
+                self.post_update(item)
+                return None
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        widgets = self._get_related_views_widgets(item, filters={}, orders={}, pages={}, page_sizes={},
+                                                  widgets=widgets)
+        return widgets
+
+    def _save(self, prepare, item, is_add: bool) -> bool:
+        try:
+            prepare()
+            if is_add:
+                db.session.add(item)
+            db.session.commit()
+        except (WriteRefused, ValidationFailed) as exc:
+            db.session.rollback()
+            for message in getattr(exc, "errors", [str(exc)]):
+                flash(message, "danger")
+            return False
+        except SQLAlchemyError:
+            db.session.rollback()
+            flash(str(_("保存失败：数据与已有记录冲突或不完整，未保存任何内容")), "danger")
+            return False
+        flash(str(self.add_row_message if is_add else self.edit_row_message), "success")
+        return True
 
     def _visible_or_404(self, pk):
         item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)

@@ -1,0 +1,147 @@
+"""Security basics: CSRF, lock-out, password policy, configuration refusals, cookie flags."""
+import re
+
+import pytest
+
+import config
+from app.security import password_policy
+from tests.conftest import PASSWORD, login
+
+
+@pytest.fixture(scope="module")
+def csrf_app(db_url, app):
+    from app import create_app
+
+    return create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, WTF_CSRF_ENABLED=True)
+
+
+def test_forms_need_a_csrf_token(csrf_app, world):
+    client = csrf_app.test_client()
+    # the login form itself refuses a post without the token
+    resp = client.post("/login/", data={"username": world.users["admin"], "password": PASSWORD})
+    assert resp.status_code in (200, 400)
+    assert "session" not in resp.headers.get("Set-Cookie", "") or "/login" in resp.headers.get("Location", "/login")
+    # with the token it works, and a write form without one is refused
+    page = client.get("/login/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    resp = client.post("/login/", data={"username": world.users["admin"], "password": PASSWORD, "csrf_token": token})
+    assert resp.status_code == 302 and "/login" not in resp.headers["Location"]
+    from app.extensions import db
+    from app.models import UnitQuota
+
+    with csrf_app.app_context():
+        before = db.session.query(UnitQuota).count()
+    resp = client.post("/unitquotaview/add", data={"unit": world.units["b"], "grade": "厅局级正职", "approved": "5"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code in (200, 400)
+    assert re.search("csrf|令牌", html, re.I), html[-3000:]
+    with csrf_app.app_context():
+        assert db.session.query(UnitQuota).count() == before
+    # an API write with a session cookie but no token is refused as well
+    resp = client.post("/api/v1/unit_quota/", json={"grade": "厅局级正职", "approved": 5})
+    assert resp.status_code in (400, 401, 403)
+
+
+def test_repeated_failures_lock_the_account(app, world):
+    from app.extensions import db
+    from app.models import AppUser
+    from tests.conftest import make_user, unique
+
+    username = unique("lock").lower()
+    with app.app_context():
+        make_user(app.appbuilder.sm, username, ["填报员"], world.units["a"])
+        from app.audit import acting_as
+
+        with acting_as("测试", "cli"):
+            db.session.commit()
+    client = app.test_client()
+    limit = app.config["JISHI_LOGIN_MAX_FAILURES"]
+    for _ in range(limit):
+        resp = client.post("/login/", data={"username": username, "password": "wrong-Passw0rd"})
+        assert "/login" in resp.headers["Location"]
+    # now even the right password is refused, with a Chinese message saying why
+    resp = client.post("/login/", data={"username": username, "password": PASSWORD}, follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "账户已临时锁定" in html
+    with app.app_context():
+        user = db.session.query(AppUser).filter_by(username=username).one()
+        assert user.locked_until is not None
+        # once the lock-out has passed, the right password works again
+        import datetime as dt
+
+        user.locked_until = dt.datetime.now() - dt.timedelta(seconds=1)
+        with acting_as("测试", "cli"):
+            db.session.commit()
+    login(app.test_client(), username)
+
+
+@pytest.mark.parametrize("pw,ok", [
+    ("short1A!", False), ("alllowercaseletters", False), ("NoDigitsButLong", False),
+    ("Abcdefgh1234", True), ("abc-def-1234", True),
+])
+def test_password_policy(pw, ok):
+    if ok:
+        password_policy(pw)
+    else:
+        with pytest.raises(Exception, match="密码至少 10 位"):
+            password_policy(pw)
+
+
+def test_user_form_enforces_the_password_policy(app, world, client_for):
+    from tests.conftest import unique
+
+    client = client_for("admin")
+    with app.app_context():
+        role_id = app.appbuilder.sm.find_role("填报员").id
+    name = unique("pw").lower()
+    resp = client.post("/users/add", data={
+        "first_name": "张", "last_name": "三", "username": name, "active": "y", "email": f"{name}@t.invalid",
+        "unit": world.units["a"], "roles": [role_id], "password": "weak", "conf_password": "weak",
+    })
+    assert resp.status_code == 200
+    assert "密码至少 10 位" in resp.get_data(as_text=True)
+
+
+def test_production_refuses_the_default_secret():
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        config.validate({"JISHI_ENV": "production", "SECRET_KEY": config.DEV_SECRET_KEY})
+    with pytest.raises(RuntimeError, match="32"):
+        config.validate({"JISHI_ENV": "production", "SECRET_KEY": "short"})
+    config.validate({"JISHI_ENV": "production", "SECRET_KEY": "x" * 40})
+    config.validate({"JISHI_ENV": "development", "SECRET_KEY": config.DEV_SECRET_KEY})
+
+
+def test_create_app_refuses_production_with_default_secret(db_url):
+    from app import create_app
+
+    with pytest.raises(RuntimeError):
+        create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, JISHI_ENV="production",
+                   SECRET_KEY=config.DEV_SECRET_KEY)
+
+
+def test_config_comes_from_the_environment(monkeypatch):
+    import importlib
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.example/jishi")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "true")
+    monkeypatch.setenv("JISHI_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    cfg = importlib.reload(config)
+    try:
+        assert cfg.Config.SQLALCHEMY_DATABASE_URI == "postgresql://u@db.example/jishi"
+        assert cfg.Config.CELERY["broker_url"] == "redis://127.0.0.1:6379/3"
+        assert cfg.Config.SESSION_COOKIE_SECURE is True and cfg.Config.SESSION_COOKIE_HTTPONLY is True
+        assert cfg.Config.JISHI_ENV == "production"
+    finally:
+        for name in ("DATABASE_URL", "REDIS_URL", "SESSION_COOKIE_SECURE", "JISHI_ENV", "SECRET_KEY"):
+            monkeypatch.delenv(name)
+        importlib.reload(config)
+    assert config.Config.CELERY["broker_url"].startswith("sqla+sqlite")
+
+
+def test_session_cookie_is_httponly(app, world):
+    client = app.test_client()
+    resp = client.post("/login/", data={"username": world.users["clerk_a"], "password": PASSWORD})
+    cookie = resp.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

@@ -7,7 +7,7 @@ user per role are created once ("world"); tests that write make their own unique
 """
 from __future__ import annotations
 
-import itertools
+import uuid
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -17,11 +17,9 @@ from sqlalchemy import create_engine, text
 
 import config
 
-_counter = itertools.count(1)
-
-
 def unique(prefix: str = "T") -> str:
-    return f"{prefix}{os.getpid() % 1000:03d}{next(_counter):05d}"
+    # Random rather than a counter: conftest may be imported twice (as conftest and tests.conftest).
+    return f"{prefix}{uuid.uuid4().hex[:10].upper()}"
 
 
 def _database_url() -> str:

@@ -22,6 +22,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     init_celery(app)
     init_cli(app)
     init_templates(app)
+    init_error_pages(app)
     return app
 
 
@@ -135,6 +136,12 @@ def init_celery(app: Flask) -> None:
 
 def init_cli(app: Flask) -> None:
     from app.cli import register
+
+    register(app)
+
+
+def init_error_pages(app: Flask) -> None:
+    from app.errors import init_error_pages as register
 
     register(app)
 

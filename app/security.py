@@ -118,6 +118,7 @@ class JishiUserView(ScopedViewMixin, UserDBModelView):
         "conf_password": _("确认密码"), "login_count": _("登录次数"),
         "fail_login_count": _("连续失败次数"), "last_login": _("最近登录"), "locked_until": _("锁定至"),
     }
+    formatters_columns = {"active": lambda v: "是" if v else "否"}
     # Admins assign users to any unit; nobody else holds can_add/can_edit here.
     unit_selectable = True
 

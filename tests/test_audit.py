@@ -156,3 +156,16 @@ def test_failed_write_leaves_no_trace(app, world):
     with app.app_context():
         assert db.session.execute(select(db.func.count(AuditLog.id))).scalar() == before
         assert db.session.get(Unit, world.units["a"]).level == "委办局"
+
+
+def test_ids_are_never_reused_so_histories_never_mix(app, world, client_for):
+    """On SQLite a deleted row's id would be reused without AUTOINCREMENT; the audit trail is
+    keyed by table and id, so a new record would inherit a deleted one's history."""
+    client = client_for("admin")
+    base = {"parent": world.units["b"], "level": "委办局", "unit_type": "政府", "max_grade": "县处级副职",
+            "authority": "科级任免权", "dual_managed": False}
+    first = client.post("/api/v1/unit/", json={**base, "code": unique("R"), "name": "先建后删"}).get_json()["id"]
+    assert client.delete(f"/api/v1/unit/{first}").status_code == 200
+    second = client.post("/api/v1/unit/", json={**base, "code": unique("R"), "name": "后建"}).get_json()["id"]
+    assert second != first
+    assert not [r for r in _rows(app, second, action="delete")]

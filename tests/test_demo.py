@@ -227,3 +227,23 @@ def test_reset_passwords_prints_new_passwords_that_log_in(app, first_run):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "市教育局" in html and "市财政局" not in html
+
+
+def test_reset_passwords_never_touches_an_account_it_did_not_create(app, first_run):
+    """A real administrator who happens to share a demo user name keeps their password."""
+    from app.audit import acting_as
+    from app.extensions import db
+    from app.models import AppUser
+
+    with app.app_context():
+        user = db.session.execute(select(AppUser).where(AppUser.username == "czj_cxy")).scalar_one()
+        user.email = "real.person@example.gov"
+        with acting_as("测试", "cli"):
+            db.session.commit()
+        before = user.password
+    result = invoke(app, "--reset-passwords")
+    assert result.exit_code == 0, result.output
+    assert "czj_cxy" not in printed_credentials(result.output)
+    assert "jyj_tby" in printed_credentials(result.output)
+    with app.app_context():
+        assert db.session.execute(select(AppUser.password).where(AppUser.username == "czj_cxy")).scalar() == before

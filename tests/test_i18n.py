@@ -39,3 +39,20 @@ def test_every_string_has_an_english_translation():
         if not entry or not entry.string:
             missing.append(msgid)
     assert missing == [], f"add English for: {missing}"
+
+
+def test_error_pages_are_in_the_users_language(app, world, client_for):
+    client = client_for("clerk_a")
+    resp = client.get(f"/unitview/show/{world.units['b']}")
+    assert resp.status_code == 404
+    html = resp.get_data(as_text=True)
+    assert '<html lang="zh-CN">' in html and "未找到" in html and "不在您的权限范围内" in html
+    assert world.names["b"] not in html
+    assert client.get("/no/such/page").status_code == 404
+    api = client.get("/api/v1/no_such_api/")
+    assert api.status_code == 404
+
+
+def test_booleans_read_as_chinese(client_for, world):
+    html = client_for("admin").get("/unitview/list/").get_data(as_text=True)
+    assert "False" not in html and "True" not in html

@@ -30,7 +30,7 @@ class AuditLog(Model):
     old_value = Column(Text)
     new_value = Column(Text)
 
-    __table_args__ = (Index("ix_audit_record", "table_name", "record_id"),)
+    __table_args__ = (Index("ix_audit_record", "table_name", "record_id"), {"sqlite_autoincrement": True})
 
     PATH_LABELS = {"web": "网页", "api": "接口", "cli": "命令行", "task": "后台任务"}
     ACTION_LABELS = {"insert": "新增", "update": "修改", "delete": "删除"}

@@ -40,6 +40,8 @@ class Unit(Model):
     __table_args__ = (
         Index("ix_unit_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
         CheckConstraint("region_code IS NULL OR length(region_code) = 6", name="ck_unit_region_code"),
+        # Never reuse a deleted row's id on SQLite: the audit trail is keyed by table and id.
+        {"sqlite_autoincrement": True},
     )
 
     def __repr__(self):
@@ -80,6 +82,7 @@ class UnitQuota(Model):
     __table_args__ = (
         UniqueConstraint("unit_id", "grade", name="uq_unit_quota_grade"),
         CheckConstraint("approved >= 0", name="ck_unit_quota_approved"),
+        {"sqlite_autoincrement": True},
     )
 
     def __repr__(self):

@@ -6,7 +6,8 @@ from sqlalchemy.orm import relationship
 
 class AppUser(User):
     __tablename__ = "ab_user"
-    __table_args__ = {"extend_existing": True}
+    # sqlite_autoincrement: a deleted user's id is never reused (the audit trail is keyed by id).
+    __table_args__ = {"extend_existing": True, "sqlite_autoincrement": True}
     __scope_column__ = "unit_id"
     # Login bookkeeping changes on every sign-in; it is not business data.
     __audit_exclude__ = {

@@ -18,6 +18,7 @@ from app.enums import GRADES
 from app.extensions import db
 from app.models import AppUser, Unit, UnitQuota
 
+DEMO_EMAIL_DOMAIN = "@demo.jishi.invalid"  # marks the accounts seed-demo created
 CITY_REGION = "420100"  # used only as a plausible GB/T 2260 prefix for the fictional city
 
 DISTRICTS = [
@@ -134,12 +135,13 @@ def seed_demo(sm, reset_passwords: bool = False) -> dict:
         user = sm.find_user(username=username)
         if user is None:
             password = _password()
-            user = AppUser(username=username, first_name=name, last_name="", email=f"{username}@jishi.invalid",
+            user = AppUser(username=username, first_name=name, last_name="", email=f"{username}{DEMO_EMAIL_DOMAIN}",
                            active=True, roles=[role], unit_id=codes.get(code) if code else None)
             user.password = _hash(password)
             db.session.add(user)
             credentials[username] = (password, role_name, code)
-        elif reset_passwords:
+        elif reset_passwords and (user.email or "").endswith(DEMO_EMAIL_DOMAIN):
+            # Only accounts this command created: never a real administrator named "admin".
             password = _password()
             user.password = _hash(password)
             user.locked_until = None

@@ -93,6 +93,7 @@ class UnitView(ScopedModelView):
     edit_form_extra_fields = _unit_form_fields()
     related_views = [UnitQuotaView]
     page_size = 50
+    formatters_columns = {"dual_managed": lambda v: "是" if v else "否"}
 
     def pre_delete(self, item):
         refuse_unit_delete(item)

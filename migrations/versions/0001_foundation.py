@@ -70,7 +70,8 @@ def upgrade():
     sa.Column('field', sa.String(length=64), nullable=False),
     sa.Column('old_value', sa.Text(), nullable=True),
     sa.Column('new_value', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_ts'), ['ts'], unique=False)
@@ -92,7 +93,8 @@ def upgrade():
     sa.CheckConstraint('region_code IS NULL OR length(region_code) = 6', name='ck_unit_region_code'),
     sa.ForeignKeyConstraint(['parent_id'], ['unit.id'], ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code')
+    sa.UniqueConstraint('code'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('unit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_unit_parent_id'), ['parent_id'], unique=False)
@@ -146,7 +148,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email'),
-    sa.UniqueConstraint('username')
+    sa.UniqueConstraint('username'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('ab_user', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ab_user_unit_id'), ['unit_id'], unique=False)
@@ -159,7 +162,8 @@ def upgrade():
     sa.CheckConstraint('approved >= 0', name='ck_unit_quota_approved'),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('unit_id', 'grade', name='uq_unit_quota_grade')
+    sa.UniqueConstraint('unit_id', 'grade', name='uq_unit_quota_grade'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('unit_quota', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_unit_quota_unit_id'), ['unit_id'], unique=False)

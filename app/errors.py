@@ -1,0 +1,33 @@
+"""Error pages in the user's language, inside the app's own layout (JSON under /api/)."""
+from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: (_("请求有误"), _("提交的数据无法处理，请检查后重试。")),
+    403: (_("无权访问"), _("您没有执行此操作的权限。")),
+    404: (_("未找到"), _("该页面或记录不存在，或不在您的权限范围内。")),
+    405: (_("不允许的操作"), _("该地址不支持此操作。")),
+    413: (_("文件过大"), _("上传的文件超过了大小限制。")),
+    429: (_("请求过于频繁"), _("请稍后再试。")),
+    500: (_("系统错误"), _("系统出现错误，数据未被修改。请稍后重试或联系管理员。")),
+}
+
+
+def init_error_pages(app) -> None:
+    def handle(exc):
+        code = exc.code if isinstance(exc, HTTPException) and exc.code else 500
+        title, message = MESSAGES.get(code, MESSAGES[500])
+        if isinstance(exc, HTTPException) and code == 400 and exc.description and not str(
+            exc.description
+        ).startswith("The browser"):
+            message = exc.description
+        if request.path.startswith("/api/"):
+            return jsonify(message=str(message)), code
+        return render_template(
+            "jishi/error.html", code=code, title=title, message=message,
+            appbuilder=app.appbuilder, base_template=app.appbuilder.base_template,
+        ), code
+
+    for code in MESSAGES:
+        app.register_error_handler(code, handle)

@@ -61,6 +61,7 @@ class Config:
     AUTH_RATE_LIMITED = _bool("AUTH_RATE_LIMITED", True)
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per 1 minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = AUTH_RATE_LIMITED  # FAB defaults Flask-Limiter to off
     # ... and a temporary lock-out per account after repeated wrong passwords.
     JISHI_LOGIN_MAX_FAILURES = _int("JISHI_LOGIN_MAX_FAILURES", 5)
     JISHI_LOGIN_LOCKOUT_MINUTES = _int("JISHI_LOGIN_LOCKOUT_MINUTES", 15)
@@ -105,6 +106,7 @@ class TestConfig(Config):
     # A fast hash keeps fixtures quick; production keeps scrypt.
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     AUTH_RATE_LIMITED = False
+    RATELIMIT_ENABLED = False
     CELERY = {"broker_url": "memory://", "task_always_eager": True, "task_ignore_result": True}
 
 

@@ -101,7 +101,7 @@ class JishiUserView(ScopedViewMixin, UserDBModelView):
     add_title = _("新增用户")
     edit_title = _("编辑用户")
     list_columns = ["username", "first_name", "last_name", "unit", "roles", "active"]
-    search_columns = ["username", "first_name", "last_name", "unit", "active"]
+    search_columns = ["username", "first_name", "last_name", "active"]
     show_fieldsets = [
         (_("用户"), {"fields": ["username", "first_name", "last_name", "email", "active", "unit", "roles"]}),
         (_("登录"), {"fields": ["login_count", "fail_login_count", "last_login", "locked_until"], "expanded": False}),

@@ -145,3 +145,16 @@ def test_session_cookie_is_httponly(app, world):
     resp = client.post("/login/", data={"username": world.users["clerk_a"], "password": PASSWORD})
     cookie = resp.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_login_is_rate_limited(db_url, app):
+    from app import create_app
+
+    limited = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, AUTH_RATE_LIMITED=True,
+                         AUTH_RATE_LIMIT="3 per 1 minute", RATELIMIT_ENABLED=config.Config.RATELIMIT_ENABLED)
+    client = limited.test_client()
+    codes = [client.post("/login/", data={"username": "nobody", "password": "x"}).status_code for _ in range(5)]
+    assert codes[:3] == [302, 302, 302]
+    assert codes[3:] == [429, 429]
+    # the refusal page is Chinese
+    assert "请求过于频繁" in client.post("/login/", data={"username": "n", "password": "x"}).get_data(as_text=True)

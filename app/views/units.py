@@ -66,7 +66,7 @@ class UnitQuotaView(ScopedModelView):
     show_columns = ["unit", "grade", "approved"]
     add_columns = ["unit", "grade", "approved"]
     edit_columns = ["grade", "approved"]
-    search_columns = ["unit", "grade"]
+    search_columns = ["grade", "approved"]
     add_form_extra_fields = {"grade": _select(_("职级"), GRADES)}
     edit_form_extra_fields = {"grade": _select(_("职级"), GRADES)}
     unit_selectable = True  # only admins hold can_add here
@@ -86,7 +86,8 @@ class UnitView(ScopedModelView):
                    "authority", "dual_managed"]
     edit_columns = ["name", "parent", "level", "unit_type", "region_code", "max_grade", "authority",
                     "dual_managed"]
-    search_columns = ["code", "name", "parent", "level", "unit_type", "authority", "region_code"]
+    # No relation here: FAB would preload every unit into the search dropdown.
+    search_columns = ["code", "name", "level", "unit_type", "authority", "region_code"]
     order_columns = ["code", "level", "unit_type", "authority"]
     base_order = ("path", "asc")
     add_form_extra_fields = _unit_form_fields()

@@ -30,8 +30,10 @@ SELF_SERVICE = [
 READ_ORG = [
     ("can_list", "UnitView"),
     ("can_show", "UnitView"),
+    ("can_export", "UnitView"),
     ("can_list", "UnitQuotaView"),
     ("can_show", "UnitQuotaView"),
+    ("can_export", "UnitQuotaView"),
     ("can_get", "UnitApi"),
     ("can_info", "UnitApi"),
     ("can_get", "UnitQuotaApi"),
@@ -44,6 +46,7 @@ READ_ORG = [
 READ_AUDIT = [
     ("can_list", "AuditLogView"),
     ("can_show", "AuditLogView"),
+    ("can_export", "AuditLogView"),
     ("can_get", "AuditLogApi"),
     ("can_info", "AuditLogApi"),
     ("menu_access", "Audit"),

@@ -310,3 +310,42 @@ def test_default_deny_for_roles(app, world, client_for):
     assert admin.delete(f"/api/v1/audit_log/{row_id}").status_code == 405
     assert admin.put(f"/api/v1/audit_log/{row_id}", json={"new_value": "x"}).status_code == 405
     assert _count(app, AuditLog, row_id) == 1
+
+
+def _xlsx_text(data: bytes) -> str:
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data), read_only=True)
+    return "\n".join(str(c) for row in wb.active.iter_rows(values_only=True) for c in row if c is not None)
+
+
+def test_export_matrix(app, world, client_for, view_name):
+    """Every list exports to xlsx with the user's scope: no foreign row in the file."""
+    view = _view(app, view_name)
+    pk, leak = _foreign(app, world, view.datamodel.obj)
+    resp = client_for("all_b").get(f"{view.route_base}/export.xlsx")
+    assert resp.status_code == 200
+    text = _xlsx_text(resp.data)
+    for name in [world.names["a"], world.names["a1"]] + ([leak] if leak else []):
+        assert name not in text, f"{view_name} export leaks {name!r}"
+    # the supervisor of the root exports its subtree, the foreign row included
+    if leak:
+        assert leak in _xlsx_text(client_for("sup_root").get(f"{view.route_base}/export.xlsx").data) or \
+            view_name == "JishiUserView"
+
+
+def test_export_follows_the_list_filters_and_is_audited(app, world, client_for):
+    client = client_for("sup_root")
+    resp = client.get(f"/unitview/export.xlsx?_flt_0_code={world.names['a'][3:]}-A")
+    text = _xlsx_text(resp.data)
+    assert world.names["a"] in text and world.names["b"] not in text
+    assert "单位列表" in text and "单位代码" in text  # title and Chinese headers
+    with app.app_context():
+        row = db.session.execute(select(AuditLog).where(AuditLog.action == "export")
+                                 .order_by(AuditLog.id.desc())).scalars().first()
+        assert row.actor_name == world.users["sup_root"] and row.table_name == "unit"
+    # the list page offers the export link with the same filters
+    html = client.get("/unitview/list/?_flt_0_code=X").get_data(as_text=True)
+    assert 'id="export-xlsx"' in html and "export.xlsx?_flt_0_code=X" in html

@@ -6,13 +6,16 @@ FAB's ``base_filters`` scope list/show/edit/delete and REST list/get/put/delete,
 """
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request
+import os
+from datetime import datetime
+
+from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import get_field_setup_query
-from flask_appbuilder.security.decorators import permission_name
+from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_appbuilder.urltools import get_filter_args
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +24,19 @@ from werkzeug.exceptions import BadRequest
 from app.extensions import db
 from app.integrity import ValidationFailed
 from app.scoping import current_scope, scope_column
+
+
+def _value(item, column):
+    """A list column's value: attribute, property or dotted relation."""
+    value = item
+    for part in column.split("."):
+        value = getattr(value, part, None) if value is not None else None
+    return value() if callable(value) else value
+
+
+def _describe_filters(filters, labels) -> str:
+    parts = [f"{labels.get(f.column_name, f.column_name)} {f.name} {v}" for f, v in filters.get_filters_values()]
+    return "；".join(str(p) for p in parts) or "（无筛选）"
 
 
 class FilterInScope(BaseFilter):
@@ -141,11 +157,15 @@ class ScopedViewMixin(_ScopeCore):
         super().__init__(**kwargs)
 
     show_template = "jishi/show.html"
+    list_template = "jishi/list.html"
     show_history = True
 
     def render_template(self, template, **kwargs):
         # Every record page shows its audit history (痕迹管理). The record itself was loaded
         # through the scoped filters, so its history is in scope too.
+        if template == self.list_template and self.appbuilder.sm.has_access("can_export", self.class_permission_name):
+            query = request.query_string.decode()
+            kwargs["export_url"] = url_for(f"{type(self).__name__}.export") + (f"?{query}" if query else "")
         if self.show_history and template == self.show_template and "pk" in kwargs:
             from app.audit import history_for
 
@@ -238,6 +258,36 @@ class ScopedViewMixin(_ScopeCore):
             self._visible_or_404(pk)
         return super().action_post()
 
+    # Export what the list shows — same scope, same filters, same order — as xlsx.
+    @expose("/export.xlsx")
+    @has_access
+    def export(self):
+        from app.services.export import record_export, write_xlsx
+
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        joined = self._filters.get_joined_filters(self._base_filters)
+        order_column, order_direction = self.base_order or ("", "")
+        query = self.datamodel.apply_all(db.session.query(self.datamodel.obj), joined,
+                                         order_column, order_direction)
+        columns = self.list_columns
+        headers = [str(self.label_columns.get(c, c)) for c in columns]
+        formatters = self.formatters_columns or {}
+
+        def rows():
+            for item in query.yield_per(1000):
+                yield [formatters[c](_value(item, c)) if c in formatters else _value(item, c) for c in columns]
+
+        user = g.user
+        subtitle = f"制表：{user.username}（{getattr(user.unit, 'name', '全部单位')}）  {datetime.now():%Y-%m-%d %H:%M}"
+        path, count = write_xlsx(str(self.list_title), subtitle, headers, rows())
+        record_export(self.datamodel.obj.__tablename__, getattr(user, "unit_id", None),
+                      _describe_filters(self._filters, self.label_columns), count)
+        name = f"{self.datamodel.obj.__tablename__}-{datetime.now():%Y%m%d%H%M}.xlsx"
+        response = send_file(path, as_attachment=True, download_name=name,
+                             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response.call_on_close(lambda: os.unlink(path))
+        return response
+
     # FAB serves any file of UPLOAD_FOLDER by name to anyone with can_download: never here.
     # Attachments are served by their own scoped route.
     @expose("/download/<string:filename>")
@@ -300,7 +350,7 @@ class ScopedModelRestApi(_ScopeCore, ModelRestApi):
 class ReadOnlyModelView(ScopedModelView):
     """A scoped view whose rows can never be written through the app, whatever the role."""
 
-    base_permissions = ["can_list", "can_show"]
+    base_permissions = ["can_list", "can_show", "can_export"]
     muldelete = None  # no bulk delete either
 
     # permission_name only labels the routes (templates ask "may I add?"); nobody holds it.

@@ -2,3 +2,6 @@
 from app.models.audit import AuditLog  # noqa: F401
 from app.models.unit import Unit, UnitQuota  # noqa: F401
 from app.models.user import AppUser  # noqa: F401
+from app.models.case import (  # noqa: F401
+    MODULE_MODELS, Attachment, Batch, Case, CasePerson, Signature, Submission,
+)

@@ -148,6 +148,10 @@ def init_error_pages(app: Flask) -> None:
 
 def init_templates(app: Flask) -> None:
     from flask_babel import get_locale
+    from flask_wtf.csrf import generate_csrf
+
+    # Our own forms put a token in by hand (FAB registers this only when CSRF is on).
+    app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
 
     @app.context_processor
     def _html_lang():

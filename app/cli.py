@@ -18,6 +18,7 @@ from app.scoping import Scope
 
 units_cli = AppGroup("units", help="单位管理")
 jishi_cli = AppGroup("jishi", help="记实系统维护命令")
+cases_cli = AppGroup("cases", help="案例导入导出")
 
 
 def _echo_json(data) -> None:
@@ -130,6 +131,61 @@ def seed_demo_cmd(reset_passwords: bool):
         click.echo("演示账户已存在（忘记密码时运行 flask jishi seed-demo --reset-passwords）")
 
 
+def _user_scope(as_user):
+    from app.scoping import scope_for
+
+    if not as_user:
+        return None, Scope("all")
+    user = current_app.appbuilder.sm.find_user(username=as_user)
+    if user is None:
+        raise click.ClickException(f"用户“{as_user}”不存在")
+    return user, scope_for(user)
+
+
+@cases_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
+@click.option("--as-user", "as_user", default=None, help="以该用户的权限与身份导入")
+def cases_import(file: Path, as_json: bool, as_user: str | None):
+    """从 JSON 文件导入案例（一个或一组）：任何问题都不写入。"""
+    from app.services.case_exchange import ImportFailed, import_cases
+
+    user, scope = _user_scope(as_user)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"文件不是有效的 UTF-8 JSON：{exc}")
+    try:
+        with acting_as(user or "命令行", "cli"):
+            created = import_cases(data, scope, user)
+    except ImportFailed as exc:
+        if as_json:
+            _echo_json({"created": [], "problems": exc.problems})
+        for p in exc.problems:
+            where = ".".join(x for x in (p["module"], p["key"]) if x)
+            click.echo(f"案例 {p['case']} {where}：{p['message']}", err=True)
+        click.echo(f"导入失败：{len(exc.problems)} 处问题，未写入任何数据", err=True)
+        sys.exit(1)
+    if as_json:
+        _echo_json({"created": created})
+    else:
+        click.echo(f"导入成功：新建 {len(created)} 个案例（{', '.join(map(str, created))}）")
+
+
+@cases_cli.command("export")
+@click.argument("case_id", type=int)
+def cases_export(case_id: int):
+    """以交换格式（JSON）输出一个案例。"""
+    from app.models import Case
+    from app.services.case_data import export_case
+
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise click.ClickException(f"案例 {case_id} 不存在")
+    _echo_json(export_case(case))
+
+
 def register(app) -> None:
     app.cli.add_command(units_cli)
+    app.cli.add_command(cases_cli)
     app.cli.add_command(jishi_cli)

@@ -53,13 +53,35 @@ READ_AUDIT = [
     ("menu_access", "AuditLog"),
 ]
 
+def _module_api_reads():
+    from app.spec import MODULE_KEYS
+
+    return [("can_get", f"Case{''.join(p.capitalize() for p in k.split('_'))}Api") for k in MODULE_KEYS]
+
+
+READ_CASES = [
+    ("can_list", "CaseView"), ("can_show", "CaseView"), ("can_export", "CaseView"),
+    ("can_get", "CaseApi"), ("can_info", "CaseApi"), ("can_export", "CaseApi"),
+    ("can_list", "BatchView"), ("can_show", "BatchView"), ("can_export", "BatchView"),
+    ("can_get", "BatchApi"), ("can_get", "SignatureApi"), ("can_get", "SubmissionApi"),
+    ("can_list", "CasePersonView"), ("can_show", "CasePersonView"), ("can_export", "CasePersonView"),
+    ("menu_access", "Records"), ("menu_access", "Cases"), ("menu_access", "Batches"),
+    *_module_api_reads(),
+]
+CLERK_CASES = [
+    ("can_create", "CaseView"), ("can_enter", "CaseView"), ("can_submit", "CaseView"),
+    ("can_create", "CaseApi"), ("can_enter", "CaseApi"), ("can_submit", "CaseApi"),
+]
+SIGNER_CASES = [("can_sign", "CaseView"), ("can_sign", "CaseApi")]
+REVIEW_CASES = [("can_review", "CaseView"), ("can_review", "CaseApi")]
+
 # Declarative roles with exact permission names. 系统管理员 is FAB's AUTH_ROLE_ADMIN and so holds
 # every permission. Scope (own unit / subtree / all) is decided by app.scoping from the role name.
 ROLES = {
-    "监督员": SELF_SERVICE + READ_ORG + READ_AUDIT,
-    "填报员": SELF_SERVICE + READ_ORG,
-    "签字领导": SELF_SERVICE + READ_ORG,
-    "查询员": SELF_SERVICE + READ_ORG + READ_AUDIT,
+    "监督员": SELF_SERVICE + READ_ORG + READ_AUDIT + READ_CASES + REVIEW_CASES,
+    "填报员": SELF_SERVICE + READ_ORG + READ_CASES + CLERK_CASES,
+    "签字领导": SELF_SERVICE + READ_ORG + READ_CASES + SIGNER_CASES,
+    "查询员": SELF_SERVICE + READ_ORG + READ_AUDIT + READ_CASES,
 }
 
 ROLE_DESCRIPTIONS = {

@@ -3,6 +3,9 @@ are Chinese and translatable."""
 from flask_babel import lazy_gettext as _
 
 from app.views.audit import AuditLogApi, AuditLogView
+from app.views.cases import (
+    MODULE_APIS, BatchApi, BatchView, CaseApi, CasePersonView, CaseView, SignatureApi, SubmissionApi,
+)
 from app.views.unit_import import UnitImportView
 from app.views.units import UnitApi, UnitQuotaApi, UnitQuotaView, UnitView
 
@@ -15,9 +18,16 @@ def init_views(appbuilder) -> None:
                         category=org, category_label=org_label)
     appbuilder.add_view(UnitImportView, "UnitImport", label=_("批量导入单位"), icon="fa-upload",
                         category=org, category_label=org_label)
+    rec, rec_label = "Records", _("全程记实")
+    appbuilder.add_view(CaseView, "Cases", label=_("案例"), icon="fa-folder-open",
+                        category=rec, category_label=rec_label, category_icon="fa-folder-open")
+    appbuilder.add_view(BatchView, "Batches", label=_("批次"), icon="fa-layer-group",
+                        category=rec, category_label=rec_label)
+    appbuilder.add_view(CasePersonView, "CasePersons", label=_("案例人员"), icon="fa-users",
+                        category=rec, category_label=rec_label)
     appbuilder.add_view(AuditLogView, "AuditLog", label=_("修改痕迹"), icon="fa-history",
                         category="Audit", category_label=_("痕迹管理"), category_icon="fa-history")
-    for api in (UnitApi, UnitQuotaApi, AuditLogApi):
+    for api in (UnitApi, UnitQuotaApi, AuditLogApi, CaseApi, BatchApi, SignatureApi, SubmissionApi, *MODULE_APIS):
         appbuilder.add_api(api)
     _relabel_security_menu(appbuilder)
 

@@ -6,6 +6,7 @@ FAB's ``base_filters`` scope list/show/edit/delete and REST list/get/put/delete,
 """
 from __future__ import annotations
 
+import io
 import os
 from datetime import datetime
 
@@ -283,10 +284,12 @@ class ScopedViewMixin(_ScopeCore):
         record_export(self.datamodel.obj.__tablename__, getattr(user, "unit_id", None),
                       _describe_filters(self._filters, self.label_columns), count)
         name = f"{self.datamodel.obj.__tablename__}-{datetime.now():%Y%m%d%H%M}.xlsx"
-        response = send_file(path, as_attachment=True, download_name=name,
-                             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response.call_on_close(lambda: os.unlink(path))
-        return response
+        # Read back and remove at once: no temporary file outlives the request.
+        with open(path, "rb") as f:
+            data = io.BytesIO(f.read())
+        os.unlink(path)
+        return send_file(data, as_attachment=True, download_name=name,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     # FAB serves any file of UPLOAD_FOLDER by name to anyone with can_download: never here.
     # Attachments are served by their own scoped route.

@@ -1,0 +1,100 @@
+"""JSON exchange of cases (docs/exchange-format.md): import all or nothing, export one.
+
+``import_cases`` checks every case of the file — format, values, units within the importer's
+scope, case numbers, batch agreement — and writes only when no case has a problem, in one
+transaction. Problems name the case (its index in the file), the module and the item.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Case, Unit
+from app.scoping import Scope
+from app.services.case_data import Problem, ensure_rows, from_exchange, new_case, write_values
+from app.services.cases import find_or_create_batch
+from app.spec import MODULE_KEYS
+
+
+class ImportFailed(Exception):
+    def __init__(self, problems: list[dict]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} 处问题")
+
+
+def _problem(index: int, p: Problem) -> dict:
+    return {"case": index, **p.as_dict()}
+
+
+def import_cases(data, scope: Scope, user=None) -> list[int]:
+    """Create the cases of ``data`` (one case object or a list). Returns their ids."""
+    from app.services.case_validation import validate_values
+
+    cases = data if isinstance(data, list) else [data]
+    if not cases:
+        raise ImportFailed([{"case": None, "module": "", "key": "", "message": "文件中没有案例"}])
+    problems: list[dict] = []
+    planned = []
+    seen_numbers = set()
+    for index, raw in enumerate(cases):
+        values, found = from_exchange(raw)
+        if not found:
+            found = validate_values(values)
+        motion = values.get("motion", {})
+        unit = None
+        code = motion.get("reporting_unit")
+        if not code:
+            found.append(Problem("motion", "reporting_unit", "“选任责任单位”未填写（单位代码）"))
+        else:
+            unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
+            if unit is None:
+                found.append(Problem("motion", "reporting_unit", f"单位代码“{code}”不存在"))
+            elif not scope.contains(unit.id):
+                found.append(Problem("motion", "reporting_unit", f"单位“{unit.name}”不在您的权限范围内"))
+                unit = None
+        target = motion.get("target_unit")
+        if target and db.session.execute(select(Unit.id).where(Unit.code == target)).first() is None:
+            found.append(Problem("motion", "target_unit", f"单位代码“{target}”不存在"))
+        case_no = motion.get("case_no")
+        if case_no:
+            if case_no in seen_numbers or db.session.execute(
+                    select(Case.id).where(Case.case_no == case_no)).first() is not None:
+                found.append(Problem("motion", "case_no", f"案例编号“{case_no}”已存在"))
+            elif unit is not None and not case_no.startswith(unit.code + "-"):
+                found.append(Problem("motion", "case_no", f"案例编号“{case_no}”应以单位代码“{unit.code}-”开头"))
+            seen_numbers.add(case_no)
+        problems += [_problem(index, p) for p in found]
+        planned.append((values, unit, case_no))
+    if problems:
+        raise ImportFailed(problems)
+    created = []
+    try:
+        with db.session.no_autoflush:
+            for index, (values, unit, case_no) in enumerate(planned):
+                case = new_case(unit, user)
+                if case_no:
+                    case.case_no = case_no
+                db.session.add(case)
+                db.session.flush()
+                case.root_id = case.id
+                batch, batch_problems = find_or_create_batch(unit, values["decision"])
+                if batch_problems:
+                    raise ImportFailed([_problem(index, p) for p in batch_problems])
+                case.batch = batch
+                ensure_rows(case)
+                for key in MODULE_KEYS:
+                    write_values(case, key, values[key])
+                created.append(case)
+        db.session.flush()
+        from app.services.case_validation import module_state
+        from app.services.case_data import read_case
+
+        for case in created:
+            merged = read_case(case)
+            for key in MODULE_KEYS:
+                case.module_row(key).state = module_state(merged, key, completed=False)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return [c.id for c in created]

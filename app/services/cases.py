@@ -1,0 +1,181 @@
+"""Case commands: create, save a module, complete a module. Each validates everything first,
+collects every problem, and owns its transaction (all or nothing).
+
+Signing, submission, correction and verification live in app/services/case_workflow.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import MODULE_MODELS, Batch, Case, Unit
+from app.models.case import STATUS_DRAFT, now
+from app.scoping import Scope
+from app.services.case_data import Problem, ensure_rows, new_case, read_case, write_values
+from app.spec import MODULE_KEYS, module
+
+
+class CaseError(Exception):
+    """A refused command; ``problems`` says why, item by item, in Chinese."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("；".join(p.message for p in self.problems))
+
+
+@dataclass
+class SaveResult:
+    state: str
+    missing: list[Problem] = field(default_factory=list)
+
+
+def _checks():
+    from app.services import case_validation
+
+    return case_validation
+
+
+def module_problems(values: dict, module_key: str) -> list[Problem]:
+    return [p for p in _checks().validate_values(values) if p.module == module_key]
+
+
+def create_case(unit: Unit, user=None) -> Case:
+    case = new_case(unit, user)
+    db.session.add(case)
+    try:
+        db.session.flush()
+        case.root_id = case.id
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return case
+
+
+def editable_modules(case: Case) -> set[str]:
+    """Which modules the unit may still change (the rest is locked evidence)."""
+    from app.models.case import STATUS_FIRST
+
+    if not case.is_current:
+        return set()
+    if case.status == STATUS_DRAFT:
+        return set(MODULE_KEYS) - {"signature", "submission"}
+    if case.status == STATUS_FIRST:
+        return {"publicity", "appointment"}
+    return set()
+
+
+def save_module(case: Case, module_key: str, values: dict, *, handler: str | None = None,
+                leader: str | None = None) -> SaveResult:
+    """Save what was entered for one module. Wrong values are refused (nothing is written);
+    missing ones are allowed while the module is being filled in and are reported back."""
+    if module_key not in editable_modules(case):
+        raise CaseError([Problem(module_key, "", f"案例当前状态为“{case.status}”，“{module(module_key).name}”已锁定，不能修改")])
+    merged = read_case(case)
+    merged[module_key] = {**merged[module_key], **values}
+    problems = module_problems(merged, module_key)
+    if problems:
+        raise CaseError(problems)
+    try:
+        ensure_rows(case)
+        if module_key == "decision":
+            batch, batch_problems = find_or_create_batch(case.unit, merged["decision"])
+            if batch_problems:
+                raise CaseError(batch_problems)
+            if batch is not None:
+                case.batch = batch
+        write_values(case, module_key, values)
+        row = case.module_row(module_key)
+        if handler is not None:
+            row.handler = handler or None
+        if leader is not None:
+            row.leader = leader or None
+        row.completed_at = None  # a change reopens the step until it is completed again
+        row.state = _checks().module_state(merged, module_key, completed=False)
+        _void_signatures_if_changed(case)
+        db.session.commit()
+    except CaseError:
+        db.session.rollback()
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    return SaveResult(row.state, _checks().missing_items(merged, module_key))
+
+
+def _void_signatures_if_changed(case: Case) -> None:
+    from app.services import case_workflow
+
+    case_workflow.void_stale_signatures(case)
+
+
+def complete_module(case: Case, module_key: str) -> None:
+    """Mark a step complete: its predecessors must be complete (前后衔接、环环相扣), nothing may be
+    missing or wrong, and the step must name its handler and responsible leader."""
+    if module_key not in editable_modules(case):
+        raise CaseError([Problem(module_key, "", f"“{module(module_key).name}”已锁定")])
+    values = read_case(case)
+    problems = []
+    order = list(MODULE_KEYS)
+    for earlier in order[: order.index(module_key)]:
+        if earlier in ("signature", "submission"):
+            continue
+        if case.module_row(earlier).state != "已完成":
+            problems.append(Problem(module_key, "", f"请先完成前一环节“{module(earlier).name}”"))
+            break
+    problems += _checks().missing_items(values, module_key)
+    problems += module_problems(values, module_key)
+    row = case.module_row(module_key)
+    if not row.handler:
+        problems.append(Problem(module_key, "handler", "请填写本环节的经办人"))
+    if not row.leader:
+        problems.append(Problem(module_key, "leader", "请填写本环节的责任领导"))
+    if problems:
+        raise CaseError(problems)
+    row.state = "已完成"
+    row.completed_at = now()
+    db.session.commit()
+
+
+def module_overview(case: Case) -> list[dict]:
+    """The 11 modules in procedure order with their state, handler and leader."""
+    out = []
+    for spec in (module(k) for k in MODULE_KEYS):
+        row = case.module_row(spec.key)
+        out.append({"key": spec.key, "order": spec.order, "name": spec.name,
+                    "state": row.state if row is not None else "未填",
+                    "handler": getattr(row, "handler", None), "leader": getattr(row, "leader", None)})
+    return out
+
+
+def find_or_create_batch(unit: Unit, decision: dict) -> tuple[Batch | None, list[Problem]]:
+    """The batch of this unit's meeting (date and type); its meeting data must agree."""
+    date, kind = decision.get("decision_date"), decision.get("decision_meeting_type")
+    if not date or not kind:
+        return None, []
+    batch = db.session.execute(
+        select(Batch).where(Batch.unit_id == unit.id, Batch.decision_date == date,
+                            Batch.decision_meeting_type == kind)
+    ).scalars().first()
+    if batch is None:
+        batch = Batch(unit_id=unit.id, title=f"{date.isoformat()} {kind}", decision_date=date,
+                      decision_meeting_type=kind)
+        db.session.add(batch)
+        db.session.flush()
+        return batch, []
+    problems = []
+    for key in ("members_total", "members_present", "absent_opinion_collected", "vote_method", "main_leader_last"):
+        given, stored = decision.get(key), getattr(batch, key)
+        if given is not None and stored is not None and given != stored:
+            problems.append(Problem("decision", key, f"与同一会议批次“{batch.title}”已登记的值（{stored}）不一致：{given}"))
+    return batch, problems
+
+
+def scope_allows(scope: Scope, unit: Unit) -> bool:
+    return scope.contains(unit.id)
+
+
+__all__ = ["CaseError", "create_case", "save_module", "complete_module", "module_overview",
+           "editable_modules", "find_or_create_batch", "MODULE_MODELS"]

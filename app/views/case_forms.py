@@ -1,0 +1,129 @@
+"""Module forms generated from the spec (人机对话): one field per item, typed as the spec says.
+
+``form_for(module_key)`` builds a WTForms class; ``values_from_form`` turns a submitted form into
+the values format of app.services.case_data, and ``form_data_from_values`` the other way.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField, FileField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.validators import Optional
+
+from app.spec import module
+
+LONG_TEXT = {"resume", "motion_reason", "nomination_scope", "consult_scope", "publicity_scope", "alarm_codes"}
+BOOL_CHOICES = [("", "—"), ("1", "是"), ("0", "否")]
+
+
+def parse_person_line(line: str) -> dict | None:
+    parts = [x.strip() for x in line.replace(",", "，").split("，")]
+    if not parts or not parts[0]:
+        return None
+    person = {"name": parts[0]}
+    if len(parts) > 1 and parts[1]:
+        person["post"] = parts[1]
+    if len(parts) > 2 and parts[2]:
+        person["id_card_no"] = parts[2].upper()
+    return person
+
+
+def _field(item):
+    label = item.label + ("（必填）" if item.required == "Y" else "")
+    desc = item.validation or ""
+    kw = {"label": label, "description": desc, "validators": [Optional()]}
+    if item.kind == "text" or item.kind == "unit":
+        if item.kind == "unit":
+            kw["description"] = "单位代码"
+        return TextAreaField(**kw) if item.key in LONG_TEXT else StringField(**kw)
+    if item.kind == "int":
+        return IntegerField(**kw)
+    if item.kind == "date":
+        return DateField(**kw)
+    if item.kind == "bool":
+        return SelectField(choices=BOOL_CHOICES, **kw)
+    if item.kind == "enum":
+        return SelectField(choices=[("", "—")] + [(c, c) for c in item.choices], **kw)
+    if item.kind == "enum*":
+        return SelectMultipleField(choices=[(c, c) for c in item.choices], **kw)
+    if item.kind == "person":
+        kw["description"] = "姓名，职务，身份证号（后两项可省略）"
+        return StringField(**kw)
+    if item.kind == "person[]":
+        kw["description"] = "每行一人：姓名，职务，身份证号（后两项可省略）"
+        return TextAreaField(**kw)
+    if item.kind == "file-ref":
+        kw["description"] = "上传文件（PDF、图片、Word、Excel，单个不超过上限）"
+        return FileField(**kw)
+    raise ValueError(item.kind)
+
+
+def editable_items(module_key: str):
+    return [i for i in module(module_key).items if not i.system]
+
+
+@lru_cache(maxsize=None)
+def form_for(module_key: str):
+    attrs = {
+        "handler": StringField("经办人", validators=[Optional()]),
+        "leader": StringField("责任领导", validators=[Optional()]),
+    }
+    for item in editable_items(module_key):
+        attrs[item.key] = _field(item)
+    return type(f"{module_key.title()}Form", (FlaskForm,), attrs)
+
+
+def values_from_form(form, module_key: str) -> tuple[dict, dict]:
+    """(values for case_data, uploaded files by item key). Unchanged file items are left out."""
+    values, files = {}, {}
+    for item in editable_items(module_key):
+        field = form[item.key]
+        data = field.data
+        if item.kind == "bool":
+            values[item.key] = None if data in ("", None) else data == "1"
+        elif item.kind == "enum":
+            values[item.key] = data or None
+        elif item.kind == "enum*":
+            values[item.key] = list(data) or None
+        elif item.kind in ("text", "unit"):
+            values[item.key] = (data or "").strip() or None
+        elif item.kind == "person":
+            values[item.key] = parse_person_line(data or "")
+        elif item.kind == "person[]":
+            people = [parse_person_line(line) for line in (data or "").splitlines()]
+            values[item.key] = [p for p in people if p] or None
+        elif item.kind == "file-ref":
+            if data and getattr(data, "filename", ""):
+                files[item.key] = data
+        else:
+            values[item.key] = data
+    return values, files
+
+
+def form_data_from_values(values: dict, module_key: str) -> dict:
+    out = {}
+    for item in editable_items(module_key):
+        v = values.get(item.key)
+        if item.kind == "bool":
+            out[item.key] = "" if v is None else ("1" if v else "0")
+        elif item.kind == "person":
+            out[item.key] = _line(v)
+        elif item.kind == "person[]":
+            out[item.key] = "\n".join(_line(p) for p in (v or []))
+        elif item.kind == "file-ref":
+            continue
+        else:
+            out[item.key] = v
+    return out
+
+
+def _line(p: dict | None) -> str:
+    if not p:
+        return ""
+    parts = [p.get("name", ""), p.get("post", "") or "", p.get("id_card_no", "") or ""]
+    while parts and not parts[-1]:
+        parts.pop()
+    return "，".join(parts)

@@ -1,0 +1,550 @@
+"""Cases in the browser: list, the case page with its 11 steps, module forms, signing,
+submission, 退回补正, version differences and attachments. Thin: every decision is made in
+app/services (cases, case_workflow, attachments); every route loads the case through the scope.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access, permission_name, protect
+from flask_babel import lazy_gettext as _
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.models import MODULE_MODELS, Attachment, AuditLog, Batch, Case, CasePerson, Signature, Submission
+from app.models.case import STATUS_DRAFT
+from app.services import cases as case_service
+from app.services.case_data import read_case
+from app.spec import MODULE_KEYS, module
+from app.views.base import ReadOnlyModelRestApi, ReadOnlyModelView, ScopedModelView
+from app.views.case_forms import editable_items, form_data_from_values, form_for, values_from_form
+
+CASE_LABELS = {
+    "case_no": _("案例编号"), "full_name": _("姓名"), "unit": _("选任责任单位"), "status": _("状态"),
+    "version_no": _("版本"), "is_current": _("当前版本"), "created_at": _("创建时间"), "batch": _("批次"),
+    "return_reason": _("退回原因"),
+}
+
+
+def _workflow():
+    from app.services import case_workflow
+
+    return case_workflow
+
+
+class CaseView(ScopedModelView):
+    """案例 — the list and the case page. Generic add/edit/delete do not exist: a case changes
+    only through the guided steps, and what is submitted never changes."""
+
+    route_base = "/cases"
+    datamodel = SQLAInterface(Case)
+    list_title = _("案例列表")
+    show_title = _("案例")
+    label_columns = CASE_LABELS
+    list_columns = ["case_no", "full_name", "unit", "status", "version_no", "is_current", "created_at"]
+    search_columns = ["case_no", "full_name", "status", "is_current", "version_no"]
+    base_order = ("id", "desc")
+    formatters_columns = {"is_current": lambda v: "是" if v else "否"}
+    base_permissions = ["can_list", "can_show", "can_export", "can_create", "can_enter", "can_sign",
+                        "can_submit", "can_review"]
+    muldelete = None
+
+    def render_template(self, template, **kwargs):
+        if template == self.list_template and self.appbuilder.sm.has_access("can_create", self.class_permission_name):
+            kwargs["create_url"] = url_for(".new")
+        return super().render_template(template, **kwargs)
+
+    def _case(self, pk) -> Case:
+        case = self.datamodel.get(pk, self._base_filters)
+        if case is None:
+            abort(404)
+        return case
+
+    def _flash_problems(self, exc):
+        for p in exc.problems:
+            label = module(p.module).item(p.key).label if p.module in MODULE_KEYS and p.key and \
+                any(i.key == p.key for i in module(p.module).items) else ""
+            flash(f"{label}：{p.message}" if label and label not in p.message else p.message, "danger")
+
+    # ---- the case page ------------------------------------------------------------------------
+    @expose("/show/<pk>")
+    @has_access
+    def show(self, pk):
+        case = self._case(pk)
+        versions = db.session.execute(
+            select(Case).where(Case.root_id == case.root_id).order_by(Case.version_no)).scalars().all()
+        return self.render_template(
+            "jishi/case.html", case=case, modules=case_service.module_overview(case),
+            editable=case_service.editable_modules(case), signatures=case.signatures,
+            submissions=db.session.execute(select(Submission).where(Submission.root_id == case.root_id)
+                                           .order_by(Submission.id)).scalars().all(),
+            versions=versions, history=_case_history(case), levels=Signature.LEVELS,
+            pledge=case.module_row("signature").authenticity_pledge if case.module_row("signature") else None,
+            can=lambda perm: self.appbuilder.sm.has_access(perm, self.class_permission_name),
+            title=f"{case.case_no} {case.full_name or ''}",
+        )
+
+    @expose("/new", methods=["POST"])
+    @has_access
+    @permission_name("create")
+    def new(self):
+        unit = getattr(g.user, "unit", None)
+        if unit is None:
+            flash("当前用户未归属任何单位，不能新建案例", "danger")
+            return redirect(url_for(".list"))
+        case = case_service.create_case(unit, g.user)
+        flash(f"已新建案例 {case.case_no}", "success")
+        return redirect(url_for(".show", pk=case.id))
+
+    # ---- one step -----------------------------------------------------------------------------
+    @expose("/show/<pk>/module/<key>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("enter")
+    def module(self, pk, key):
+        case = self._case(pk)
+        if key not in MODULE_KEYS or key in ("signature", "submission"):
+            abort(404)
+        form_cls = form_for(key)
+        values = read_case(case)
+        row = case.module_row(key)
+        locked = key not in case_service.editable_modules(case)
+        problems, missing = [], []
+        if request.method == "POST" and not locked:
+            form = form_cls()
+            if form.validate_on_submit():
+                new_values, files = values_from_form(form, key)
+                try:
+                    self._store_files(case, key, files, new_values)
+                    result = case_service.save_module(case, key, new_values, handler=form.handler.data or "",
+                                                      leader=form.leader.data or "")
+                    missing = result.missing
+                    if request.form.get("complete"):
+                        case_service.complete_module(case, key)
+                        flash(f"“{module(key).name}”已完成", "success")
+                        return redirect(url_for(".show", pk=case.id))
+                    flash(f"已保存“{module(key).name}”（{result.state}）", "success")
+                    if not missing:
+                        return redirect(url_for(".module", pk=case.id, key=key))
+                except case_service.CaseError as exc:
+                    db.session.rollback()
+                    problems = exc.problems
+                except ValueError as exc:  # attachment refused
+                    db.session.rollback()
+                    problems = [case_service.Problem(key, "", str(exc))]
+        else:
+            form = form_cls(data={**form_data_from_values(values[key], key),
+                                  "handler": getattr(row, "handler", None), "leader": getattr(row, "leader", None)})
+        by_key = {}
+        for p in problems + missing:
+            by_key.setdefault(p.key, []).append(p.message)
+        files = {i.key: values[key].get(i.key) for i in editable_items(key) if i.kind == "file-ref"}
+        return self.render_template(
+            "jishi/case_module.html", case=case, spec=module(key), form=form, items=editable_items(key),
+            problems=problems, missing=missing, by_key=by_key, locked=locked, files=files,
+            attachments=_attachments_by_name(case), state=getattr(row, "state", "未填"),
+            title=f"{case.case_no} · {module(key).name}",
+        )
+
+    def _store_files(self, case, key, files, values):
+        from app.services.attachments import store
+
+        for item_key, upload in files.items():
+            batch = case.batch if module(key).item(item_key).batch_level else None
+            att = store(upload.read(), upload.filename, unit_id=case.unit_id, case_id=case.id,
+                        batch_id=batch.id if batch else None, item_key=item_key, user_id=g.user.id)
+            values[item_key] = att.filename
+
+    # ---- signatures, pledge, submissions --------------------------------------------------------
+    @expose("/show/<pk>/sign", methods=["POST"])
+    @has_access
+    @permission_name("sign")
+    def sign(self, pk):
+        case = self._case(pk)
+        try:
+            _workflow().sign(case, g.user, int(request.form.get("level", 0)), request.form.get("post", "").strip(),
+                             request.form.get("opinion", ""))
+            flash("已签字", "success")
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            self._flash_problems(exc)
+        return redirect(url_for(".show", pk=case.id))
+
+    @expose("/show/<pk>/pledge", methods=["POST"])
+    @has_access
+    @permission_name("submit")
+    def pledge(self, pk):
+        case = self._case(pk)
+        try:
+            _workflow().set_pledge(case, g.user, True)
+            flash("已作出真实性承诺", "success")
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            self._flash_problems(exc)
+        return redirect(url_for(".show", pk=case.id))
+
+    @expose("/show/<pk>/submit/<int:node>", methods=["POST"])
+    @has_access
+    @permission_name("submit")
+    def submit(self, pk, node):
+        case = self._case(pk)
+        try:
+            _workflow().submit(case, g.user, node)
+            flash("已提交" if node == 1 else "已二次提交", "success")
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            self._flash_problems(exc)
+        return redirect(url_for(".show", pk=case.id))
+
+    # ---- supervision ----------------------------------------------------------------------------
+    @expose("/show/<pk>/return", methods=["POST"])
+    @has_access
+    @permission_name("review")
+    def return_case(self, pk):
+        case = self._case(pk)
+        reason = request.form.get("reason", "").strip()
+        if not reason:
+            flash("请填写退回补正的原因", "danger")
+            return redirect(url_for(".show", pk=case.id))
+        try:
+            new = _workflow().return_for_correction(case, g.user, reason)
+            flash(f"已退回补正，新版本 v{new.version_no}", "success")
+            return redirect(url_for(".show", pk=new.id))
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            self._flash_problems(exc)
+        return redirect(url_for(".show", pk=case.id))
+
+    @expose("/show/<pk>/diff/<other>")
+    @has_access
+    @permission_name("show")
+    def diff(self, pk, other):
+        case, previous = self._case(pk), self._case(other)
+        if case.root_id != previous.root_id:
+            abort(404)
+        old, new = (previous, case) if previous.version_no < case.version_no else (case, previous)
+        return self.render_template("jishi/case_diff.html", case=case, old=old, new=new,
+                                    changes=_workflow().diff_versions(old, new),
+                                    title=f"{case.case_no} v{old.version_no} → v{new.version_no}")
+
+    # ---- attachments ----------------------------------------------------------------------------
+    @expose("/attachment/<int:att_id>")
+    @has_access
+    @permission_name("show")
+    def attachment(self, att_id):
+        """Download only within scope: the attachment's unit must be visible to the user."""
+        from app.scoping import visible
+        from app.services.attachments import AttachmentRefused, read
+
+        att = visible(Attachment, att_id)
+        if att is None or not att.has_content:
+            abort(404)
+        try:
+            data = read(att)
+        except (AttachmentRefused, OSError) as exc:
+            flash(str(exc), "danger")
+            abort(404)
+        import io
+
+        return send_file(io.BytesIO(data), download_name=att.filename, as_attachment=True,
+                         mimetype=att.content_type or "application/octet-stream")
+
+
+def _attachments_by_name(case) -> dict:
+    rows = db.session.execute(select(Attachment).where(
+        or_(Attachment.case_id == case.id, Attachment.batch_id == case.batch_id if case.batch_id else False))
+    ).scalars().all()
+    return {a.filename: a for a in rows}
+
+
+def _case_history(case) -> list[AuditLog]:
+    """The audit rows of the case and of everything that belongs to it."""
+    conds = [(AuditLog.table_name == "cadre_case") & (AuditLog.record_id == str(case.id))]
+    for key, model in MODULE_MODELS.items():
+        row = case.module_row(key)
+        if row is not None and row.id:
+            conds.append((AuditLog.table_name == model.__tablename__) & (AuditLog.record_id == str(row.id)))
+    person_ids = [str(p.id) for p in case.persons if p.id]
+    if person_ids:
+        conds.append((AuditLog.table_name == "case_person") & AuditLog.record_id.in_(person_ids))
+    return db.session.execute(select(AuditLog).where(or_(*conds)).order_by(AuditLog.id.desc()).limit(500)).scalars().all()
+
+
+class BatchView(ScopedModelView):
+    """批次 — one meeting's cases; its meeting data is entered once (through the 讨论决定 step)."""
+
+    datamodel = SQLAInterface(Batch)
+    list_title = _("批次列表")
+    show_title = _("批次")
+    label_columns = {"title": _("批次名称"), "unit": _("单位"), "decision_date": _("讨论决定日期"),
+                     "decision_meeting_type": _("会议类型"), "members_total": _("应到会成员数"),
+                     "members_present": _("实到会成员数"), "vote_method": _("表决方式"), "cases": _("案例")}
+    list_columns = ["title", "unit", "decision_date", "decision_meeting_type", "members_total", "members_present"]
+    show_columns = list_columns + ["vote_method", "cases"]
+    search_columns = ["title", "decision_date", "decision_meeting_type"]
+    base_permissions = ["can_list", "can_show", "can_export"]
+    muldelete = None
+
+
+class CasePersonView(ReadOnlyModelView):
+    datamodel = SQLAInterface(CasePerson)
+    list_title = _("案例人员")
+    label_columns = {"name": _("姓名"), "post": _("职务"), "item_key": _("数据项"), "case": _("案例")}
+    list_columns = ["case", "item_key", "name", "post"]
+    search_columns = ["name", "item_key"]
+
+
+# ---- REST --------------------------------------------------------------------------------------
+
+CASE_API_COLUMNS = ["id", "case_no", "version_no", "root_id", "previous_id", "is_current", "status",
+                    "full_name", "unit_id", "batch_id", "created_at"]
+
+
+class CaseApi(ReadOnlyModelRestApi):
+    """Cases over REST: read (scoped), plus the commands of the guided steps."""
+
+    resource_name = "case"
+    datamodel = SQLAInterface(Case)
+    allow_browser_login = True
+    list_columns = CASE_API_COLUMNS
+    show_columns = CASE_API_COLUMNS
+    search_columns = ["case_no", "status", "is_current", "full_name"]
+    include_route_methods = {"get", "get_list", "info", "export", "import_cases", "create_case",
+                             "put_module", "complete", "sign_case", "submit_case", "return_case"}
+    base_permissions = ["can_get", "can_info", "can_create", "can_enter", "can_sign", "can_submit",
+                        "can_review", "can_export"]
+    method_permission_name = {"export": "export", "import_cases": "create", "create_case": "create",
+                              "put_module": "enter", "complete": "enter", "sign_case": "sign",
+                              "submit_case": "submit", "return_case": "review"}
+
+    def _case(self, pk):
+        return self.datamodel.get(pk, self._base_filters)
+
+    def _problems(self, exc, status=400):
+        return self.response(status, message="；".join(p.message for p in exc.problems),
+                             problems=[p.as_dict() for p in exc.problems])
+
+    @expose("/<int:pk>/export", methods=["GET"])
+    @protect()
+    def export(self, pk):
+        """Export one case in the exchange format.
+        ---
+        get:
+          parameters:
+          - in: path
+            name: pk
+            schema: {type: integer}
+          responses:
+            200: {description: The case, keyed by module and item}
+            404: {$ref: '#/components/responses/404'}
+        """
+        from app.services.case_data import export_case
+
+        case = self._case(pk)
+        if case is None:
+            return self.response_404()
+        return self.response(200, **{"result": export_case(case)})
+
+    @expose("/import", methods=["POST"])
+    @protect()
+    def import_cases(self):
+        """Import one case or a list (exchange format); all or nothing.
+        ---
+        post:
+          requestBody:
+            content:
+              application/json: {schema: {type: object}}
+          responses:
+            201: {description: Created case ids}
+            400: {description: Every problem with its case, module and key}
+        """
+        from app.scoping import current_scope
+        from app.services.case_exchange import ImportFailed, import_cases
+
+        if not request.is_json:
+            return self.response_400(message="请求体应为 JSON")
+        try:
+            created = import_cases(request.get_json(), current_scope(), g.user)
+        except ImportFailed as exc:
+            return self.response(400, message=f"导入失败：{len(exc.problems)} 处问题，未写入任何数据",
+                                 problems=exc.problems)
+        return self.response(201, created=created)
+
+    @expose("/create", methods=["POST"])
+    @protect()
+    def create_case(self):
+        """Create an empty case for the user's own unit.
+        ---
+        post:
+          responses:
+            201: {description: The new case id and number}
+        """
+        unit = getattr(g.user, "unit", None)
+        if unit is None:
+            return self.response_400(message="当前用户未归属任何单位，不能新建案例")
+        case = case_service.create_case(unit, g.user)
+        return self.response(201, id=case.id, case_no=case.case_no)
+
+    @expose("/<int:pk>/module/<key>", methods=["PUT"])
+    @protect()
+    def put_module(self, pk, key):
+        """Save one module: a JSON object keyed by item (exchange format), plus handler/leader.
+        ---
+        put:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: key, schema: {type: string}}
+          responses:
+            200: {description: Saved; state and missing items}
+            400: {description: Every problem, item by item}
+        """
+        from app.services.case_data import from_exchange
+
+        case = self._case(pk)
+        if case is None or key not in MODULE_KEYS:
+            return self.response_404()
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return self.response_400(message="请求体应为 JSON 对象")
+        handler, leader = body.pop("handler", None), body.pop("leader", None)
+        values, problems = from_exchange({key: body})
+        if problems:
+            return self._problems(case_service.CaseError(problems))
+        given = {k: v for k, v in values[key].items() if k in body}
+        try:
+            result = case_service.save_module(case, key, given, handler=handler, leader=leader)
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            return self._problems(exc)
+        return self.response(200, state=result.state, missing=[p.as_dict() for p in result.missing])
+
+    @expose("/<int:pk>/module/<key>/complete", methods=["POST"])
+    @protect()
+    def complete(self, pk, key):
+        """Mark one module complete (predecessors first).
+        ---
+        post:
+          responses:
+            200: {description: Completed}
+            400: {description: What is missing or wrong}
+        """
+        case = self._case(pk)
+        if case is None or key not in MODULE_KEYS:
+            return self.response_404()
+        try:
+            case_service.complete_module(case, key)
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            return self._problems(exc)
+        return self.response(200, state="已完成")
+
+    @expose("/<int:pk>/sign", methods=["POST"])
+    @protect()
+    def sign_case(self, pk):
+        """Sign at a level: {"level": 1|2|3, "post": "...", "opinion": "情况属实同意报送"}.
+        ---
+        post:
+          responses:
+            200: {description: Signed}
+            400: {description: Refused, with the reasons}
+        """
+        case = self._case(pk)
+        if case is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            sig = _workflow().sign(case, g.user, int(body.get("level", 0) or 0), str(body.get("post", "")),
+                                   str(body.get("opinion", "")))
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            return self._problems(exc)
+        return self.response(200, id=sig.id, snapshot_sha256=sig.snapshot_sha256)
+
+    @expose("/<int:pk>/submit/<int:node>", methods=["POST"])
+    @protect()
+    def submit_case(self, pk, node):
+        """初次提交 (node 1) or 二次提交 (node 2). Body {"pledge": true} records the pledge first.
+        ---
+        post:
+          responses:
+            200: {description: Submitted, with the snapshot hash}
+            400: {description: Refused, with the reasons}
+        """
+        case = self._case(pk)
+        if case is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            if body.get("pledge") is True:
+                _workflow().set_pledge(case, g.user, True)
+            sub = _workflow().submit(case, g.user, node)
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            return self._problems(exc)
+        return self.response(200, id=sub.id, sha256=sub.sha256, prev_sha256=sub.prev_sha256)
+
+    @expose("/<int:pk>/return", methods=["POST"])
+    @protect()
+    def return_case(self, pk):
+        """退回补正 by the supervising department: {"reason": "..."}; returns the new version.
+        ---
+        post:
+          responses:
+            200: {description: The new version's id}
+            400: {description: Refused}
+        """
+        case = self._case(pk)
+        if case is None:
+            return self.response_404()
+        reason = str((request.get_json(silent=True) or {}).get("reason", "")).strip()
+        if not reason:
+            return self.response_400(message="请填写退回补正的原因")
+        try:
+            new = _workflow().return_for_correction(case, g.user, reason)
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            return self._problems(exc)
+        return self.response(200, id=new.id, version_no=new.version_no)
+
+
+class BatchApi(ReadOnlyModelRestApi):
+    resource_name = "batch"
+    datamodel = SQLAInterface(Batch)
+    allow_browser_login = True
+    list_columns = ["id", "title", "unit_id", "decision_date", "decision_meeting_type", "members_total",
+                    "members_present", "absent_opinion_collected", "vote_method", "main_leader_last"]
+    show_columns = list_columns
+    search_columns = ["title", "decision_date"]
+
+
+class SignatureApi(ReadOnlyModelRestApi):
+    resource_name = "signature"
+    datamodel = SQLAInterface(Signature)
+    allow_browser_login = True
+    list_columns = ["id", "case_id", "unit_id", "level", "signer_id", "signer_name", "post", "opinion",
+                    "signed_at", "snapshot_sha256", "record_sha256", "voided_at", "void_reason"]
+    show_columns = list_columns
+    search_columns = ["case_id", "level"]
+
+
+class SubmissionApi(ReadOnlyModelRestApi):
+    resource_name = "submission"
+    datamodel = SQLAInterface(Submission)
+    allow_browser_login = True
+    list_columns = ["id", "case_id", "root_id", "unit_id", "node", "submitted_at", "submitted_by_name",
+                    "sha256", "content_sha256", "prev_sha256"]
+    show_columns = list_columns + ["snapshot"]
+    search_columns = ["case_id", "node"]
+
+
+def _module_api(key: str):
+    model = MODULE_MODELS[key]
+    columns = [c.key for c in model.__table__.columns]
+    return type(f"Case{model.__name__[4:]}Api", (ReadOnlyModelRestApi,), {
+        "resource_name": f"case_{key}", "datamodel": SQLAInterface(model), "allow_browser_login": True,
+        "list_columns": columns, "show_columns": columns, "search_columns": ["case_id", "state"],
+        "__doc__": f"模块“{module(key).name}”的数据（只读；写入请用 PUT /api/v1/case/<id>/module/{key}）",
+    })
+
+
+MODULE_APIS = [_module_api(k) for k in MODULE_KEYS]

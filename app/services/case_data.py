@@ -256,11 +256,15 @@ def _set_persons(case: Case | None, batch: Batch | None, key: str, people: list[
 
 
 def _attachment_for(case: Case, batch: Batch | None, key: str, filename: str, unit_id: int) -> Attachment:
-    """The attachment of this item with this name, or a reference awaiting its upload."""
-    current_id = getattr(batch if batch is not None else case.module_row(module_of(key)), f"{key}_id", None)
-    current = db.session.get(Attachment, current_id) if current_id else None
-    if current is not None and current.filename == filename:
-        return current
+    """The attachment of this item with this name (an upload is preferred to a bare reference),
+    or a new reference awaiting its upload."""
+    owner = Attachment.batch_id == batch.id if batch is not None else Attachment.case_id == case.id
+    found = db.session.execute(
+        select(Attachment).where(owner, Attachment.item_key == key, Attachment.filename == filename)
+        .order_by(Attachment.has_content.desc(), Attachment.id.desc())
+    ).scalars().first()
+    if found is not None:
+        return found
     att = Attachment(unit_id=unit_id, case_id=None if batch is not None else case.id,
                      batch_id=batch.id if batch is not None else None, item_key=key, filename=filename,
                      size=0, sha256=hashlib.sha256(b"").hexdigest(), storage_key=f"ref-{uuid.uuid4().hex}",

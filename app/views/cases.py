@@ -114,8 +114,9 @@ class CaseView(ScopedModelView):
             form = form_cls()
             if form.validate_on_submit():
                 new_values, files = values_from_form(form, key)
+                stored = []
                 try:
-                    self._store_files(case, key, files, new_values)
+                    stored = self._store_files(case, key, files, new_values)
                     result = case_service.save_module(case, key, new_values, handler=form.handler.data or "",
                                                       leader=form.leader.data or "")
                     missing = result.missing
@@ -128,9 +129,11 @@ class CaseView(ScopedModelView):
                         return redirect(url_for(".module", pk=case.id, key=key))
                 except case_service.CaseError as exc:
                     db.session.rollback()
+                    _discard(stored)
                     problems = exc.problems
                 except ValueError as exc:  # attachment refused
                     db.session.rollback()
+                    _discard(stored)
                     problems = [case_service.Problem(key, "", str(exc))]
         else:
             form = form_cls(data={**form_data_from_values(values[key], key),
@@ -146,14 +149,17 @@ class CaseView(ScopedModelView):
             title=f"{case.case_no} · {module(key).name}",
         )
 
-    def _store_files(self, case, key, files, values):
+    def _store_files(self, case, key, files, values) -> list[str]:
         from app.services.attachments import store
 
+        stored = []
         for item_key, upload in files.items():
             batch = case.batch if module(key).item(item_key).batch_level else None
             att = store(upload.read(), upload.filename, unit_id=case.unit_id, case_id=case.id,
                         batch_id=batch.id if batch else None, item_key=item_key, user_id=g.user.id)
+            stored.append(att.storage_key)
             values[item_key] = att.filename
+        return stored
 
     # ---- signatures, pledge, submissions --------------------------------------------------------
     @expose("/show/<pk>/sign", methods=["POST"])
@@ -248,6 +254,14 @@ class CaseView(ScopedModelView):
 
         return send_file(io.BytesIO(data), download_name=att.filename, as_attachment=True,
                          mimetype=att.content_type or "application/octet-stream")
+
+
+def _discard(storage_keys) -> None:
+    """Files written for a save that was then refused: nothing refers to them."""
+    from app.services.attachments import storage_dir
+
+    for key in storage_keys:
+        (storage_dir() / key).unlink(missing_ok=True)
 
 
 def _attachments_by_name(case) -> dict:

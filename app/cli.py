@@ -185,7 +185,46 @@ def cases_export(case_id: int):
     _echo_json(export_case(case))
 
 
+@cases_cli.command("update")
+@click.argument("case_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as-user", "as_user", default=None, help="以该用户的权限与身份修改")
+def cases_update(case_id: int, file: Path, as_user: str | None):
+    """按交换格式修改案例的一个模块（一次一个模块，一个事务；已提交锁定的模块拒绝修改）。"""
+    from app.models import Case
+    from app.services.case_data import from_exchange
+    from app.services.cases import CaseError, save_module
+
+    user, scope = _user_scope(as_user)
+    case = db.session.get(Case, case_id)
+    if case is None or not scope.contains(case.unit_id):
+        raise click.ClickException(f"案例 {case_id} 不存在或不在权限范围内")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"文件不是有效的 UTF-8 JSON：{exc}")
+    if not isinstance(data, dict) or len(data) != 1:
+        raise click.ClickException("文件应为只含一个模块的 JSON 对象，例如 {\"motion\": {...}}")
+    values, problems = from_exchange(data)
+    if problems:
+        for p in problems:
+            click.echo(f"{p.module}.{p.key}：{p.message}", err=True)
+        sys.exit(1)
+    with acting_as(user or "命令行", "cli"):
+        for key, given in data.items():
+            try:
+                save_module(case, key, {k: values[key][k] for k in given})
+            except CaseError as exc:
+                for p in exc.problems:
+                    click.echo(f"{p.module}.{p.key}：{p.message}".replace(".：", "："), err=True)
+                click.echo(f"修改失败：“{key}”未保存", err=True)
+                sys.exit(1)
+    click.echo(f"已修改案例 {case.case_no}")
+
+
 def register(app) -> None:
+    from app import cli_workflow  # noqa: F401  (adds `flask jishi verify` to the jishi group)
+
     app.cli.add_command(units_cli)
     app.cli.add_command(cases_cli)
     app.cli.add_command(jishi_cli)

@@ -123,6 +123,8 @@ def seed_demo_cmd(reset_passwords: bool):
         click.echo(f"已建立 {result['units_created']} 个单位")
     else:
         click.echo("单位已存在，未重复建立")
+    if result.get("cases_created"):
+        click.echo(f"已建立 {result['cases_created']} 个演示案例（草稿、已初次提交、已二次提交）")
     if result["credentials"]:
         click.echo("演示账户（密码只显示这一次；忘记时运行 flask jishi seed-demo --reset-passwords）：")
         for username, (password, role, code) in result["credentials"].items():

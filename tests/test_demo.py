@@ -169,7 +169,10 @@ def test_demo_writes_are_traced_as_cli(app, first_run):
         root_id = db.session.scalar(select(Unit.id).where(Unit.code == "SZZB"))
         rows = db.session.execute(
             select(AuditLog.path, AuditLog.actor_name, AuditLog.action)
-            .where(AuditLog.id > first_run.audit_mark)
+            .where(AuditLog.id > first_run.audit_mark, AuditLog.table_name.in_(("unit", "unit_quota", "ab_user")))
+        ).all()
+        case_rows = db.session.execute(
+            select(AuditLog.path, AuditLog.actor_name).where(AuditLog.id > first_run.audit_mark)
         ).all()
         root_rows = db.session.execute(
             select(AuditLog.id).where(AuditLog.id > first_run.audit_mark, AuditLog.table_name == "unit",
@@ -178,6 +181,8 @@ def test_demo_writes_are_traced_as_cli(app, first_run):
     assert root_rows
     # Units, quotas and users: every row was written as the demo actor through the CLI.
     assert rows and set(rows) == {("cli", "演示数据", "insert")}
+    # the demo cases were written through the same commands, by the same actor and path
+    assert set(case_rows) == {("cli", "演示数据")}
 
 
 def test_first_run_password_logs_in(app, first_run):

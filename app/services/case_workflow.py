@@ -12,7 +12,8 @@ correction (退回补正) into a new version, and verification of the evidence c
 * The lock — a ``before_flush`` listener: a submitted case is read-only on every path (forms, API,
   CLI, ORM). Only this module's own writes pass, inside ``workflow_write()``. A refused flush raises
   ``CaseLocked``, a ``cases.CaseError`` that is also an ``integrity.ValidationFailed`` (so the
-  generic views' existing handlers show its Chinese messages).
+  generic views' existing handlers show its Chinese messages). The transaction that creates a case
+  (``create_case``, a JSON import) may still fill any of its modules.
 * ``return_for_correction`` — a supervisor sends a submitted case back: the old version is kept
   unchanged (status 已退回补正, no longer current) and a new draft version continues the case.
 * ``verify_all`` — recomputes every hash and reports each break with the case it belongs to.
@@ -27,7 +28,7 @@ import json
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import MANYTOONE
 
@@ -53,6 +54,7 @@ VOID_REASON = "签字后案例内容已变更"
 PRE_SIGN_MODULES = MODULE_KEYS[:7]  # 任职资格 … 讨论决定: complete before anyone signs
 POST_DECISION_MODULES = ("publicity", "appointment")  # complete before 二次提交
 WORKFLOW_FLAG = "jishi_workflow"
+CREATED_KEY = "jishi_created_cases"  # ids of the cases created in the session's current transaction
 SIG_FIELDS = ("signer", "post", "opinion", "signed_at")
 
 
@@ -469,8 +471,6 @@ def verify_all(root_ids=None) -> list[dict]:
 
 def evidence_counts(root_ids=None) -> tuple[int, int]:
     """(submissions, signatures) that ``verify_all`` checks."""
-    from sqlalchemy import func
-
     subs = select(func.count(Submission.id))
     sigs = select(func.count(Signature.id))
     if root_ids is not None:
@@ -557,6 +557,8 @@ class _LockCheck:
         case_id = case_ref[1]
         if case_id in self.deleted_cases:
             return  # the case itself is deleted: checked as a case
+        if case_id in self.session.info.get(CREATED_KEY, ()):
+            return  # created in this transaction (e.g. an import filling all its values)
         state = self.case_state(case_id)
         if state is None:
             return
@@ -564,13 +566,9 @@ class _LockCheck:
         if module_key not in editable_modules(SimpleNamespace(status=status, is_current=is_current)):
             name = module(module_key).name if module_key in MODULE_KEYS else module_key
             if not is_current:
-                why = f"第 {self._version_hint(case_id)}版已被新版本取代" if status != STATUS_RETURNED else "为已退回补正的旧版本"
-                self.refuse(module_key, "", f"案例“{case_no}”{why}，“{name}”不能修改（{what}）")
+                self.refuse(module_key, "", f"案例“{case_no}”的这一版本已被新版本取代（{status}），“{name}”不能修改（{what}）")
             else:
                 self.refuse(module_key, "", f"案例“{case_no}”当前状态为“{status}”，“{name}”已锁定，不能修改（{what}）")
-
-    def _version_hint(self, case_id) -> str:
-        return str(self.session.execute(select(Case.version_no).where(Case.id == case_id)).scalar() or "")
 
     def check_batch(self, batch_id, what: str) -> None:
         if batch_id is None:
@@ -706,10 +704,25 @@ def _lock_before_flush(session: Session, flush_context, instances) -> None:
         raise CaseLocked(check.problems)
 
 
+def _track_created_cases(session: Session, flush_context) -> None:
+    ids = [o.id for o in session.new if isinstance(o, Case)]
+    if ids:
+        session.info.setdefault(CREATED_KEY, set()).update(ids)
+
+
+def _forget_created_cases(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(CREATED_KEY, None)
+
+
 def init_case_locks() -> None:
     """Register the lock (idempotent)."""
     if not event.contains(Session, "before_flush", _lock_before_flush):
         event.listen(Session, "before_flush", _lock_before_flush)
+    if not event.contains(Session, "after_flush", _track_created_cases):
+        event.listen(Session, "after_flush", _track_created_cases)
+    if not event.contains(Session, "after_transaction_end", _forget_created_cases):
+        event.listen(Session, "after_transaction_end", _forget_created_cases)
 
 
 init_case_locks()

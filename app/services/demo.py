@@ -148,7 +148,10 @@ def seed_demo(sm, reset_passwords: bool = False) -> dict:
             user.fail_login_count = 0
             credentials[username] = (password, role_name, code)
     db.session.commit()
-    return {"units_created": created_units, "credentials": credentials}
+    from app.services.demo_cases import seed_demo_cases
+
+    cases_created = seed_demo_cases(sm)
+    return {"units_created": created_units, "credentials": credentials, "cases_created": cases_created}
 
 
 def _hash(password: str) -> str:

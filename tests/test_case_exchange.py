@@ -84,6 +84,7 @@ def _case_json(world, changes=None) -> dict:
     data = to_exchange(values)
     for k in ("first_submit_status", "second_submit_status", "alarm_codes"):
         data["submission"].pop(k, None)
+    data["signature"].pop("authenticity_pledge")  # made in the system, never imported
     return data
 
 
@@ -137,6 +138,17 @@ def test_bad_input_lists_every_problem_and_writes_nothing(app, world, ctx):
             (1, "nomination", "unknown_key"), (1, "martian", "")} <= where
     assert all(p["message"] and not p["message"].isascii() for p in problems)  # Chinese messages
     assert _counts() == before  # the good case was not written either
+
+
+def test_an_imported_pledge_is_not_taken(app, world, ctx):
+    from app.scoping import Scope
+    from app.services.case_exchange import import_cases
+
+    data = _case_json(world)
+    data["signature"]["authenticity_pledge"] = True
+    with acting_as("测试", "cli"):
+        [case_id] = import_cases(data, Scope("all"))
+    assert db.session.get(Case, case_id).module_row("signature").authenticity_pledge is None
 
 
 def test_values_checks_run_on_import(app, world, ctx):

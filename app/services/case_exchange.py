@@ -82,6 +82,8 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
                     raise ImportFailed([_problem(index, p) for p in batch_problems])
                 case.batch = batch
                 ensure_rows(case)
+                # The pledge is a declaration a person makes in the system, never imported.
+                values["signature"]["authenticity_pledge"] = None
                 for key in MODULE_KEYS:
                     write_values(case, key, values[key])
                 created.append(case)

@@ -86,6 +86,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_MINUTES", 120))
 
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 20) * 1024 * 1024
+    JISHI_ATTACHMENT_MAX_MB = _int("JISHI_ATTACHMENT_MAX_MB", 20)  # per attachment
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
 
     # Celery: Redis in production; an SQLite-backed broker when REDIS_URL is unset so that

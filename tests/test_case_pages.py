@@ -157,3 +157,18 @@ def test_module_api_saves_and_reports_problems(app, world, client_for):
     row = client.get(f"/api/v1/case_qualification/?q=(filters:!((col:case_id,opr:eq,value:{case_id})))").get_json()
     assert row["result"][0]["state"] == "已完成" and row["result"][0]["full_name"] == body["full_name"]
     assert module("qualification").item("full_name").label == "姓名"
+
+
+def test_attachment_size_limit(app, world, client_for):
+    client = client_for("clerk_a")
+    case_id = _new_case(client)
+    values = _values(app, world)["motion"]
+    old = app.config["JISHI_ATTACHMENT_MAX_MB"]
+    app.config["JISHI_ATTACHMENT_MAX_MB"] = 16 / 1048576  # 16 bytes
+    try:
+        html = client.post(f"/cases/show/{case_id}/module/motion", data=form_payload(values, "motion")).get_data(as_text=True)
+    finally:
+        app.config["JISHI_ATTACHMENT_MAX_MB"] = old
+    assert "超过 16 字节" in html
+    with app.app_context():
+        assert db.session.execute(select(Attachment).where(Attachment.case_id == case_id)).first() is None

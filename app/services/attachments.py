@@ -46,13 +46,13 @@ def store(data: bytes, filename: str, *, unit_id: int, case_id=None, batch_id=No
     """Check and store one upload; the caller commits with the change that references it."""
     name = _display_name(filename)
     ext = os.path.splitext(name)[1].lower()
-    limit = current_app.config.get("JISHI_ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+    limit = int(current_app.config.get("JISHI_ATTACHMENT_MAX_MB", 20) * 1024 * 1024)
     if ext not in ALLOWED:
         raise AttachmentRefused(f"不支持的文件类型“{ext or '无扩展名'}”，允许：{'、'.join(sorted(ALLOWED))}")
     if not data:
         raise AttachmentRefused("文件为空")
     if len(data) > limit:
-        raise AttachmentRefused(f"文件超过 {limit // (1024 * 1024)} MB 的上限")
+        raise AttachmentRefused(f"文件大小 {len(data)} 字节，超过 {limit} 字节（{limit / 1048576:g} MB）的上限")
     if ext in MAGIC and not any(data.startswith(m) for m in MAGIC[ext]):
         raise AttachmentRefused(f"文件内容与扩展名“{ext}”不符")
     key = uuid.uuid4().hex

@@ -318,7 +318,7 @@ def test_case_from_motion_to_second_submission(chromium, app, world, live_server
             first_prev = subs.nth(0).locator("td").nth(5).inner_text().strip()
             second_prev = subs.nth(1).locator("td").nth(5).inner_text().strip()
             assert re.fullmatch(r"[0-9a-f]{16}", first_hash), first_hash
-            assert first_prev == "", first_prev
+            assert first_prev == "—", first_prev  # the first submission has no predecessor
             assert second_prev == first_hash, (first_hash, second_prev)
             assert "初次" in subs.nth(0).inner_text() and "二次" in subs.nth(1).inner_text()
             for i in range(2):  # the 版本 column is the case's version, not its database id

@@ -33,8 +33,8 @@ def parse_person_line(line: str) -> dict | None:
 
 def _field(item):
     label = item.label + ("（必填）" if item.required == "Y" else "")
-    desc = item.validation or ""
-    kw = {"label": label, "description": desc, "validators": [Optional()]}
+    # The spec's validation notes are English developer text: the checks speak Chinese instead.
+    kw = {"label": label, "description": "", "validators": [Optional()]}
     if item.kind == "text" or item.kind == "unit":
         if item.kind == "unit":
             kw["description"] = "单位代码"

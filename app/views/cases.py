@@ -79,7 +79,7 @@ class CaseView(ScopedModelView):
             editable=case_service.editable_modules(case), signatures=case.signatures,
             submissions=db.session.execute(select(Submission).where(Submission.root_id == case.root_id)
                                            .order_by(Submission.id)).scalars().all(),
-            versions=versions, history=_case_history(case), levels=Signature.LEVELS,
+            versions=versions, history=_case_history(case), levels=Signature.LEVELS, labels=history_labels(),
             pledge=case.module_row("signature").authenticity_pledge if case.module_row("signature") else None,
             can=lambda perm: self.appbuilder.sm.has_access(perm, self.class_permission_name),
             title=f"{case.case_no} {case.full_name or ''}",
@@ -271,6 +271,22 @@ def _attachments_by_name(case) -> dict:
     return {a.filename: a for a in rows}
 
 
+_TABLE_LABELS = {"cadre_case": "案例", "case_person": "人员", "batch": "批次", "attachment": "附件"}
+_FIELD_LABELS = {"handler": "经办人", "leader": "责任领导", "state": "状态", "completed_at": "完成时间",
+                 "status": "案例状态", "full_name": "姓名", "name": "姓名", "post": "职务", "id_card_no": "身份证号",
+                 "item_key": "数据项", "position": "序号", "batch_id": "批次", "case_no": "案例编号"}
+
+
+def history_labels():
+    """Chinese names for the audit rows of a case: module names for tables, item labels for fields."""
+    from app.spec import items_by_key, modules
+
+    tables = {**_TABLE_LABELS, **{f"case_{m.key}": m.name for m in modules()}}
+    fields = {**{k: i.label for k, i in items_by_key().items()},
+              **{f"{k}_id": i.label for k, i in items_by_key().items()}, **_FIELD_LABELS}
+    return tables, fields
+
+
 def _case_history(case) -> list[AuditLog]:
     """The audit rows of the case and of everything that belongs to it."""
     conds = [(AuditLog.table_name == "cadre_case") & (AuditLog.record_id == str(case.id))]
@@ -281,7 +297,7 @@ def _case_history(case) -> list[AuditLog]:
     person_ids = [str(p.id) for p in case.persons if p.id]
     if person_ids:
         conds.append((AuditLog.table_name == "case_person") & AuditLog.record_id.in_(person_ids))
-    return db.session.execute(select(AuditLog).where(or_(*conds)).order_by(AuditLog.id.desc()).limit(500)).scalars().all()
+    return db.session.execute(select(AuditLog).where(or_(*conds)).order_by(AuditLog.id.desc()).limit(200)).scalars().all()
 
 
 class BatchView(ScopedModelView):

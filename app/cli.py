@@ -19,10 +19,13 @@ from app.scoping import Scope
 units_cli = AppGroup("units", help="单位管理")
 jishi_cli = AppGroup("jishi", help="记实系统维护命令")
 cases_cli = AppGroup("cases", help="案例导入导出")
+rules_cli = AppGroup("rules", help="硬杠规则")
+alarms_cli = AppGroup("alarms", help="报警")
+calendar_cli = AppGroup("calendar", help="工作日历")
 
 
 def _echo_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))  # Fractions print as "2/3"
 
 
 @units_cli.command("list")
@@ -224,9 +227,120 @@ def cases_update(case_id: int, file: Path, as_user: str | None):
     click.echo(f"已修改案例 {case.case_no}")
 
 
+@rules_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def rules_list(as_json: bool):
+    """列出全部规则：编号、名称、类别、严重程度、是否启用、评估时点、依据、参数。"""
+    import datetime as dt
+
+    from app.rules.registry import all_rules
+    from app.services.rule_engine import settings_for
+
+    settings = settings_for(None, dt.date.today())
+    data = []
+    for code, rule in sorted(all_rules().items()):
+        setting = settings.get(code)
+        data.append({
+            "code": code, "title": rule.title, "category": rule.category, "severity": rule.severity,
+            "enabled": setting.enabled if setting else rule.enabled_by_default, "points": list(rule.points),
+            "basis": rule.basis, "params": {**rule.params, **((setting.params or {}) if setting else {})},
+        })
+    if as_json:
+        _echo_json(data)
+        return
+    for r in data:
+        click.echo(f"{r['code']}\t{'启用' if r['enabled'] else '停用'}\t{r['severity']}\t{','.join(r['points'])}\t{r['title']}")
+
+
+@cases_cli.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", default=None, help="评估日期 YYYY-MM-DD（默认今天）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def cases_check(file: Path, as_of: str | None, as_json: bool):
+    """按全部启用的规则评估一个案例文件（交换格式），不保存任何内容；退出码总是 0。"""
+    import datetime as dt
+
+    from app.models import Unit
+    from app.services.case_data import from_exchange
+    from app.services.rule_engine import evaluate_values, flat_values
+
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"参数或文件无效：{exc}")
+    values, problems = from_exchange(data if isinstance(data, dict) else {})
+    flat = flat_values(values)
+    unit = db.session.execute(select(Unit).where(Unit.code == flat.get("reporting_unit"))).scalar_one_or_none() \
+        if flat.get("reporting_unit") else None
+    target = db.session.execute(select(Unit).where(Unit.code == flat.get("target_unit"))).scalar_one_or_none() \
+        if flat.get("target_unit") else None
+    result = evaluate_values(flat, None, as_of=day, unit=unit, target_unit=target)
+    out = result.as_dict()
+    if problems:
+        out["problems"] = [p.as_dict() for p in problems]
+    if as_json:
+        _echo_json(out)
+    else:
+        click.echo(f"灯：{result.light}")
+        for h in result.hits:
+            click.echo(f"  {h.code} [{h.severity}] {h.message}")
+
+
+@alarms_cli.command("list")
+@click.option("--unit", "unit_code", default=None, help="单位代码（含下级单位）")
+@click.option("--status", default=None, help="状态：已报警/已叫停/核实无误/已整改/已关闭")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def alarms_list(unit_code: str | None, status: str | None, as_json: bool):
+    """列出报警。"""
+    from app.models import Alarm
+
+    query = select(Alarm).order_by(Alarm.id)
+    if unit_code:
+        unit = db.session.execute(select(Unit).where(Unit.code == unit_code)).scalar_one_or_none()
+        if unit is None:
+            raise click.ClickException(f"单位代码“{unit_code}”不存在")
+        query = query.where(Scope("subtree", unit.id, unit.path).clause(Alarm.unit_id))
+    if status:
+        query = query.where(Alarm.status == status)
+    rows = db.session.execute(query).scalars().all()
+    data = [{"id": a.id, "case_id": a.case_id, "code": a.codes, "severity": "red", "status": a.status,
+             "raised_at": a.raised_at.isoformat(timespec="seconds"), "unit": a.unit.code, "message": a.message}
+            for a in rows]
+    if as_json:
+        _echo_json(data)
+    else:
+        for a in data:
+            click.echo(f"#{a['id']}\t{a['status']}\t{a['unit']}\t案例{a['case_id']}\t{a['code']}")
+
+
+@calendar_cli.command("seed")
+def calendar_seed():
+    """把 chinese-calendar 包中的节假日与调休安排写入日历表（可重复执行）。"""
+    from app.models import CalendarDay, CalendarYear
+    from app.rules.calendar import package_days, package_years
+
+    known = set(db.session.execute(select(CalendarYear.year)).scalars())
+    added = 0
+    with acting_as("命令行", "cli"):
+        for year in sorted(package_years() - known):
+            existing = set(db.session.execute(select(CalendarDay.day)).scalars())
+            for day, working in sorted(package_days(year).items()):
+                if day not in existing:
+                    db.session.add(CalendarDay(day=day, working=working, source="package",
+                                               name="调休上班" if working else "法定节假日"))
+                    added += 1
+            db.session.add(CalendarYear(year=year, source="package"))
+        db.session.commit()
+    click.echo(f"日历已更新：新增 {added} 天；已知年份 {min(package_years())}–{max(package_years())}")
+
+
 def register(app) -> None:
     from app import cli_workflow  # noqa: F401  (adds `flask jishi verify` to the jishi group)
 
     app.cli.add_command(units_cli)
     app.cli.add_command(cases_cli)
+    app.cli.add_command(rules_cli)
+    app.cli.add_command(alarms_cli)
+    app.cli.add_command(calendar_cli)
     app.cli.add_command(jishi_cli)

@@ -72,16 +72,21 @@ CLERK_CASES = [
     ("can_create", "CaseView"), ("can_enter", "CaseView"), ("can_submit", "CaseView"),
     ("can_create", "CaseApi"), ("can_enter", "CaseApi"), ("can_submit", "CaseApi"),
 ]
+READ_RULES = [("can_catalog", "RulesCatalogView"), ("menu_access", "Supervision"), ("menu_access", "Rules")]
+REVIEW_ALARMS = [("can_list", "AlarmView"), ("can_show", "AlarmView"), ("can_export", "AlarmView"),
+                 ("can_review", "AlarmView"), ("can_get", "AlarmApi"), ("menu_access", "Alarms")]
+READ_ALARMS = [("can_list", "AlarmView"), ("can_show", "AlarmView"), ("can_export", "AlarmView"),
+               ("can_get", "AlarmApi"), ("menu_access", "Alarms")]
 SIGNER_CASES = [("can_sign", "CaseView"), ("can_sign", "CaseApi")]
 REVIEW_CASES = [("can_review", "CaseView"), ("can_review", "CaseApi")]
 
 # Declarative roles with exact permission names. 系统管理员 is FAB's AUTH_ROLE_ADMIN and so holds
 # every permission. Scope (own unit / subtree / all) is decided by app.scoping from the role name.
 ROLES = {
-    "监督员": SELF_SERVICE + READ_ORG + READ_AUDIT + READ_CASES + REVIEW_CASES,
-    "填报员": SELF_SERVICE + READ_ORG + READ_CASES + CLERK_CASES,
-    "签字领导": SELF_SERVICE + READ_ORG + READ_CASES + SIGNER_CASES,
-    "查询员": SELF_SERVICE + READ_ORG + READ_AUDIT + READ_CASES,
+    "监督员": SELF_SERVICE + READ_ORG + READ_AUDIT + READ_CASES + REVIEW_CASES + READ_RULES + REVIEW_ALARMS,
+    "填报员": SELF_SERVICE + READ_ORG + READ_CASES + CLERK_CASES + READ_RULES + READ_ALARMS,
+    "签字领导": SELF_SERVICE + READ_ORG + READ_CASES + SIGNER_CASES + READ_RULES + READ_ALARMS,
+    "查询员": SELF_SERVICE + READ_ORG + READ_AUDIT + READ_CASES + READ_RULES + READ_ALARMS,
 }
 
 ROLE_DESCRIPTIONS = {

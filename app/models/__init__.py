@@ -5,3 +5,6 @@ from app.models.user import AppUser  # noqa: F401
 from app.models.case import (  # noqa: F401
     MODULE_MODELS, Attachment, Batch, Case, CasePerson, Signature, Submission,
 )
+from app.models.rules import (  # noqa: F401
+    Alarm, AlarmEvent, CalendarDay, CalendarYear, EvaluationRun, RuleEvaluation, RuleSetting,
+)

@@ -89,6 +89,8 @@ class Case(Model):
     created_by_id = Column(Integer, ForeignKey("ab_user.id"))
     created_at = Column(DateTime, default=utcnow, nullable=False)
     return_reason = Column(Text)
+    # The light of the latest rule evaluation (红/黄/绿), kept here so lists need no join.
+    light = Column(String(6), index=True)
 
     persons = relationship("CasePerson", back_populates="case", cascade="all, delete-orphan",
                            order_by="CasePerson.position")

@@ -322,6 +322,13 @@ def submit(case: Case, user, node: int) -> Submission:
             row.completed_at = now() if node == 2 else None
             case.status = STATUS_FIRST if node == 1 else STATUS_SECOND
             db.session.flush()
+            # The submission point's rules run in the same transaction (a red hit raises an alarm);
+            # the red codes are part of what is submitted.
+            from app.services.rule_engine import evaluate_case
+
+            result = evaluate_case(case, "S1" if node == 1 else "S2", commit=False)
+            row.alarm_codes = ",".join(h.code for h in result.hits if h.severity == "red") or None
+            db.session.flush()
             snapshot = canonical_json(export_case(case))
             prev = db.session.execute(
                 select(Submission.sha256).where(Submission.root_id == case.root_id)

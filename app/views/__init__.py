@@ -6,6 +6,7 @@ from app.views.audit import AuditLogApi, AuditLogView
 from app.views.cases import (
     MODULE_APIS, BatchApi, BatchView, CaseApi, CasePersonView, CaseView, SignatureApi, SubmissionApi,
 )
+from app.views.rules import AlarmApi, AlarmView, CalendarDayView, RulesCatalogView, RuleSettingView
 from app.views.unit_import import UnitImportView
 from app.views.units import UnitApi, UnitQuotaApi, UnitQuotaView, UnitView
 
@@ -25,9 +26,18 @@ def init_views(appbuilder) -> None:
                         category=rec, category_label=rec_label)
     appbuilder.add_view(CasePersonView, "CasePersons", label=_("案例人员"), icon="fa-users",
                         category=rec, category_label=rec_label)
+    sup, sup_label = "Supervision", _("监督")
+    appbuilder.add_view(AlarmView, "Alarms", label=_("报警"), icon="fa-bell",
+                        category=sup, category_label=sup_label, category_icon="fa-bell")
+    appbuilder.add_view(RulesCatalogView, "Rules", label=_("硬杠规则"), icon="fa-gavel",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(RuleSettingView, "RuleSettings", label=_("规则参数"), icon="fa-sliders",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(CalendarDayView, "Calendar", label=_("节假日与调休"), icon="fa-calendar",
+                        category=sup, category_label=sup_label)
     appbuilder.add_view(AuditLogView, "AuditLog", label=_("修改痕迹"), icon="fa-history",
                         category="Audit", category_label=_("痕迹管理"), category_icon="fa-history")
-    for api in (UnitApi, UnitQuotaApi, AuditLogApi, CaseApi, BatchApi, SignatureApi, SubmissionApi, *MODULE_APIS):
+    for api in (UnitApi, UnitQuotaApi, AuditLogApi, CaseApi, BatchApi, SignatureApi, SubmissionApi, AlarmApi, *MODULE_APIS):
         appbuilder.add_api(api)
     _relabel_security_menu(appbuilder)
 

@@ -12,15 +12,23 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import MODULE_MODELS, Attachment, AuditLog, Batch, Case, CasePerson, Signature, Submission
+from app.models import MODULE_MODELS, Alarm, Attachment, AuditLog, Batch, Case, CasePerson, Signature, Submission
 from app.models.case import STATUS_DRAFT
 from app.services import cases as case_service
 from app.services.case_data import read_case
+from app.services.rule_engine import latest_hits, module_lights
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelRestApi, ReadOnlyModelView, ScopedModelView
 from app.views.case_forms import editable_items, form_data_from_values, form_for, values_from_form
 
+def _light_badge(light):
+    from app.views.rules import light_badge
+
+    return light_badge(light)
+
+
 CASE_LABELS = {
+    "light": _("灯"),
     "case_no": _("案例编号"), "full_name": _("姓名"), "unit": _("选任责任单位"), "status": _("状态"),
     "version_no": _("版本"), "is_current": _("当前版本"), "created_at": _("创建时间"), "batch": _("批次"),
     "return_reason": _("退回原因"),
@@ -42,10 +50,10 @@ class CaseView(ScopedModelView):
     list_title = _("案例列表")
     show_title = _("案例")
     label_columns = CASE_LABELS
-    list_columns = ["case_no", "full_name", "unit", "status", "version_no", "is_current", "created_at"]
-    search_columns = ["case_no", "full_name", "status", "is_current", "version_no"]
+    list_columns = ["light", "case_no", "full_name", "unit", "status", "version_no", "is_current", "created_at"]
+    search_columns = ["case_no", "full_name", "status", "light", "is_current", "version_no"]
     base_order = ("id", "desc")
-    formatters_columns = {"is_current": lambda v: "是" if v else "否"}
+    formatters_columns = {"is_current": lambda v: "是" if v else "否", "light": lambda v: _light_badge(v)}
     base_permissions = ["can_list", "can_show", "can_export", "can_create", "can_enter", "can_sign",
                         "can_submit", "can_review"]
     muldelete = None
@@ -80,6 +88,8 @@ class CaseView(ScopedModelView):
             submissions=db.session.execute(select(Submission).where(Submission.root_id == case.root_id)
                                            .order_by(Submission.id)).scalars().all(),
             versions=versions, history=_case_history(case), levels=Signature.LEVELS, labels=history_labels(),
+            module_lights=module_lights(case), hits=latest_hits(case), light_badge=_light_badge,
+            alarms=db.session.execute(select(Alarm).where(Alarm.root_id == case.root_id).order_by(Alarm.id)).scalars().all(),
             pledge=case.module_row("signature").authenticity_pledge if case.module_row("signature") else None,
             can=lambda perm: self.appbuilder.sm.has_access(perm, self.class_permission_name),
             title=f"{case.case_no} {case.full_name or ''}",

@@ -1,0 +1,211 @@
+"""Rule parameters (versioned), the working-day calendar, stored evaluations and alarms."""
+from __future__ import annotations
+
+from flask_appbuilder import Model
+from sqlalchemy import (
+    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import relationship
+
+from app.models.audit import utcnow
+
+_AUTOINC = {"sqlite_autoincrement": True}
+
+ALARM_RAISED = "已报警"
+ALARM_HALTED = "已叫停"
+ALARM_DISMISSED = "核实无误"
+ALARM_CORRECTED = "已整改"
+ALARM_CLOSED = "已关闭"
+ALARM_STATUSES = (ALARM_RAISED, ALARM_HALTED, ALARM_DISMISSED, ALARM_CORRECTED, ALARM_CLOSED)
+
+
+class RuleSetting(Model):
+    """One version of one rule's settings, in force from ``effective_from``. A row with a
+    region or a unit overrides the general one for local-practice ([L]) rules."""
+
+    __tablename__ = "rule_setting"
+    __scope_column__ = "unit_id"  # unit overrides are unit data; general rows (no unit) are the admin's
+    __table_args__ = (Index("ix_rule_setting_code_from", "code", "effective_from"), _AUTOINC)
+
+    id = Column(Integer, primary_key=True)
+    code = Column(String(8), nullable=False)
+    effective_from = Column(Date, nullable=False)
+    enabled = Column(Boolean, nullable=False, default=True)
+    params = Column(JSON, nullable=False, default=dict)
+    region_code = Column(String(6))
+    unit_id = Column(Integer, ForeignKey("unit.id"))
+    unit = relationship("Unit")
+    note = Column(String(200))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    def __repr__(self):
+        return f"{self.code} {self.effective_from}"
+
+    def audit_unit_id(self):
+        return self.unit_id
+
+    def validate_write(self) -> list[str]:
+        from app.rules.registry import all_rules
+
+        rule = all_rules().get(self.code)
+        if rule is None:
+            return [f"规则编号“{self.code}”不存在"]
+        errors = []
+        params = self.params or {}
+        if not isinstance(params, dict):
+            return ["参数应为 JSON 对象"]
+        for key, value in params.items():
+            if key not in rule.params:
+                errors.append(f"规则 {self.code} 没有参数“{key}”（可用：{'、'.join(rule.params) or '无'}）")
+                continue
+            default = rule.params[key]
+            if _is_fraction(default):
+                if not _fraction_ok(value):
+                    errors.append(f"参数“{key}”应为数值或分数（如 2/3），实际为 {value!r}")
+                continue
+            if isinstance(default, bool) != isinstance(value, bool) or (
+                isinstance(default, (int, float)) and not isinstance(default, bool)
+                and not isinstance(value, (int, float))
+            ) or (isinstance(default, (list, dict, str)) and not isinstance(value, type(default))):
+                errors.append(f"参数“{key}”的类型应与默认值（{default!r}）一致，实际为 {value!r}")
+            elif isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                errors.append(f"参数“{key}”不能为负数")
+        if (self.region_code or self.unit_id) and not rule.local:
+            errors.append(f"规则 {self.code} 不是地方性规则（[L]），不能按地区或单位单独设置")
+        return errors
+
+
+def _is_fraction(value) -> bool:
+    from fractions import Fraction
+
+    return isinstance(value, Fraction)
+
+
+def _fraction_ok(value) -> bool:
+    from fractions import Fraction
+
+    try:
+        return not isinstance(value, bool) and Fraction(str(value)) >= 0
+    except (ValueError, ZeroDivisionError):
+        return False
+
+
+class CalendarDay(Model):
+    """A day that differs from Monday–Friday: a holiday on a weekday or a 调休 working weekend."""
+
+    __tablename__ = "calendar_day"
+    __table_args__ = (_AUTOINC,)
+
+    id = Column(Integer, primary_key=True)
+    day = Column(Date, nullable=False, unique=True)
+    working = Column(Boolean, nullable=False)
+    name = Column(String(50))
+    source = Column(String(10), nullable=False, default="admin")  # package / admin
+
+    def audit_unit_id(self):
+        return None
+
+
+class CalendarYear(Model):
+    """A year whose calendar is complete; counting in any other year raises a data warning."""
+
+    __tablename__ = "calendar_year"
+
+    year = Column(Integer, primary_key=True)
+    source = Column(String(10), nullable=False, default="admin")
+
+    def audit_unit_id(self):
+        return None
+
+
+class EvaluationRun(Model):
+    """One evaluation of one case version at one point (E, S1, S2, D); append-only."""
+
+    __tablename__ = "evaluation_run"
+    __scope_column__ = "unit_id"
+    __table_args__ = (Index("ix_evaluation_run_case", "case_id", "id"), _AUTOINC)
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cadre_case.id"), nullable=False)
+    unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
+    point = Column(String(2), nullable=False)
+    as_of = Column(Date, nullable=False)
+    judged_on = Column(Date, nullable=False)  # the date whose parameter versions applied
+    evaluated_at = Column(DateTime, nullable=False, default=utcnow)
+    light = Column(String(6), nullable=False)
+    red = Column(Integer, nullable=False, default=0)
+    yellow = Column(Integer, nullable=False, default=0)
+    results = relationship("RuleEvaluation", back_populates="run", order_by="RuleEvaluation.id")
+
+
+class RuleEvaluation(Model):
+    """One rule's outcome in a run: rule and parameter version, a hash of the inputs, the message."""
+
+    __tablename__ = "rule_evaluation"
+    __scope_column__ = "unit_id"
+    __table_args__ = (Index("ix_rule_evaluation_code", "rule_code", "outcome"), _AUTOINC)
+
+    id = Column(Integer, primary_key=True)
+    run_id = Column(Integer, ForeignKey("evaluation_run.id"), nullable=False, index=True)
+    run = relationship("EvaluationRun", back_populates="results")
+    case_id = Column(Integer, ForeignKey("cadre_case.id"), nullable=False, index=True)
+    unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False)
+    rule_code = Column(String(8), nullable=False)
+    rule_version = Column(String(16), nullable=False)
+    setting_id = Column(Integer, ForeignKey("rule_setting.id"))  # None: the catalogue defaults
+    inputs_hash = Column(String(64), nullable=False)
+    outcome = Column(String(4), nullable=False)  # pass / fail / na
+    severity = Column(String(6))
+    message = Column(Text)
+
+
+class Alarm(Model):
+    """A red hit at a submission, raised at the supervising department."""
+
+    __tablename__ = "alarm"
+    __scope_column__ = "unit_id"
+    __table_args__ = (_AUTOINC,)
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cadre_case.id"), nullable=False, index=True)
+    case = relationship("Case")
+    root_id = Column(Integer, nullable=False, index=True)
+    unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
+    unit = relationship("Unit")
+    run_id = Column(Integer, ForeignKey("evaluation_run.id"), nullable=False)
+    point = Column(String(2), nullable=False)
+    codes = Column(String(200), nullable=False)  # comma-separated red rule codes
+    message = Column(Text, nullable=False)
+    status = Column(String(6), nullable=False, default=ALARM_RAISED, index=True)
+    raised_at = Column(DateTime, nullable=False, default=utcnow)
+    correction_deadline = Column(Date)
+    closed_at = Column(DateTime)
+    events = relationship("AlarmEvent", back_populates="alarm", order_by="AlarmEvent.id")
+
+    def __repr__(self):
+        return f"#{self.id} {self.codes}"
+
+    def audit_unit_id(self):
+        return self.unit_id
+
+
+class AlarmEvent(Model):
+    """Who moved an alarm from which status to which, and why."""
+
+    __tablename__ = "alarm_event"
+    __scope_column__ = "unit_id"
+    __table_args__ = (_AUTOINC,)
+
+    id = Column(Integer, primary_key=True)
+    alarm_id = Column(Integer, ForeignKey("alarm.id"), nullable=False, index=True)
+    alarm = relationship("Alarm", back_populates="events")
+    unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False)
+    from_status = Column(String(6))
+    to_status = Column(String(6), nullable=False)
+    actor_id = Column(Integer, ForeignKey("ab_user.id"))
+    actor_name = Column(String(64), nullable=False)
+    reason = Column(Text)
+    at = Column(DateTime, nullable=False, default=utcnow)
+
+    def audit_unit_id(self):
+        return self.unit_id

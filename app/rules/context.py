@@ -1,0 +1,103 @@
+"""What a rule reads: the case's values (flat, by item key), its parameters, the date it is
+judged on, unit facts, the working-day calendar and facts about other cases."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.enums import GRADES
+from app.rules.calendar import WorkCalendar, default_calendar
+from app.spec import EDU
+
+
+@dataclass
+class UnitFacts:
+    code: str = ""
+    level: str = ""
+    unit_type: str = ""
+    max_grade: str = ""
+    region_code: str | None = None
+    dual_managed: bool = False
+    quotas: dict = field(default_factory=dict)  # grade → approved posts
+
+
+@dataclass
+class Related:
+    """Facts about other cases, gathered by the engine in batched queries."""
+
+    # earlier cases of the same person (same ID number), newest first: dicts with
+    # case_no, decision_date, target_grade, selection_type, is_breaking_rule, status
+    same_person: list = field(default_factory=list)
+    parallel_open: int = 0  # other unfinished cases of the same person
+    batch_size: int = 0  # cases decided at the same meeting
+    freeze_windows: list = field(default_factory=list)  # (start, end, name) for the unit
+    changed_after_submission: bool = False  # X16: content differs from the last snapshot
+
+
+@dataclass
+class Ctx:
+    values: dict
+    params: dict = field(default_factory=dict)
+    as_of: dt.date = field(default_factory=dt.date.today)
+    unit: UnitFacts | None = None  # the reporting unit
+    target_unit: UnitFacts | None = None
+    calendar: WorkCalendar = field(default_factory=default_calendar)
+    related: Related = field(default_factory=Related)
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.values.get(key)
+        return None if value in ("", [], {}) else value
+
+    def has(self, *keys: str) -> bool:
+        return all(self[k] is not None for k in keys)
+
+    # ---- derived values (spec §0.3) ----
+    @property
+    def judge_date(self) -> dt.date:
+        """The decision date, else the motion date, else the evaluation date."""
+        return self["decision_date"] or self["motion_meeting_date"] or self.as_of
+
+    @staticmethod
+    def grade_index(grade: str | None) -> int | None:
+        return GRADES.index(grade) if grade in GRADES else None
+
+    @property
+    def grade_step(self) -> int | None:
+        a, b = self.grade_index(self["current_grade"]), self.grade_index(self["target_grade"])
+        return None if a is None or b is None else b - a
+
+    @staticmethod
+    def edu_index(edu: str | None) -> int | None:
+        return EDU.index(edu) if edu in EDU else None
+
+    @property
+    def highest_education(self) -> str | None:
+        levels = [e for e in (self["full_time_education"], self["part_time_education"]) if e in EDU]
+        return max(levels, key=EDU.index) if levels else None
+
+    @staticmethod
+    def full_years(start: dt.date, end: dt.date) -> int:
+        years = end.year - start.year
+        if (end.month, end.day) < (start.month, start.day):
+            years -= 1
+        return years
+
+    @staticmethod
+    def years(start: dt.date, end: dt.date) -> float:
+        return (end - start).days / 365.25
+
+    @staticmethod
+    def add_months(day: dt.date, months: int) -> dt.date:
+        month = day.month - 1 + months
+        year, month = day.year + month // 12, month % 12 + 1
+        for d in (day.day, 30, 29, 28):
+            try:
+                return dt.date(year, month, d)
+            except ValueError:
+                continue
+        raise ValueError(day)
+
+    def age_at(self, day: dt.date) -> int | None:
+        born = self["birth_date"]
+        return None if born is None else self.full_years(born, day)

@@ -81,11 +81,7 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
     try:
         ensure_rows(case)
         if module_key == "decision":
-            batch, batch_problems = find_or_create_batch(case.unit, merged["decision"])
-            if batch_problems:
-                raise CaseError(batch_problems)
-            if batch is not None:
-                case.batch = batch
+            _place_in_batch(case, merged["decision"], values)
         write_values(case, module_key, values)
         row = case.module_row(module_key)
         if handler is not None:
@@ -106,6 +102,41 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
         db.session.rollback()
         raise
     return SaveResult(row.state, _checks().missing_items(merged, module_key))
+
+
+BATCH_FIELDS = ("members_total", "members_present", "absent_opinion_collected", "vote_method", "main_leader_last")
+
+
+def _place_in_batch(case: Case, decision: dict, given: dict) -> None:
+    """Put the case in its meeting's batch. Changing the meeting's data while a submitted case
+    (or an earlier version of this one) belongs to the batch makes a corrected copy of the batch
+    for this case: what was submitted stays as it was."""
+    batch = case.batch
+    same_meeting = batch is not None and batch.decision_date == decision.get("decision_date") \
+        and batch.decision_meeting_type == decision.get("decision_meeting_type")
+    if not same_meeting:
+        batch, problems = find_or_create_batch(case.unit, decision)
+        if problems:
+            raise CaseError(problems)
+        case.batch = batch
+        return
+    changes = {k: given[k] for k in BATCH_FIELDS if k in given and given[k] != getattr(batch, k)}
+    shared_evidence = any(c.id != case.id and c.status != STATUS_DRAFT for c in batch.cases)
+    if changes and shared_evidence:
+        from app.models import CasePerson
+
+        copy = Batch(unit_id=batch.unit_id, title=f"{batch.title}（更正）", decision_date=batch.decision_date,
+                     decision_meeting_type=batch.decision_meeting_type, vote_method=batch.vote_method,
+                     members_total=batch.members_total, members_present=batch.members_present,
+                     absent_opinion_collected=batch.absent_opinion_collected,
+                     main_leader_last=batch.main_leader_last, decision_minutes_file_id=batch.decision_minutes_file_id)
+        db.session.add(copy)
+        db.session.flush()
+        for person in db.session.execute(select(CasePerson).where(CasePerson.batch_id == batch.id)).scalars():
+            db.session.add(CasePerson(unit_id=person.unit_id, batch_id=copy.id, item_key=person.item_key,
+                                      position=person.position, name=person.name, id_card_no=person.id_card_no,
+                                      post=person.post))
+        case.batch = copy
 
 
 def _void_signatures_if_changed(case: Case) -> None:

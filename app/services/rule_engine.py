@@ -28,6 +28,8 @@ from app.rules.registry import Outcome, Rule, all_rules
 from app.spec import items_by_key
 
 RULE_VERSION = "1"  # bump when a rule's logic changes; stored with every outcome
+# What runs at each point: a submission re-checks everything checked on save before it.
+POINT_RULES = {"E": {"E"}, "S1": {"E", "S1"}, "S2": {"E", "S1", "S2"}, "D": {"D"}}
 LIGHTS = ("红", "黄", "绿")
 
 
@@ -160,7 +162,7 @@ def evaluate_values(flat: dict, point: str | None, *, as_of: dt.date | None = No
     for code, rule in sorted(all_rules().items()):
         setting = settings.get(code)
         enabled = setting.enabled if setting is not None else rule.enabled_by_default
-        if not enabled or (point is not None and point not in rule.points):
+        if not enabled or (point is not None and not POINT_RULES[point] & set(rule.points)):
             continue
         base.params = effective_params(rule, setting)
         try:

@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from flask_appbuilder.const import AUTH_DB
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -96,6 +97,9 @@ class Config:
         "result_backend": (REDIS_URL or f"db+sqlite:///{INSTANCE_DIR / 'celery-results.db'}"),
         "task_ignore_result": True,
         "timezone": "Asia/Shanghai",
+        "beat_schedule": {
+            "rules-daily": {"task": "jishi.rules_daily", "schedule": crontab(hour=1, minute=0)},
+        },
     }
 
 

@@ -242,7 +242,7 @@ def rules_list(as_json: bool):
         setting = settings.get(code)
         data.append({
             "code": code, "title": rule.title, "category": rule.category, "severity": rule.severity,
-            "enabled": setting.enabled if setting else rule.enabled_by_default, "points": list(rule.points),
+            "enabled": setting.enabled if setting else rule.enabled_by_default, "points": [p for p in ("E", "S1", "S2", "D") if p in rule.points],
             "basis": rule.basis, "params": {**rule.params, **((setting.params or {}) if setting else {})},
         })
     if as_json:
@@ -250,6 +250,24 @@ def rules_list(as_json: bool):
         return
     for r in data:
         click.echo(f"{r['code']}\t{'启用' if r['enabled'] else '停用'}\t{r['severity']}\t{','.join(r['points'])}\t{r['title']}")
+
+
+@rules_cli.command("daily")
+@click.option("--as-of", "as_of", default=None, help="评估日期 YYYY-MM-DD（默认今天）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def rules_daily(as_of: str | None, as_json: bool):
+    """每日评估（时限与监测类规则），与定时任务相同。"""
+    import datetime as dt
+
+    from app.services.rule_engine import daily
+
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    with acting_as("命令行", "cli"):
+        result = daily(day)
+    if as_json:
+        _echo_json(result)
+    else:
+        click.echo(f"已评估 {result['evaluated']} 个案例，其中红灯 {result['red']} 个")
 
 
 @cases_cli.command("check")

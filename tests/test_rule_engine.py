@@ -230,7 +230,8 @@ def test_a_case_breaking_publicity_and_quorum_goes_red_is_halted_corrected_and_c
                                     .where(AlarmEvent.alarm_id == alarm_id).order_by(AlarmEvent.id)).all()
         assert [e[0] for e in events] == ["已叫停", "已整改", "已关闭"]
         assert events[0][1] == world.users["sup_root"]
-        assert new.light != "红" or not [h for h in new.module_row("submission").alarm_codes or "" if h]
+        assert new.light == "绿", [(r.rule_code, r.message) for r in
+                                   __import__("app.services.rule_engine", fromlist=["x"]).latest_hits(new)]
 
 
 def test_dismiss_needs_a_reason_and_the_supervisor(app, world, people, client_for):
@@ -307,3 +308,71 @@ def test_alarms_list_json(app, world):
     only_b = json.loads(app.test_cli_runner().invoke(args=["alarms", "list", "--unit", code, "--json"]).output)
     with app.app_context():
         assert all(db.session.get(Alarm, a["id"]).unit_id == world.units["b"] for a in only_b)
+
+
+def test_daily_run_flags_an_unsubmitted_decision(app, world):
+    """T01 at the daily point: decided and not submitted within 5 days turns the case red."""
+    today = dt.date.today()
+    values = valid_case()
+    with app.app_context():
+        unit = db.session.get(Unit, world.units["a"])
+        values["motion"]["reporting_unit"] = values["motion"]["target_unit"] = unit.code
+        values["decision"]["decision_date"] = today - dt.timedelta(days=9)
+        values["decision"]["decision_meeting_type"] = "党组(党委)会议"
+        data = {k: v for k, v in to_exchange(values).items() if k in ("qualification", "motion", "decision")}
+        data["motion"].pop("case_no", None)
+        with acting_as("测试", "cli"):
+            [case_id] = import_cases(data, Scope("all"))
+    result = app.test_cli_runner().invoke(args=["rules", "daily", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["evaluated"] >= 1
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        assert case.light == "红"
+        run = db.session.execute(select(EvaluationRun).where(EvaluationRun.case_id == case_id, EvaluationRun.point == "D")
+                                 .order_by(EvaluationRun.id.desc())).scalars().first()
+        hit = [r for r in run.results if r.rule_code == "T01" and r.outcome == "fail"]
+        assert hit and "5" in hit[0].message
+
+
+def test_settings_are_edited_in_the_ui_with_validation_and_a_trace(app, world, client_for):
+    admin = client_for("admin")
+    resp = admin.post("/rulesettingview/add", data={"code": "Q01", "effective_from": "2030-01-01", "enabled": "y",
+                                                    "params": '{"min_work_years": "五年"}'})
+    assert "类型" in resp.get_data(as_text=True)
+    resp = admin.post("/rulesettingview/add", data={"code": "Q01", "effective_from": "2030-01-01", "enabled": "y",
+                                                    "params": '{"min_work_years": 6}', "note": "测试新版本"})
+    assert resp.status_code == 302
+    with app.app_context():
+        from app.models import AuditLog
+
+        row = db.session.execute(select(RuleSetting).where(RuleSetting.note == "测试新版本")).scalar_one()
+        trace = db.session.execute(select(AuditLog).where(AuditLog.table_name == "rule_setting",
+                                                          AuditLog.record_id == str(row.id))).scalars().all()
+        assert {t.field for t in trace} >= {"code", "params", "effective_from"}
+        assert all(t.actor_name == world.users["admin"] for t in trace)
+        # a unit override is refused for a rule that is not local practice ...
+        with acting_as("测试", "cli"):
+            db.session.add(RuleSetting(code="Q01", effective_from=D(2030, 1, 1), params={}, unit_id=world.units["a"]))
+            with pytest.raises(Exception, match="地方性"):
+                db.session.commit()
+            db.session.rollback()
+            db.session.delete(db.session.get(RuleSetting, row.id))
+            db.session.commit()
+    # ... and the clerk cannot reach the settings at all
+    assert client_for("clerk_a").get("/rulesettingview/list/").status_code in (302, 403)
+
+
+def test_a_unit_override_of_a_local_rule(app, world, ctx):
+    from app.services.rule_engine import settings_for
+
+    unit = db.session.get(Unit, world.units["b"])
+    with acting_as("测试", "cli"):
+        db.session.add(RuleSetting(code="P12", effective_from=D(2020, 1, 1), params={"min_interviews": 40},
+                                   unit_id=unit.id, note="乙单位从严"))
+        db.session.commit()
+    values = flat_values(valid_case())  # 30 interviews
+    assert "P12" in {h.code for h in evaluate_values(values, "S1", as_of=D(2026, 6, 1), unit=unit).hits}
+    other = db.session.get(Unit, world.units["a"])
+    assert "P12" not in {h.code for h in evaluate_values(values, "S1", as_of=D(2026, 6, 1), unit=other).hits}
+    assert settings_for(unit, D(2026, 1, 1))["P12"].params == {"min_interviews": 40}

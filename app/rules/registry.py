@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -44,7 +44,7 @@ class Rule:
     fn: Callable
     params: dict = field(default_factory=dict)
 
-    @property
+    @cached_property
     def meta(self) -> dict:
         return catalogue()[self.code]
 
@@ -56,15 +56,15 @@ class Rule:
     def category(self) -> str:
         return self.meta["category"]
 
-    @property
+    @cached_property
     def severity(self) -> str:
         return self.meta["severity"]
 
-    @property
-    def points(self) -> tuple[str, ...]:
-        return tuple(p.strip() for p in self.meta["when"].split(",") if p.strip())
+    @cached_property
+    def points(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.meta["when"].split(",") if p.strip())
 
-    @property
+    @cached_property
     def enabled_by_default(self) -> bool:
         return bool(self.meta["enabled_by_default"])
 

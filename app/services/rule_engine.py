@@ -127,12 +127,23 @@ def settings_for(unit: Unit | None, judged_on: dt.date) -> dict[str, RuleSetting
     return best
 
 
+_ORDERED: list = []
+
+
+def _ordered_rules() -> list:
+    if not _ORDERED:
+        _ORDERED.extend(sorted(all_rules().items()))
+    return _ORDERED
+
+
 def effective_params(rule: Rule, setting: RuleSetting | None) -> dict:
     """The catalogue defaults overlaid with a stored version, each value in its default's type."""
     from fractions import Fraction
 
+    if setting is None or not setting.params:
+        return rule.params
     params = dict(rule.params)
-    for key, value in ((setting.params or {}) if setting is not None else {}).items():
+    for key, value in setting.params.items():
         default = rule.params.get(key)
         if isinstance(default, Fraction):
             value = Fraction(str(value))
@@ -140,10 +151,10 @@ def effective_params(rule: Rule, setting: RuleSetting | None) -> dict:
     return params
 
 
-def _inputs_hash(rule: Rule, ctx: Ctx) -> str:
-    keys = [k for k in rule.meta["reads"] if k in ctx.values]
-    data = {k: ctx.values.get(k) for k in sorted(keys)}
-    data["_params"] = ctx.params
+def _inputs_hash(rule: Rule, values: dict, params: dict) -> str:
+    """What the rule read (its catalogued inputs) and its parameters, hashed when stored."""
+    data = {k: values.get(k) for k in sorted(rule.meta["reads"]) if k in values}
+    data["_params"] = params
     return hashlib.sha256(json.dumps(data, default=str, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -151,25 +162,34 @@ def _inputs_hash(rule: Rule, ctx: Ctx) -> str:
 
 def evaluate_values(flat: dict, point: str | None, *, as_of: dt.date | None = None, unit: Unit | None = None,
                     target_unit: Unit | None = None, case: Case | None = None,
-                    calendar: WorkCalendar | None = None) -> Result:
-    """Run the enabled rules of a point (all points when None) over flat values. Writes nothing."""
+                    calendar: WorkCalendar | None = None, settings: dict | None = None,
+                    related: Related | None = None, facts: tuple | None = None) -> Result:
+    """Run the enabled rules of a point (all points when None) over flat values. Writes nothing.
+    Callers evaluating many cases pass ``calendar``, ``settings``, ``related`` and unit ``facts``
+    loaded once, so that no rule reads the database."""
     as_of = as_of or dt.date.today()
-    base = Ctx(values=flat, as_of=as_of, unit=unit_facts(unit), target_unit=unit_facts(target_unit),
-               calendar=calendar or load_calendar(), related=related_facts(case, flat))
+    unit_f, target_f = facts if facts is not None else (unit_facts(unit), unit_facts(target_unit))
+    base = Ctx(values=flat, as_of=as_of, unit=unit_f, target_unit=target_f,
+               calendar=calendar or load_calendar(), related=related if related is not None else related_facts(case, flat))
     judged_on = base.judge_date
-    settings = settings_for(unit, judged_on)
+    settings = settings if settings is not None else settings_for(unit, judged_on)
     result = Result(light="绿", judged_on=judged_on)
-    for code, rule in sorted(all_rules().items()):
+    wanted = POINT_RULES[point] if point is not None else None
+    for code, rule in _ordered_rules():
         setting = settings.get(code)
-        enabled = setting.enabled if setting is not None else rule.enabled_by_default
-        if not enabled or (point is not None and not POINT_RULES[point] & set(rule.points)):
-            continue
-        base.params = effective_params(rule, setting)
+        if setting is None:
+            if not rule.enabled_by_default or (wanted is not None and not wanted & rule.points):
+                continue
+            base.params = rule.params
+        else:
+            if not setting.enabled or (wanted is not None and not wanted & rule.points):
+                continue
+            base.params = effective_params(rule, setting)
         try:
             outcome = rule.run(base)
         except Exception as exc:  # noqa: BLE001 - a broken rule must not hide the others
             outcome = Outcome("fail", "yellow", f"规则 {code} 执行出错：{exc.__class__.__name__}")
-        result.outcomes.append((rule, outcome, setting.id if setting is not None else None, _inputs_hash(rule, base)))
+        result.outcomes.append((rule, outcome, setting.id if setting is not None else None, base.params))
         if outcome.status == "fail":
             result.hits.append(Hit(code, outcome.severity, outcome.message, rule.title))
     if base.calendar.missing_years:
@@ -197,12 +217,12 @@ def evaluate_case(case: Case, point: str, *, as_of: dt.date | None = None, commi
     db.session.flush()
     db.session.add_all([
         RuleEvaluation(run_id=run.id, case_id=case.id, unit_id=case.unit_id, rule_code=rule.code,
-                       rule_version=RULE_VERSION, setting_id=setting_id, inputs_hash=inputs_hash,
+                       rule_version=RULE_VERSION, setting_id=setting_id, inputs_hash=_inputs_hash(rule, flat, params),
                        outcome=outcome.status, severity=outcome.severity, message=outcome.message or None)
-        for rule, outcome, setting_id, inputs_hash in result.outcomes
+        for rule, outcome, setting_id, params in result.outcomes
     ])
     with workflow_write():
-        case.light = result.light
+        case.light = combined_light(case.id)
         if point in ("S1", "S2"):
             _alarms_after_submission(case, run, result)
         db.session.flush()
@@ -210,6 +230,36 @@ def evaluate_case(case: Case, point: str, *, as_of: dt.date | None = None, commi
     if commit:
         db.session.commit()
     return result
+
+
+def combined_light(case_id: int) -> str:
+    """The worse of the latest save/submission evaluation and the latest daily one: a daily run
+    (deadlines) must not wash out a red found at submission, nor the other way round."""
+    lights = []
+    for points in (("E", "S1", "S2"), ("D",)):
+        light = db.session.execute(
+            select(EvaluationRun.light).where(EvaluationRun.case_id == case_id, EvaluationRun.point.in_(points))
+            .order_by(EvaluationRun.id.desc()).limit(1)).scalar()
+        if light:
+            lights.append(light)
+    return min(lights, key=LIGHTS.index) if lights else "绿"
+
+
+def daily(as_of: dt.date | None = None) -> dict:
+    """The daily (D) evaluation of every current case that has a decision: deadlines and monitoring."""
+    from app.models import Batch
+
+    as_of = as_of or dt.date.today()
+    ids = db.session.execute(
+        select(Case.id).join(Batch, Case.batch_id == Batch.id)
+        .where(Case.is_current.is_(True), Case.status != STATUS_RETURNED, Batch.decision_date.is_not(None))
+        .order_by(Case.id)
+    ).scalars().all()
+    red = 0
+    for case_id in ids:
+        result = evaluate_case(db.session.get(Case, case_id), "D", as_of=as_of)
+        red += result.light == "红"
+    return {"evaluated": len(ids), "red": red}
 
 
 def _alarms_after_submission(case: Case, run: EvaluationRun, result: Result) -> None:

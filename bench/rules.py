@@ -1,0 +1,94 @@
+"""The full enabled rule set over generated cases, in one process.
+
+    .venv/bin/python bench/rules.py [--cases 5000]
+
+Generates cases by varying the demo case (dates, votes, counts, people), loads the calendar,
+the settings and the unit facts once (batched reads), then evaluates every case at every point
+and prints cases per second and the median time per case. Target: ≥ 2,000 cases/s on one core.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def generated_cases(n: int, seed: int = 7):
+    from app.services.case_data import from_exchange
+    from app.services.rule_engine import flat_values
+
+    template = json.load(open(os.path.join(os.path.dirname(__file__), "..", "app/services/demo_case.json"),
+                              encoding="utf-8"))
+    base, problems = from_exchange(template)
+    assert not problems, problems
+    base = flat_values(base)
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        case = copy.deepcopy(base)
+        shift = dt.timedelta(days=rng.randint(-900, 0))
+        for key, value in case.items():
+            if isinstance(value, dt.date) and key not in ("birth_date", "work_start_date"):
+                case[key] = value + shift
+        case["members_present"] = rng.randint(6, case["members_total"])
+        case["votes_for"] = rng.randint(3, case["members_present"])
+        case["interview_count"] = rng.randint(3, 40)
+        case["grassroots_months"] = rng.randint(0, 60)
+        out.append(case)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=5000)
+    args = parser.parse_args()
+    os.environ.setdefault("JISHI_INSTANCE_DIR", tempfile.mkdtemp(prefix="jishi-bench-"))
+
+    import config
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.rules.registry import all_rules
+    from app.rules.context import Related
+    from app.services.rule_engine import evaluate_values, load_calendar, settings_for, unit_facts
+
+    url = f"sqlite:///{os.environ['JISHI_INSTANCE_DIR']}/bench.db"
+    boot = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    with boot.app_context():
+        upgrade()
+    app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    cases = generated_cases(args.cases)
+    with app.app_context():
+        t0 = time.perf_counter()
+        calendar = load_calendar()  # one query
+        settings = settings_for(None, dt.date.today())  # one query
+        facts = (unit_facts(None), unit_facts(None))
+        related = Related()
+        load = time.perf_counter() - t0
+        enabled = sum(1 for r in all_rules().values() if r.enabled_by_default)
+        times, lights = [], {"红": 0, "黄": 0, "绿": 0}
+        start = time.perf_counter()
+        for values in cases:
+            t = time.perf_counter()
+            result = evaluate_values(values, None, as_of=values["decision_date"] + dt.timedelta(days=3), calendar=calendar,
+                                     settings=settings, related=related, facts=facts)
+            times.append(time.perf_counter() - t)
+            lights[result.light] += 1
+        total = time.perf_counter() - start
+    print(f"rules enabled: {enabled}; cases: {len(cases)}; reference data loaded in {load * 1000:.1f} ms")
+    print(f"cases per second: {len(cases) / total:,.0f}")
+    print(f"median per case: {statistics.median(times) * 1000:.3f} ms; p95 {sorted(times)[int(len(times) * .95)] * 1000:.3f} ms")
+    print(f"lights: {lights}")
+
+
+if __name__ == "__main__":
+    main()

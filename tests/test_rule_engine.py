@@ -170,6 +170,17 @@ def test_a_case_breaking_publicity_and_quorum_goes_red_is_halted_corrected_and_c
                                                            "party_full_member_date", "current_post_date",
                                                            "current_grade_date"):
                 module[key] = value + shift
+    import random
+
+    from tests.test_case_validation import make_id
+
+    # a person of their own: other tests' cases share the base case's ID number (X17 would fire)
+    old_id = values["qualification"]["id_card_no"]
+    new_id = make_id("110101", "19800315", f"{random.randrange(200, 499) * 2 + 1:03d}")
+    values["qualification"]["id_card_no"] = new_id
+    for person in values["nomination"]["nominee_list"]:
+        if person.get("id_card_no") == old_id:
+            person["id_card_no"] = new_id
     with app.app_context():
         unit = db.session.get(Unit, world.units["a"])
         values["motion"]["reporting_unit"] = values["motion"]["target_unit"] = unit.code
@@ -225,7 +236,8 @@ def test_a_case_breaking_publicity_and_quorum_goes_red_is_halted_corrected_and_c
         assert "P27" not in (new.module_row("submission").alarm_codes or "")
         assert "P33" not in (new.module_row("submission").alarm_codes or "")
         alarm = db.session.get(Alarm, alarm_id)
-        assert alarm.status == "已关闭" and alarm.closed_at is not None
+        assert alarm.status == "已关闭" and alarm.closed_at is not None, (
+            alarm.codes, new.module_row("submission").alarm_codes)
         events = db.session.execute(select(AlarmEvent.to_status, AlarmEvent.actor_name)
                                     .where(AlarmEvent.alarm_id == alarm_id).order_by(AlarmEvent.id)).all()
         assert [e[0] for e in events] == ["已叫停", "已整改", "已关闭"]

@@ -335,21 +335,11 @@ def alarms_list(unit_code: str | None, status: str | None, as_json: bool):
 @calendar_cli.command("seed")
 def calendar_seed():
     """把 chinese-calendar 包中的节假日与调休安排写入日历表（可重复执行）。"""
-    from app.models import CalendarDay, CalendarYear
-    from app.rules.calendar import package_days, package_years
+    from app.rules.calendar import package_years
+    from app.services.rule_engine import seed_calendar
 
-    known = set(db.session.execute(select(CalendarYear.year)).scalars())
-    added = 0
     with acting_as("命令行", "cli"):
-        for year in sorted(package_years() - known):
-            existing = set(db.session.execute(select(CalendarDay.day)).scalars())
-            for day, working in sorted(package_days(year).items()):
-                if day not in existing:
-                    db.session.add(CalendarDay(day=day, working=working, source="package",
-                                               name="调休上班" if working else "法定节假日"))
-                    added += 1
-            db.session.add(CalendarYear(year=year, source="package"))
-        db.session.commit()
+        added = seed_calendar()
     click.echo(f"日历已更新：新增 {added} 天；已知年份 {min(package_years())}–{max(package_years())}")
 
 

@@ -149,6 +149,9 @@ def seed_demo(sm, reset_passwords: bool = False) -> dict:
             credentials[username] = (password, role_name, code)
     db.session.commit()
     from app.services.demo_cases import seed_demo_cases
+    from app.services.rule_engine import seed_calendar
+
+    seed_calendar()
 
     cases_created = seed_demo_cases(sm)
     return {"units_created": created_units, "credentials": credentials, "cases_created": cases_created}

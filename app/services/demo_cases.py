@@ -6,6 +6,7 @@ pledge, submit), so the demo shows real signatures and a real hash chain.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -21,8 +22,10 @@ TEMPLATE = Path(__file__).with_name("demo_case.json")
 CONTENT = ("qualification", "motion", "nomination", "recommendation", "inspection", "consultation", "decision")
 LATER = ("publicity", "appointment")
 
-# (full name, unit, clerk, signers, stage)
+# (full name, unit, clerk, signers, stage). The fully reported one keeps its early-2026 dates, so its
+# first report is late today (T01) — a realistic red; the violating one breaks the quorum and the 公示.
 DEMO_CASES = [
+    ("赵建军", "SJ011", "jyj_tby", ("jyj_qz1", "jyj_qz2", "jyj_qz3"), "违规报警"),
     ("王志远", "SJ011", "jyj_tby", ("jyj_qz1", "jyj_qz2", "jyj_qz3"), "二次提交"),
     ("李春梅", "SJ011", "jyj_tby", ("jyj_qz1", "jyj_qz2", "jyj_qz3"), "初次提交"),
     ("陈晓东", "SJ011", "jyj_tby", (), "填写中"),
@@ -31,9 +34,54 @@ DEMO_CASES = [
 POSTS = ("局党组成员、副局长（分管组织人事）", "局党组书记、局长", "局党组书记、局长（单位主要负责人）")
 
 
+PERSONAL_DATES = {"birth_date", "work_start_date", "party_join_date", "party_full_member_date",
+                  "current_post_date", "current_grade_date", "sanction_date"}
+
+
+def _recent(data: dict) -> dict:
+    """Move the procedure's dates so that the decision was two days ago."""
+    decided = dt.date.fromisoformat(data["decision"]["decision_date"])
+    shift = (dt.date.today() - dt.timedelta(days=2)) - decided
+    for module in data.values():
+        for key, value in module.items():
+            if key not in PERSONAL_DATES and isinstance(value, str) and len(value) == 10 and value[4] == "-":
+                try:
+                    module[key] = (dt.date.fromisoformat(value) + shift).isoformat()
+                except ValueError:
+                    pass
+    return data
+
+
+def _violating(data: dict) -> dict:
+    """A meeting without quorum (7 of 11) and a 公示 of two days: P27 and P33 light red."""
+    data = _recent(data)
+    decided = dt.date.fromisoformat(data["decision"]["decision_date"])
+    data["decision"].update(members_present=7, votes_for=7, votes_against=0, votes_defer=0,
+                            decision_meeting_type="党委全委会")
+    data["publicity"] = dict(data["publicity"], publicity_start=(decided + dt.timedelta(days=1)).isoformat(),
+                             publicity_end=(decided + dt.timedelta(days=2)).isoformat())
+    return data
+
+
+FEMALE = {"李春梅", "刘海燕"}
+
+
+def _person_id(name: str) -> str:
+    """A valid ID number of one's own (GB 11643 check character), odd 17th digit for men."""
+    from app.services.case_validation import id_check_char
+
+    seq = (sum(map(ord, name)) % 400) * 2 + (0 if name in FEMALE else 1)
+    body = f"11010119800315{seq:03d}"
+    return body + id_check_char(body)
+
+
 def _data(name: str, unit_code: str, modules) -> dict:
     data = copy.deepcopy(json.loads(TEMPLATE.read_text(encoding="utf-8")))
-    data["qualification"]["full_name"] = name
+    old_id, new_id = data["qualification"]["id_card_no"], _person_id(name)
+    data["qualification"].update(full_name=name, id_card_no=new_id, sex="女" if name in FEMALE else "男")
+    for person in data["nomination"]["nominee_list"]:
+        if person.get("id_card_no") == old_id:
+            person.update(id_card_no=new_id, name=name)
     data["motion"]["reporting_unit"] = data["motion"]["target_unit"] = unit_code
     return {k: v for k, v in data.items() if k in modules}
 
@@ -54,7 +102,12 @@ def seed_demo_cases(sm) -> int:
             continue
         clerk = sm.find_user(username=clerk_name)
         modules = CONTENT + LATER if stage == "二次提交" else (CONTENT if stage == "初次提交" else CONTENT[:3])
-        [case_id] = import_cases(_data(name, unit_code, modules), Scope("all"), clerk)
+        data = _data(name, unit_code, modules)
+        if stage == "违规报警":
+            data = _violating(_data(name, unit_code, CONTENT + ("publicity",)))
+        elif stage == "初次提交":
+            data = _recent(data)  # decided two days ago: reported in time
+        [case_id] = import_cases(data, Scope("all"), clerk)
         case = db.session.get(Case, case_id)
         if stage == "填写中":
             _complete(case, CONTENT[:2])

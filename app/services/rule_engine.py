@@ -56,6 +56,24 @@ class Result:
 
 # ---- inputs -----------------------------------------------------------------------------------
 
+def seed_calendar() -> int:
+    """Copy the package's holidays and 调休 days into the editable table, for the years not there yet."""
+    from app.rules.calendar import package_days, package_years
+
+    known = set(db.session.execute(select(CalendarYear.year)).scalars())
+    existing = set(db.session.execute(select(CalendarDay.day)).scalars())
+    added = 0
+    for year in sorted(package_years() - known):
+        for day, working in sorted(package_days(year).items()):
+            if day not in existing:
+                db.session.add(CalendarDay(day=day, working=working, source="package",
+                                           name="调休上班" if working else "法定节假日"))
+                added += 1
+        db.session.add(CalendarYear(year=year, source="package"))
+    db.session.commit()
+    return added
+
+
 def load_calendar() -> WorkCalendar:
     """The package calendar plus what admins entered (their rows win)."""
     cal = default_calendar()

@@ -176,37 +176,29 @@ class CaseView(ScopedModelView):
     @has_access
     @permission_name("sign")
     def sign(self, pk):
-        case = self._case(pk)
-        try:
-            _workflow().sign(case, g.user, int(request.form.get("level", 0)), request.form.get("post", "").strip(),
-                             request.form.get("opinion", ""))
-            flash("已签字", "success")
-        except case_service.CaseError as exc:
-            db.session.rollback()
-            self._flash_problems(exc)
-        return redirect(url_for(".show", pk=case.id))
+        level, post = int(request.form.get("level", 0) or 0), request.form.get("post", "").strip()
+        return self._command(pk, lambda case: _workflow().sign(case, g.user, level, post,
+                                                               request.form.get("opinion", "")), "已签字")
 
     @expose("/show/<pk>/pledge", methods=["POST"])
     @has_access
     @permission_name("submit")
     def pledge(self, pk):
-        case = self._case(pk)
-        try:
-            _workflow().set_pledge(case, g.user, True)
-            flash("已作出真实性承诺", "success")
-        except case_service.CaseError as exc:
-            db.session.rollback()
-            self._flash_problems(exc)
-        return redirect(url_for(".show", pk=case.id))
+        return self._command(pk, lambda case: _workflow().set_pledge(case, g.user, True), "已作出真实性承诺")
 
     @expose("/show/<pk>/submit/<int:node>", methods=["POST"])
     @has_access
     @permission_name("submit")
     def submit(self, pk, node):
+        return self._command(pk, lambda case: _workflow().submit(case, g.user, node),
+                             "已提交" if node == 1 else "已二次提交")
+
+    def _command(self, pk, run, done: str):
+        """Run one workflow command on a case in scope; report success or every problem."""
         case = self._case(pk)
         try:
-            _workflow().submit(case, g.user, node)
-            flash("已提交" if node == 1 else "已二次提交", "success")
+            run(case)
+            flash(done, "success")
         except case_service.CaseError as exc:
             db.session.rollback()
             self._flash_problems(exc)

@@ -369,12 +369,10 @@ def halt(alarm: Alarm, user, reason: str, deadline: dt.date) -> Case:
     if deadline <= dt.date.today():
         raise AlarmError("整改期限应晚于今天")
     case = db.session.get(Case, alarm.case_id)
-    new = return_for_correction(case, user, f"叫停纠偏：{reason}（整改期限 {deadline.isoformat()}）")
-    alarm = db.session.get(Alarm, alarm.id)
+    # The alarm's change rides in the same transaction as the return (committed by it, or rolled back).
     alarm.correction_deadline = deadline
     _move(alarm, ALARM_HALTED, user, reason)
-    db.session.commit()
-    return new
+    return return_for_correction(case, user, f"叫停纠偏：{reason}（整改期限 {deadline.isoformat()}）")
 
 
 def dismiss(alarm: Alarm, user, reason: str) -> None:

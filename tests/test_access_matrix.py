@@ -175,7 +175,7 @@ def test_every_unit_owned_model_declares_its_scope_column(app):
 def pytest_generate_tests(metafunc):
     if "view_name" in metafunc.fixturenames or "api_name" in metafunc.fixturenames:
         # Generated from the registered views of a throw-away app (same classes as the fixture's).
-        from app.views import audit, cases, rules, units  # noqa: F401
+        from app.views import audit, case_api, cases, rules, units  # noqa: F401
         import app.security  # noqa: F401
 
         views = [c for c in _all_subclasses(ScopedViewMixin) if getattr(c, "datamodel", None) is not None]

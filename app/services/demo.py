@@ -14,7 +14,6 @@ import string
 
 from sqlalchemy import func, select
 
-from app.enums import GRADES
 from app.extensions import db
 from app.models import AppUser, Unit, UnitQuota
 

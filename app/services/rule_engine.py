@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.models import Case, CasePerson, Unit
+from app.models import Case, Unit
 from app.models.case import STATUS_DRAFT, STATUS_RETURNED
 from app.models.rules import (
     ALARM_CLOSED, ALARM_CORRECTED, ALARM_HALTED, ALARM_RAISED, Alarm, AlarmEvent, CalendarDay, CalendarYear,

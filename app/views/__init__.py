@@ -3,9 +3,8 @@ are Chinese and translatable."""
 from flask_babel import lazy_gettext as _
 
 from app.views.audit import AuditLogApi, AuditLogView
-from app.views.cases import (
-    MODULE_APIS, BatchApi, BatchView, CaseApi, CasePersonView, CaseView, SignatureApi, SubmissionApi,
-)
+from app.views.case_api import MODULE_APIS, BatchApi, CaseApi, SignatureApi, SubmissionApi
+from app.views.cases import BatchView, CasePersonView, CaseView
 from app.views.rules import AlarmApi, AlarmView, CalendarDayView, RulesCatalogView, RuleSettingView
 from app.views.unit_import import UnitImportView
 from app.views.units import UnitApi, UnitQuotaApi, UnitQuotaView, UnitView

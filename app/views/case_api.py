@@ -1,0 +1,276 @@
+"""Cases over REST (FAB's OpenAPI): reads under the unit scope, plus the commands of the guided
+steps — create, import/export, save and complete a module, sign, submit, return for correction."""
+from __future__ import annotations
+
+from flask import g, request
+from flask_appbuilder import expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import protect
+
+from app.extensions import db
+from app.models import MODULE_MODELS, Batch, Case, Signature, Submission
+from app.services import cases as case_service
+from app.spec import MODULE_KEYS, module
+from app.views.base import ReadOnlyModelRestApi
+
+
+def _workflow():
+    from app.services import case_workflow
+
+    return case_workflow
+
+
+# ---- REST --------------------------------------------------------------------------------------
+
+CASE_API_COLUMNS = ["id", "case_no", "version_no", "root_id", "previous_id", "is_current", "status",
+                    "full_name", "unit_id", "batch_id", "created_at"]
+
+
+class CaseApi(ReadOnlyModelRestApi):
+    """Cases over REST: read (scoped), plus the commands of the guided steps."""
+
+    resource_name = "case"
+    datamodel = SQLAInterface(Case)
+    allow_browser_login = True
+    list_columns = CASE_API_COLUMNS
+    show_columns = CASE_API_COLUMNS
+    search_columns = ["case_no", "status", "is_current", "full_name"]
+    include_route_methods = {"get", "get_list", "info", "export", "import_cases", "create_case",
+                             "put_module", "complete", "sign_case", "submit_case", "return_case"}
+    base_permissions = ["can_get", "can_info", "can_create", "can_enter", "can_sign", "can_submit",
+                        "can_review", "can_export"]
+    method_permission_name = {"export": "export", "import_cases": "create", "create_case": "create",
+                              "put_module": "enter", "complete": "enter", "sign_case": "sign",
+                              "submit_case": "submit", "return_case": "review"}
+
+    def _case(self, pk):
+        return self.datamodel.get(pk, self._base_filters)
+
+    def _problems(self, exc, status=400):
+        return self.response(status, message="；".join(p.message for p in exc.problems),
+                             problems=[p.as_dict() for p in exc.problems])
+
+    @expose("/<int:pk>/export", methods=["GET"])
+    @protect()
+    def export(self, pk):
+        """Export one case in the exchange format.
+        ---
+        get:
+          parameters:
+          - in: path
+            name: pk
+            schema: {type: integer}
+          responses:
+            200: {description: The case, keyed by module and item}
+            404: {$ref: '#/components/responses/404'}
+        """
+        from app.services.case_data import export_case
+
+        case = self._case(pk)
+        if case is None:
+            return self.response_404()
+        return self.response(200, **{"result": export_case(case)})
+
+    @expose("/import", methods=["POST"])
+    @protect()
+    def import_cases(self):
+        """Import one case or a list (exchange format); all or nothing.
+        ---
+        post:
+          requestBody:
+            content:
+              application/json: {schema: {type: object}}
+          responses:
+            201: {description: Created case ids}
+            400: {description: Every problem with its case, module and key}
+        """
+        from app.scoping import current_scope
+        from app.services.case_exchange import ImportFailed, import_cases
+
+        if not request.is_json:
+            return self.response_400(message="请求体应为 JSON")
+        try:
+            created = import_cases(request.get_json(), current_scope(), g.user)
+        except ImportFailed as exc:
+            return self.response(400, message=f"导入失败：{len(exc.problems)} 处问题，未写入任何数据",
+                                 problems=exc.problems)
+        return self.response(201, created=created)
+
+    @expose("/create", methods=["POST"])
+    @protect()
+    def create_case(self):
+        """Create an empty case for the user's own unit.
+        ---
+        post:
+          responses:
+            201: {description: The new case id and number}
+        """
+        unit = getattr(g.user, "unit", None)
+        if unit is None:
+            return self.response_400(message="当前用户未归属任何单位，不能新建案例")
+        case = case_service.create_case(unit, g.user)
+        return self.response(201, id=case.id, case_no=case.case_no)
+
+    @expose("/<int:pk>/module/<key>", methods=["PUT"])
+    @protect()
+    def put_module(self, pk, key):
+        """Save one module: a JSON object keyed by item (exchange format), plus handler/leader.
+        ---
+        put:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: key, schema: {type: string}}
+          responses:
+            200: {description: Saved; state and missing items}
+            400: {description: Every problem, item by item}
+        """
+        from app.services.case_data import from_exchange
+
+        case = self._case(pk)
+        if case is None or key not in MODULE_KEYS:
+            return self.response_404()
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return self.response_400(message="请求体应为 JSON 对象")
+        handler, leader = body.pop("handler", None), body.pop("leader", None)
+        values, problems = from_exchange({key: body})
+        if problems:
+            return self._problems(case_service.CaseError(problems))
+        given = {k: v for k, v in values[key].items() if k in body}
+        try:
+            result = case_service.save_module(case, key, given, handler=handler, leader=leader)
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            return self._problems(exc)
+        return self.response(200, state=result.state, missing=[p.as_dict() for p in result.missing])
+
+    @expose("/<int:pk>/module/<key>/complete", methods=["POST"])
+    @protect()
+    def complete(self, pk, key):
+        """Mark one module complete (predecessors first).
+        ---
+        post:
+          responses:
+            200: {description: Completed}
+            400: {description: What is missing or wrong}
+        """
+        case = self._case(pk)
+        if case is None or key not in MODULE_KEYS:
+            return self.response_404()
+        try:
+            case_service.complete_module(case, key)
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            return self._problems(exc)
+        return self.response(200, state="已完成")
+
+    @expose("/<int:pk>/sign", methods=["POST"])
+    @protect()
+    def sign_case(self, pk):
+        """Sign at a level: {"level": 1|2|3, "post": "...", "opinion": "情况属实同意报送"}.
+        ---
+        post:
+          responses:
+            200: {description: Signed}
+            400: {description: Refused, with the reasons}
+        """
+        case = self._case(pk)
+        if case is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            sig = _workflow().sign(case, g.user, int(body.get("level", 0) or 0), str(body.get("post", "")),
+                                   str(body.get("opinion", "")))
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            return self._problems(exc)
+        return self.response(200, id=sig.id, snapshot_sha256=sig.snapshot_sha256)
+
+    @expose("/<int:pk>/submit/<int:node>", methods=["POST"])
+    @protect()
+    def submit_case(self, pk, node):
+        """初次提交 (node 1) or 二次提交 (node 2). Body {"pledge": true} records the pledge first.
+        ---
+        post:
+          responses:
+            200: {description: Submitted, with the snapshot hash}
+            400: {description: Refused, with the reasons}
+        """
+        case = self._case(pk)
+        if case is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            if body.get("pledge") is True:
+                _workflow().set_pledge(case, g.user, True)
+            sub = _workflow().submit(case, g.user, node)
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            return self._problems(exc)
+        return self.response(200, id=sub.id, sha256=sub.sha256, prev_sha256=sub.prev_sha256)
+
+    @expose("/<int:pk>/return", methods=["POST"])
+    @protect()
+    def return_case(self, pk):
+        """退回补正 by the supervising department: {"reason": "..."}; returns the new version.
+        ---
+        post:
+          responses:
+            200: {description: The new version's id}
+            400: {description: Refused}
+        """
+        case = self._case(pk)
+        if case is None:
+            return self.response_404()
+        reason = str((request.get_json(silent=True) or {}).get("reason", "")).strip()
+        if not reason:
+            return self.response_400(message="请填写退回补正的原因")
+        try:
+            new = _workflow().return_for_correction(case, g.user, reason)
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            return self._problems(exc)
+        return self.response(200, id=new.id, version_no=new.version_no)
+
+
+class BatchApi(ReadOnlyModelRestApi):
+    resource_name = "batch"
+    datamodel = SQLAInterface(Batch)
+    allow_browser_login = True
+    list_columns = ["id", "title", "unit_id", "decision_date", "decision_meeting_type", "members_total",
+                    "members_present", "absent_opinion_collected", "vote_method", "main_leader_last"]
+    show_columns = list_columns
+    search_columns = ["title", "decision_date"]
+
+
+class SignatureApi(ReadOnlyModelRestApi):
+    resource_name = "signature"
+    datamodel = SQLAInterface(Signature)
+    allow_browser_login = True
+    list_columns = ["id", "case_id", "unit_id", "level", "signer_id", "signer_name", "post", "opinion",
+                    "signed_at", "snapshot_sha256", "record_sha256", "voided_at", "void_reason"]
+    show_columns = list_columns
+    search_columns = ["case_id", "level"]
+
+
+class SubmissionApi(ReadOnlyModelRestApi):
+    resource_name = "submission"
+    datamodel = SQLAInterface(Submission)
+    allow_browser_login = True
+    list_columns = ["id", "case_id", "root_id", "unit_id", "node", "submitted_at", "submitted_by_name",
+                    "sha256", "content_sha256", "prev_sha256"]
+    show_columns = list_columns + ["snapshot"]
+    search_columns = ["case_id", "node"]
+
+
+def _module_api(key: str):
+    model = MODULE_MODELS[key]
+    columns = [c.key for c in model.__table__.columns]
+    return type(f"Case{model.__name__[4:]}Api", (ReadOnlyModelRestApi,), {
+        "resource_name": f"case_{key}", "datamodel": SQLAInterface(model), "allow_browser_login": True,
+        "list_columns": columns, "show_columns": columns, "search_columns": ["case_id", "state"],
+        "__doc__": f"模块“{module(key).name}”的数据（只读；写入请用 PUT /api/v1/case/<id>/module/{key}）",
+    })
+
+
+MODULE_APIS = [_module_api(k) for k in MODULE_KEYS]

@@ -52,7 +52,8 @@ class CaseView(ScopedModelView):
     list_columns = ["light", "case_no", "full_name", "unit", "status", "version_no", "is_current", "created_at"]
     search_columns = ["case_no", "full_name", "status", "light", "is_current", "version_no"]
     base_order = ("id", "desc")
-    formatters_columns = {"is_current": lambda v: "是" if v else "否", "light": lambda v: _light_badge(v)}
+    formatters_columns = {"is_current": lambda v: "是" if v else "否", "light": lambda v: _light_badge(v),
+                          "created_at": lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""}
     base_permissions = ["can_list", "can_show", "can_export", "can_create", "can_enter", "can_sign",
                         "can_submit", "can_review"]
     muldelete = None

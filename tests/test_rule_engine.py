@@ -65,6 +65,13 @@ def test_admin_calendar_rows_win(app, ctx):
     assert not cal.is_working_day(D(2027, 1, 1)) and 2027 in cal.known_years
     cal.working_days_between(D(2027, 1, 1), D(2027, 1, 8))
     assert 2027 not in cal.missing_years
+    # the package's own calendar is untouched by what admins add
+    assert default_calendar().is_working_day(D(2027, 1, 1)) and 2027 not in default_calendar().known_years
+    # a later edit is seen by the next evaluation (the cached table is refreshed)
+    with acting_as("测试", "cli"):
+        db.session.add(CalendarDay(day=D(2027, 1, 4), working=False, name="测试假日", source="admin"))
+        db.session.commit()
+    assert not load_calendar().is_working_day(D(2027, 1, 4))
 
 
 # ---- pure evaluation --------------------------------------------------------------------------------

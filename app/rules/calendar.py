@@ -82,4 +82,4 @@ def _package_calendar() -> WorkCalendar:
 def default_calendar() -> WorkCalendar:
     """The package's calendar (a fresh copy, so missing years are tracked per evaluation)."""
     base = _package_calendar()
-    return WorkCalendar(base.special, set(base.known_years))
+    return WorkCalendar(dict(base.special), set(base.known_years))  # callers add rows: never share the cache

@@ -74,13 +74,29 @@ def seed_calendar() -> int:
     return added
 
 
+_CALENDAR_CACHE: dict = {}
+
+
 def load_calendar() -> WorkCalendar:
-    """The package calendar plus what admins entered (their rows win)."""
-    cal = default_calendar()
-    for day, working in db.session.execute(select(CalendarDay.day, CalendarDay.working)).all():
-        cal.special[day] = working
-    cal.known_years |= set(db.session.execute(select(CalendarYear.year)).scalars())
-    return cal
+    """The package calendar plus what admins entered (their rows win).
+
+    Every save evaluates rules, so the table (hundreds of rows) is read again only when it has
+    changed: one small fingerprint query per evaluation instead of the whole table."""
+    fingerprint = db.session.execute(
+        select(func.count(CalendarDay.id), func.max(CalendarDay.id),
+               select(func.count(CalendarYear.year)).scalar_subquery())
+    ).one()
+    fingerprint = (db.engine.url.render_as_string(), *fingerprint)
+    cached = _CALENDAR_CACHE.get("calendar")
+    if cached is None or cached[0] != fingerprint:
+        cal = default_calendar()
+        for day, working in db.session.execute(select(CalendarDay.day, CalendarDay.working)).all():
+            cal.special[day] = working
+        cal.known_years |= set(db.session.execute(select(CalendarYear.year)).scalars())
+        cached = (fingerprint, cal)
+        _CALENDAR_CACHE["calendar"] = cached
+    base = cached[1]
+    return WorkCalendar(dict(base.special), set(base.known_years))  # missing years are tracked per call
 
 
 def unit_facts(unit: Unit | None) -> UnitFacts | None:

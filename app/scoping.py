@@ -89,11 +89,6 @@ def scope_column(model) -> str | None:
     return getattr(model, "__scope_column__", None)
 
 
-def scoped_select(model, scope: Scope | None = None):
-    """``SELECT model`` restricted to the scope (the current user's by default)."""
-    scope = scope or current_scope()
-    return select(model).where(scope.clause(getattr(model, scope_column(model))))
-
 
 def visible(model, pk, scope: Scope | None = None):
     """The row with this primary key if it is in scope, else None."""

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MODULE_MODELS, Attachment, Batch, Case, CasePerson, Unit
-from app.spec import MODULE_KEYS, items_by_key, module, modules
+from app.spec import MODULE_KEYS, module, modules
 
 EMPTY = (None, "", [], {})
 
@@ -272,10 +272,6 @@ def _attachment_for(case: Case, batch: Batch | None, key: str, filename: str, un
     db.session.add(att)
     db.session.flush()
     return att
-
-
-def module_of(item_key: str) -> str:
-    return items_by_key()[item_key].module
 
 
 def write_values(case: Case, module_key: str, values: dict, *, batch_too: bool = True) -> None:

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import MODULE_MODELS, Batch, Case, Unit
+from app.models import Batch, Case, Unit
 from app.models.case import STATUS_DRAFT, now
-from app.scoping import Scope
 from app.services.case_data import Problem, ensure_rows, new_case, read_case, write_values
 from app.spec import MODULE_KEYS, module
 
@@ -207,9 +206,6 @@ def find_or_create_batch(unit: Unit, decision: dict) -> tuple[Batch | None, list
     return batch, problems
 
 
-def scope_allows(scope: Scope, unit: Unit) -> bool:
-    return scope.contains(unit.id)
-
 
 __all__ = ["CaseError", "create_case", "save_module", "complete_module", "module_overview",
-           "editable_modules", "find_or_create_batch", "MODULE_MODELS"]
+           "editable_modules", "find_or_create_batch"]

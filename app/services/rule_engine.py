@@ -45,7 +45,7 @@ class Hit:
 class Result:
     light: str
     hits: list[Hit] = field(default_factory=list)
-    outcomes: list[tuple[Rule, Outcome, int | None]] = field(default_factory=list)
+    outcomes: list[tuple[Rule, Outcome, int | None, dict]] = field(default_factory=list)  # rule, outcome, setting id, params
     judged_on: dt.date | None = None
     run: EvaluationRun | None = None
 
@@ -354,9 +354,6 @@ def latest_hits(case: Case) -> list[RuleEvaluation]:
                              .order_by(EvaluationRun.id.desc()).limit(1)).scalar_one_or_none()
     return [r for r in run.results if r.outcome == "fail"] if run else []
 
-
-def open_cases_query():
-    return select(Case).where(Case.is_current.is_(True), Case.status != STATUS_RETURNED)
 
 
 # ---- the alarm lifecycle ------------------------------------------------------------------------

@@ -50,6 +50,18 @@ class CaseApi(ReadOnlyModelRestApi):
         return self.response(status, message="；".join(p.message for p in exc.problems),
                              problems=[p.as_dict() for p in exc.problems])
 
+    def _command(self, pk, run, key_ok: bool = True):
+        """Load the case through the scope (404 otherwise), run one command, answer 200 with what
+        ``run`` returns or 400 with every problem (nothing written)."""
+        case = self._case(pk)
+        if case is None or not key_ok:
+            return self.response_404()
+        try:
+            return self.response(200, **run(case))
+        except case_service.CaseError as exc:
+            db.session.rollback()
+            return self._problems(exc)
+
     @expose("/<int:pk>/export", methods=["GET"])
     @protect()
     def export(self, pk):
@@ -154,15 +166,11 @@ class CaseApi(ReadOnlyModelRestApi):
             200: {description: Completed}
             400: {description: What is missing or wrong}
         """
-        case = self._case(pk)
-        if case is None or key not in MODULE_KEYS:
-            return self.response_404()
-        try:
+        def run(case):
             case_service.complete_module(case, key)
-        except case_service.CaseError as exc:
-            db.session.rollback()
-            return self._problems(exc)
-        return self.response(200, state="已完成")
+            return {"state": "已完成"}
+
+        return self._command(pk, run, key in MODULE_KEYS)
 
     @expose("/<int:pk>/sign", methods=["POST"])
     @protect()
@@ -174,17 +182,14 @@ class CaseApi(ReadOnlyModelRestApi):
             200: {description: Signed}
             400: {description: Refused, with the reasons}
         """
-        case = self._case(pk)
-        if case is None:
-            return self.response_404()
         body = request.get_json(silent=True) or {}
-        try:
+
+        def run(case):
             sig = _workflow().sign(case, g.user, int(body.get("level", 0) or 0), str(body.get("post", "")),
                                    str(body.get("opinion", "")))
-        except case_service.CaseError as exc:
-            db.session.rollback()
-            return self._problems(exc)
-        return self.response(200, id=sig.id, snapshot_sha256=sig.snapshot_sha256)
+            return {"id": sig.id, "snapshot_sha256": sig.snapshot_sha256}
+
+        return self._command(pk, run)
 
     @expose("/<int:pk>/submit/<int:node>", methods=["POST"])
     @protect()
@@ -196,18 +201,15 @@ class CaseApi(ReadOnlyModelRestApi):
             200: {description: Submitted, with the snapshot hash}
             400: {description: Refused, with the reasons}
         """
-        case = self._case(pk)
-        if case is None:
-            return self.response_404()
         body = request.get_json(silent=True) or {}
-        try:
+
+        def run(case):
             if body.get("pledge") is True:
                 _workflow().set_pledge(case, g.user, True)
             sub = _workflow().submit(case, g.user, node)
-        except case_service.CaseError as exc:
-            db.session.rollback()
-            return self._problems(exc)
-        return self.response(200, id=sub.id, sha256=sub.sha256, prev_sha256=sub.prev_sha256)
+            return {"id": sub.id, "sha256": sub.sha256, "prev_sha256": sub.prev_sha256}
+
+        return self._command(pk, run)
 
     @expose("/<int:pk>/return", methods=["POST"])
     @protect()
@@ -219,18 +221,17 @@ class CaseApi(ReadOnlyModelRestApi):
             200: {description: The new version's id}
             400: {description: Refused}
         """
-        case = self._case(pk)
-        if case is None:
+        if self._case(pk) is None:
             return self.response_404()
         reason = str((request.get_json(silent=True) or {}).get("reason", "")).strip()
         if not reason:
             return self.response_400(message="请填写退回补正的原因")
-        try:
+
+        def run(case):
             new = _workflow().return_for_correction(case, g.user, reason)
-        except case_service.CaseError as exc:
-            db.session.rollback()
-            return self._problems(exc)
-        return self.response(200, id=new.id, version_no=new.version_no)
+            return {"id": new.id, "version_no": new.version_no}
+
+        return self._command(pk, run)
 
 
 class BatchApi(ReadOnlyModelRestApi):

@@ -154,6 +154,12 @@ def people(app, world):
         return {"signers": [s.username for s in signers]}
 
 
+def _a_case_id(world) -> int:
+    """A fresh case of unit A (inside an app context), so a test does not depend on others' data."""
+    with acting_as("测试", "cli"):
+        return cases.create_case(db.session.get(Unit, world.units["a"])).id
+
+
 def _user(name):
     return db.session.execute(select(AppUser).where(AppUser.username == name)).scalar_one()
 
@@ -256,8 +262,7 @@ def test_a_case_breaking_publicity_and_quorum_goes_red_is_halted_corrected_and_c
 def test_dismiss_needs_a_reason_and_the_supervisor(app, world, people, client_for):
     with app.app_context():
         unit = db.session.get(Unit, world.units["a"])
-        run = EvaluationRun(case_id=db.session.execute(select(Case.id).where(Case.unit_id == unit.id)).scalars().first(),
-                            unit_id=unit.id, point="S1", as_of=dt.date.today(), judged_on=dt.date.today(), light="红")
+        run = EvaluationRun(case_id=_a_case_id(world), unit_id=unit.id, point="S1", as_of=dt.date.today(), judged_on=dt.date.today(), light="红")
         with acting_as("测试", "cli"):
             db.session.add(run)
             db.session.flush()
@@ -318,15 +323,31 @@ def test_cases_check_writes_nothing(app, world, tmp_path):
 
 
 def test_alarms_list_json(app, world):
-    result = app.test_cli_runner().invoke(args=["alarms", "list", "--json"])
+    with app.app_context():
+        unit_a = db.session.get(Unit, world.units["a"])
+        case_id = _a_case_id(world)
+        with acting_as("测试", "cli"):
+            run = EvaluationRun(case_id=case_id, unit_id=unit_a.id, point="S1", as_of=dt.date.today(),
+                                judged_on=dt.date.today(), light="红")
+            db.session.add(run)
+            db.session.flush()
+            alarm = Alarm(case_id=case_id, root_id=case_id, unit_id=unit_a.id, run_id=run.id, point="S1",
+                          codes="P25", message="P25 会议类型")
+            db.session.add(alarm)
+            db.session.commit()
+        alarm_id, code_a = alarm.id, unit_a.code
+        code_b = db.session.get(Unit, world.units["b"]).code
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["alarms", "list", "--json"])
     assert result.exit_code == 0
-    for alarm in json.loads(result.output):
-        assert set(alarm) >= {"id", "case_id", "code", "severity", "status", "raised_at"}
-    with app.app_context():
-        code = db.session.get(Unit, world.units["b"]).code
-    only_b = json.loads(app.test_cli_runner().invoke(args=["alarms", "list", "--unit", code, "--json"]).output)
-    with app.app_context():
-        assert all(db.session.get(Alarm, a["id"]).unit_id == world.units["b"] for a in only_b)
+    listed = {a["id"]: a for a in json.loads(result.output)}
+    assert set(listed[alarm_id]) >= {"id", "case_id", "code", "severity", "status", "raised_at"}
+    assert listed[alarm_id]["code"] == "P25" and listed[alarm_id]["status"] == "已报警"
+    in_a = {a["id"] for a in json.loads(runner.invoke(args=["alarms", "list", "--unit", code_a, "--json"]).output)}
+    in_b = {a["id"] for a in json.loads(runner.invoke(args=["alarms", "list", "--unit", code_b, "--json"]).output)}
+    assert alarm_id in in_a and alarm_id not in in_b
+    closed = runner.invoke(args=["alarms", "list", "--status", "已关闭", "--json"]).output
+    assert alarm_id not in {a["id"] for a in json.loads(closed)}
 
 
 def test_daily_run_flags_an_unsubmitted_decision(app, world):

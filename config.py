@@ -90,6 +90,24 @@ class Config:
     JISHI_ATTACHMENT_MAX_MB = _int("JISHI_ATTACHMENT_MAX_MB", 20)  # per attachment
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
 
+    # Reporting deadlines: reminders go out this many days before a due date; a report still not
+    # made this many days after it is escalated from 逾期 to 未报.
+    JISHI_REMIND_DAYS = _int("JISHI_REMIND_DAYS", 2)
+    JISHI_MISSING_AFTER_DAYS = _int("JISHI_MISSING_AFTER_DAYS", 30)
+    JISHI_DEADLINE_SCAN_MINUTES = _int("JISHI_DEADLINE_SCAN_MINUTES", 10)
+    # A task run still "running" after this long is taken to have died and is marked failed.
+    JISHI_TASK_TIMEOUT_MINUTES = _int("JISHI_TASK_TIMEOUT_MINUTES", 30)
+    REPORTS_FOLDER = os.environ.get("REPORTS_FOLDER", str(INSTANCE_DIR / "reports"))
+
+    # E-mail notices: off unless an SMTP host is configured.
+    JISHI_SMTP_HOST = os.environ.get("JISHI_SMTP_HOST", "")
+    JISHI_SMTP_PORT = _int("JISHI_SMTP_PORT", 25)
+    JISHI_SMTP_USER = os.environ.get("JISHI_SMTP_USER", "")
+    JISHI_SMTP_PASSWORD = os.environ.get("JISHI_SMTP_PASSWORD", "")
+    JISHI_SMTP_STARTTLS = _bool("JISHI_SMTP_STARTTLS", False)
+    JISHI_MAIL_FROM = os.environ.get("JISHI_MAIL_FROM", "jishi@localhost")
+    JISHI_BASE_URL = os.environ.get("JISHI_BASE_URL", "http://127.0.0.1:8080")
+
     # Celery: Redis in production; an SQLite-backed broker when REDIS_URL is unset so that
     # deadline scans work out of the box.
     CELERY = {
@@ -97,8 +115,13 @@ class Config:
         "result_backend": (REDIS_URL or f"db+sqlite:///{INSTANCE_DIR / 'celery-results.db'}"),
         "task_ignore_result": True,
         "timezone": "Asia/Shanghai",
+        "beat_schedule_filename": str(INSTANCE_DIR / "celerybeat-schedule"),
         "beat_schedule": {
             "rules-daily": {"task": "jishi.rules_daily", "schedule": crontab(hour=1, minute=0)},
+            "deadlines-scan": {"task": "jishi.deadlines_scan",
+                               "schedule": timedelta(minutes=JISHI_DEADLINE_SCAN_MINUTES)},
+            # Checks the admin-editable report schedule; generates what is due.
+            "reports-tick": {"task": "jishi.reports_tick", "schedule": timedelta(minutes=15)},
         },
     }
 

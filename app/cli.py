@@ -127,7 +127,9 @@ def seed_demo_cmd(reset_passwords: bool):
     else:
         click.echo("单位已存在，未重复建立")
     if result.get("cases_created"):
-        click.echo(f"已建立 {result['cases_created']} 个演示案例（草稿、已初次提交、已二次提交）")
+        click.echo(f"已建立 {result['cases_created']} 个演示案例（草稿、已初次提交、已二次提交、逾期未报）")
+    scan = result["scan"]
+    click.echo(f"时限扫描：新标记逾期 {scan['flagged']} 个节点，发送消息 {scan['sent']} 条")
     if result["credentials"]:
         click.echo("演示账户（密码只显示这一次；忘记时运行 flask jishi seed-demo --reset-passwords）：")
         for username, (password, role, code) in result["credentials"].items():
@@ -345,6 +347,7 @@ def calendar_seed():
 
 def register(app) -> None:
     from app import cli_workflow  # noqa: F401  (adds `flask jishi verify` to the jishi group)
+    from app.cli_deadlines import deadlines_cli, tasks_cli
 
     app.cli.add_command(units_cli)
     app.cli.add_command(cases_cli)
@@ -352,3 +355,5 @@ def register(app) -> None:
     app.cli.add_command(alarms_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(jishi_cli)
+    app.cli.add_command(deadlines_cli)
+    app.cli.add_command(tasks_cli)

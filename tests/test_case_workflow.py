@@ -159,7 +159,10 @@ def test_sign_pledge_submit_twice_with_linked_hash_chain(team):
     sub_module = read_case(case)["submission"]
     assert sub_module["first_submitted_at"] == dt.date.today()
     assert sub_module["first_submitter"] == {"name": team.clerk.username}
-    assert sub_module["first_submit_status"] == "按时提交"
+    # The base case was decided long ago, so today's report is late: the status says so.
+    decided = case.batch.decision_date
+    assert sub_module["first_submit_status"] == ("逾期提交" if dt.date.today() > decided + dt.timedelta(days=5)
+                                                 else "按时提交")
     assert case.module_row("signature").state == "已完成"
 
     with acting_as(team.clerk, "cli"):
@@ -171,7 +174,9 @@ def test_sign_pledge_submit_twice_with_linked_hash_chain(team):
     assert second.node == 2 and second.prev_sha256 == first.sha256 and second.root_id == case.root_id
     assert second.sha256 == sha256_text(second.snapshot)
     assert second.content_sha256 == content_hash(case) != first.content_sha256  # 公示、任职 added
-    assert read_case(case)["submission"]["second_submit_status"] == "按时提交"
+    doc = case.module_row("appointment").appointment_doc_date
+    assert read_case(case)["submission"]["second_submit_status"] == (
+        "逾期提交" if dt.date.today() > doc + dt.timedelta(days=5) else "按时提交")
     # The signatures stay with the first submission: filling 公示 and 任职 does not void them.
     assert all(s.voided_at is None for s in case.signatures)
     assert wf.verify_all([case.root_id]) == []

@@ -8,3 +8,6 @@ from app.models.case import (  # noqa: F401
 from app.models.rules import (  # noqa: F401
     Alarm, AlarmEvent, CalendarDay, CalendarYear, EvaluationRun, RuleEvaluation, RuleSetting,
 )
+from app.models.deadlines import (  # noqa: F401
+    CaseDeadline, Message, ReportFile, ReportSchedule, TaskRun,
+)

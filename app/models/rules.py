@@ -70,6 +70,8 @@ class RuleSetting(Model):
                 errors.append(f"参数“{key}”的类型应与默认值（{default!r}）一致，实际为 {value!r}")
             elif isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 errors.append(f"参数“{key}”不能为负数")
+            elif key == "day_type" and value not in ("calendar", "working"):
+                errors.append(f"参数“day_type”应为 calendar（自然日）或 working（工作日），实际为 {value!r}")
         if (self.region_code or self.unit_id) and not rule.local:
             errors.append(f"规则 {self.code} 不是地方性规则（[L]），不能按地区或单位单独设置")
         return errors
@@ -164,7 +166,7 @@ class Alarm(Model):
 
     __tablename__ = "alarm"
     __scope_column__ = "unit_id"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (Index("uq_alarm_dedup_key", "dedup_key", unique=True), _AUTOINC)
 
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, ForeignKey("cadre_case.id"), nullable=False, index=True)
@@ -172,7 +174,7 @@ class Alarm(Model):
     root_id = Column(Integer, nullable=False, index=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
     unit = relationship("Unit")
-    run_id = Column(Integer, ForeignKey("evaluation_run.id"), nullable=False)
+    run_id = Column(Integer, ForeignKey("evaluation_run.id"))  # None: raised by the deadline scan
     point = Column(String(2), nullable=False)
     codes = Column(String(200), nullable=False)  # comma-separated red rule codes
     message = Column(Text, nullable=False)
@@ -180,6 +182,9 @@ class Alarm(Model):
     raised_at = Column(DateTime, nullable=False, default=utcnow)
     correction_deadline = Column(Date)
     closed_at = Column(DateTime)
+    # Set for alarms raised by a scan (e.g. "deadline:<root>:<node>:<due>"): unique, so a scan
+    # running twice or on two workers raises it once.
+    dedup_key = Column(String(120))
     events = relationship("AlarmEvent", back_populates="alarm", order_by="AlarmEvent.id")
 
     def __repr__(self):

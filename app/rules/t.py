@@ -46,17 +46,19 @@ def t01_first_submission(ctx):
                      f"讨论决定 {_d(ctx['decision_date'])} 后 {days} {unit}内须初次提交")
 
 
-@rule("T02", second_submit_days=5, anchor="appointment_doc_date")
+@rule("T02", second_submit_days=5, anchor="appointment_doc_date", day_type="calendar")
 def t02_second_submission(ctx):
     """二次提交超期 — 天津系统 [L] (N not published; 5 is a placeholder): the second submission is due within N
-    days of 正式任用, anchored on the appointment document date."""
+    (calendar or working) days of 正式任用, anchored on the appointment document date. ``day_type`` is ours:
+    the catalogue gives it only to T01, but the reporting rule sets both nodes the same way."""
     anchor_key = ctx.params["anchor"]
     if not ctx.has(anchor_key):
         return na("尚未任职（无任职通知/发文日期）")
-    days, anchor = ctx.params["second_submit_days"], ctx[anchor_key]
-    due = _due(ctx, anchor, days)
+    days, anchor, day_type = ctx.params["second_submit_days"], ctx[anchor_key], ctx.params.get("day_type", "calendar")
+    due = _due(ctx, anchor, days, day_type)
+    unit = "个工作日" if day_type == "working" else "日"
     return _deadline(ctx, due, ctx["second_submitted_at"], "二次提交",
-                     f"任职（{_d(anchor)}）后 {days} 日内须二次提交")
+                     f"任职（{_d(anchor)}）后 {days} {unit}内须二次提交")
 
 
 @rule("T03", valid_days=90)

@@ -313,9 +313,9 @@ def submit(case: Case, user, node: int) -> Submission:
             write_values(case, "submission", {f"{prefix}_submitted_at": dt.date.today(),
                                               f"{prefix}_submitter": {"name": name}})
             row = case.module_row("submission")
-            # Deadline logic (逾期提交) comes with the rules engine; until then a submission is on time,
-            # or 补正后提交 for a corrected version.
-            setattr(row, f"{prefix}_submit_status", "补正后提交" if case.version_no > 1 else "按时提交")
+            from app.services.deadlines import refresh, submission_status
+
+            setattr(row, f"{prefix}_submit_status", submission_status(case, node, dt.date.today()))
             if node == 1 and not row.second_submit_status:
                 row.second_submit_status = "未到期"
             row.state = "填写中" if node == 1 else "已完成"
@@ -339,6 +339,8 @@ def submit(case: Case, user, node: int) -> Submission:
                              submitted_by_name=name, snapshot=snapshot, sha256=sha256_text(snapshot),
                              content_sha256=content_hash(case), prev_sha256=prev)
             db.session.add(sub)
+            db.session.flush()
+            refresh(case)  # the node is now reported: on time or late, and its deadline alarm closes
             db.session.commit()
         return sub
     except Exception:
@@ -391,6 +393,10 @@ def return_for_correction(case: Case, supervisor, reason: str) -> Case:
             case.is_current = False
             db.session.flush()  # the old version stops being current before the new one is added
             db.session.add(new)
+            db.session.flush()
+            from app.services.deadlines import refresh
+
+            refresh(new)  # the deadlines follow the case to its new version
             db.session.commit()
         return new
     except Exception:

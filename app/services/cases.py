@@ -90,8 +90,11 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
         row.completed_at = None  # a change reopens the step until it is completed again
         row.state = _checks().module_state(merged, module_key, completed=False)
         _void_signatures_if_changed(case)
+        from app.services.deadlines import refresh
         from app.services.rule_engine import evaluate_case
 
+        db.session.flush()
+        refresh(case)  # a decision or appointment date moves the reporting deadlines
         evaluate_case(case, "E", commit=False)  # the save-time rules, stored with the change
         db.session.commit()
     except CaseError:

@@ -29,6 +29,7 @@ DEMO_CASES = [
     ("王志远", "SJ011", "jyj_tby", ("jyj_qz1", "jyj_qz2", "jyj_qz3"), "二次提交"),
     ("李春梅", "SJ011", "jyj_tby", ("jyj_qz1", "jyj_qz2", "jyj_qz3"), "初次提交"),
     ("陈晓东", "SJ011", "jyj_tby", (), "填写中"),
+    ("孙立新", "SJ011", "jyj_tby", (), "逾期未报"),  # decided 6 days ago, first report still not made
     ("刘海燕", "SJ017", "czj_tby", (), "填写中"),
 ]
 POSTS = ("局党组成员、副局长（分管组织人事）", "局党组书记、局长", "局党组书记、局长（单位主要负责人）")
@@ -38,10 +39,10 @@ PERSONAL_DATES = {"birth_date", "work_start_date", "party_join_date", "party_ful
                   "current_post_date", "current_grade_date", "sanction_date"}
 
 
-def _recent(data: dict) -> dict:
-    """Move the procedure's dates so that the decision was two days ago."""
+def _recent(data: dict, days_ago: int = 2) -> dict:
+    """Move the procedure's dates so that the decision was ``days_ago`` days ago."""
     decided = dt.date.fromisoformat(data["decision"]["decision_date"])
-    shift = (dt.date.today() - dt.timedelta(days=2)) - decided
+    shift = (dt.date.today() - dt.timedelta(days=days_ago)) - decided
     for module in data.values():
         for key, value in module.items():
             if key not in PERSONAL_DATES and isinstance(value, str) and len(value) == 10 and value[4] == "-":
@@ -101,16 +102,20 @@ def seed_demo_cases(sm) -> int:
         if exists:
             continue
         clerk = sm.find_user(username=clerk_name)
-        modules = CONTENT + LATER if stage == "二次提交" else (CONTENT if stage == "初次提交" else CONTENT[:3])
+        modules = CONTENT + LATER if stage == "二次提交" else (CONTENT if stage in ("初次提交", "逾期未报") else CONTENT[:3])
         data = _data(name, unit_code, modules)
         if stage == "违规报警":
             data = _violating(_data(name, unit_code, CONTENT + ("publicity",)))
         elif stage == "初次提交":
             data = _recent(data)  # decided two days ago: reported in time
+        elif stage == "逾期未报":
+            data = _recent(data, 6)  # due four days after… one day ago: 逾期 at the first scan
         [case_id] = import_cases(data, Scope("all"), clerk)
         case = db.session.get(Case, case_id)
         if stage == "填写中":
             _complete(case, CONTENT[:2])
+        elif stage == "逾期未报":
+            _complete(case, CONTENT)  # everything entered, nothing signed or reported
         else:
             _complete(case, CONTENT)
             for level, (signer_name, post) in enumerate(zip(signer_names, POSTS), start=1):

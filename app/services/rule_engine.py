@@ -267,8 +267,9 @@ def evaluate_case(case: Case, point: str, *, as_of: dt.date | None = None, commi
 
 
 def combined_light(case_id: int) -> str:
-    """The worse of the latest save/submission evaluation and the latest daily one: a daily run
-    (deadlines) must not wash out a red found at submission, nor the other way round."""
+    """The worst of the latest save/submission evaluation, the latest daily one and the case's
+    deadlines: a daily run must not wash out a red found at submission, nor the other way round,
+    and a report past due keeps the case red until it is made."""
     lights = []
     for points in (("E", "S1", "S2"), ("D",)):
         light = db.session.execute(
@@ -276,6 +277,10 @@ def combined_light(case_id: int) -> str:
             .order_by(EvaluationRun.id.desc()).limit(1)).scalar()
         if light:
             lights.append(light)
+    from app.services.deadlines import open_late
+
+    if open_late(case_id):  # a report past due and still not made
+        lights.append("红")
     return min(lights, key=LIGHTS.index) if lights else "绿"
 
 

@@ -17,6 +17,6 @@ def celery_init_app(app) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-    from app.tasks import maintenance, rules  # noqa: F401  (register the tasks)
+    from app.tasks import deadlines, maintenance, reports, rules  # noqa: F401  (register the tasks)
 
     return celery_app

@@ -1,0 +1,22 @@
+"""The deadline scan, scheduled by Celery beat (JISHI_DEADLINE_SCAN_MINUTES)."""
+import datetime as dt
+
+from celery import shared_task
+
+
+def run_scan(as_of: dt.date | None = None, triggered_by: str | None = None) -> dict:
+    """The scan as a recorded task run; e-mail copies go out after the commit."""
+    from app.services.deadlines import scan
+    from app.services.notify import deliver
+    from app.services.task_runs import tracked
+
+    with tracked("deadlines_scan", triggered_by) as run:
+        result = scan(as_of)
+        run.counts = result.as_dict()
+    deliver(result.message_ids)
+    return {**result.as_dict(), "task_run": run.id}
+
+
+@shared_task(name="jishi.deadlines_scan", ignore_result=False)
+def deadlines_scan(as_of: str | None = None) -> dict:
+    return run_scan(dt.date.fromisoformat(as_of) if as_of else None)

@@ -1,0 +1,18 @@
+"""Scheduled statistics reports (monthly, quarterly): see app/services/scheduled_reports.py."""
+from celery import shared_task
+
+
+@shared_task(name="jishi.reports_tick", ignore_result=False)
+def reports_tick() -> dict:
+    from app.services.scheduled_reports import tick
+
+    return tick()
+
+
+@shared_task(name="jishi.reports_generate", ignore_result=False)
+def reports_generate(kind: str, period_start: str | None = None, triggered_by: str | None = None) -> dict:
+    import datetime as dt
+
+    from app.services.scheduled_reports import generate
+
+    return generate(kind, dt.date.fromisoformat(period_start) if period_start else None, triggered_by=triggered_by)

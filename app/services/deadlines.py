@@ -300,10 +300,10 @@ def scan(as_of: dt.date | None = None) -> ScanResult:
             + _text(d.c.due_date) + " 前" + node_label + "，至 " + as_of.isoformat() + " 仍未报送",
             literal(ALARM_RAISED), literal(utcnow()), alarm_key,
         ).where(open_late)
-        res.flagged = db.session.execute(
+        res.flagged = len(db.session.execute(
             _insert_ignore(Alarm.__table__).from_select(
                 ["case_id", "root_id", "unit_id", "point", "codes", "message", "status", "raised_at", "dedup_key"],
-                alarms)).rowcount
+                alarms).returning(Alarm.__table__.c.id)).all())
 
         # 3. late cases are red
         res.red = db.session.execute(

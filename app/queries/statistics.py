@@ -1,0 +1,204 @@
+"""统计: the statistics table of C.1 and its companion tables, computed with GROUP BY in SQL.
+
+Rows are the chosen unit's own cases (本级) and each child's whole subtree (a subtotal), or one row
+per period; a total row and, when a period is given, the same period last year (同比). The SQL
+returns one small row per unit; rolling units up into their subtrees happens in Python over those
+few thousand numbers at most.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy import case as sa_case
+
+from app.extensions import db
+from app.models import Case, RuleEvaluation, Unit
+from app.queries.cases import CaseFilter, case_select, date_column, period_key
+from app.queries.columns import COLUMNS, RATES, Col
+from app.scoping import Scope
+
+
+@dataclass
+class StatRow:
+    label: str
+    values: dict
+    kind: str = "unit"  # self (本级) / unit (a child's subtree) / period / total
+    unit_id: int | None = None
+    subtree: bool = True
+    depth: int = 0
+    period: tuple | None = None  # (from, to) of a period row
+    previous: dict | None = None  # 同比: the same columns a year earlier
+
+    def rate(self, num: str, den: str) -> float | None:
+        d = self.values.get(den) or 0
+        return round(100.0 * (self.values.get(num) or 0) / d, 1) if d else None
+
+    def yoy(self, key: str = "people") -> float | None:
+        if not self.previous or not self.previous.get(key):
+            return None
+        return round(100.0 * (self.values.get(key, 0) - self.previous[key]) / self.previous[key], 1)
+
+
+@dataclass
+class StatTable:
+    root: Unit | None
+    filter: CaseFilter
+    by: str
+    rows: list[StatRow] = field(default_factory=list)
+    total: StatRow | None = None
+    columns: tuple[Col, ...] = COLUMNS
+    rates: tuple = RATES
+
+
+def _sums(columns) -> list:
+    return [(func.count(distinct(Case.batch_id)) if c.distinct_batches
+             else func.coalesce(func.sum(sa_case((c.sql(), 1), else_=0)), 0)).label(c.key) for c in columns]
+
+
+def _needs(columns) -> set:
+    out = set()
+    for c in columns:
+        out |= set(c.needs)
+    return out
+
+
+def per_unit(f: CaseFilter, scope: Scope, columns=COLUMNS) -> dict[int, dict]:
+    """{unit_id: {column: count}} for the cases the filter and scope select: one GROUP BY."""
+    stmt = case_select(f, scope, extra_needs=_needs(columns), columns=[Case.unit_id, *_sums(columns)])
+    rows = db.session.execute(stmt.group_by(Case.unit_id)).mappings().all()
+    return {r["unit_id"]: {c.key: int(r[c.key] or 0) for c in columns} for r in rows}
+
+
+def per_period(f: CaseFilter, scope: Scope, by: str, columns=COLUMNS) -> dict[str, dict]:
+    key = period_key(date_column(f.basis), by).label("period")
+    stmt = case_select(f, scope, extra_needs=_needs(columns) | ({"appt"} if f.basis == "appointment" else set()),
+                       columns=[key, *_sums(columns)])
+    rows = db.session.execute(stmt.group_by(key).order_by(key)).mappings().all()
+    return {r["period"]: {c.key: int(r[c.key] or 0) for c in columns} for r in rows if r["period"]}
+
+
+def _add(into: dict, values: dict) -> None:
+    for k, v in values.items():
+        into[k] = into.get(k, 0) + v
+
+
+def _zero(columns) -> dict:
+    return {c.key: 0 for c in columns}
+
+
+def last_year(f: CaseFilter) -> CaseFilter | None:
+    if not (f.date_from and f.date_to):
+        return None
+
+    def back(d: dt.date) -> dt.date:
+        try:
+            return d.replace(year=d.year - 1)
+        except ValueError:  # 29 February
+            return d.replace(year=d.year - 1, day=28)
+
+    return replace(f, date_from=back(f.date_from), date_to=back(f.date_to))
+
+
+def unit_table(f: CaseFilter, scope: Scope, root: Unit, columns=COLUMNS) -> StatTable:
+    """Rows: 本级 (the root's own cases), then each child unit's subtree; a total; 同比 per row."""
+    f = replace(f, unit_id=root.id, subtree=True)
+    counts = per_unit(f, scope, columns)
+    prev_f = last_year(f)
+    prev_counts = per_unit(prev_f, scope, columns) if prev_f else None
+    children = db.session.execute(select(Unit).where(Unit.parent_id == root.id).order_by(Unit.code)).scalars().all()
+    paths = dict(db.session.execute(select(Unit.id, Unit.path).where(
+        Unit.id.in_(set(counts) | set(prev_counts or {})))).all()) if counts or prev_counts else {}
+
+    def rollup(source: dict, child: Unit | None) -> dict:
+        out = _zero(columns)
+        for unit_id, values in source.items():
+            if (child is None and unit_id == root.id) or (
+                    child is not None and paths.get(unit_id, "").startswith(child.path)):
+                _add(out, values)
+        return out
+
+    table = StatTable(root, f, "unit", columns=columns)
+    table.rows.append(StatRow(f"{root.name}（本级）", rollup(counts, None), "self", root.id, False, 0,
+                              previous=rollup(prev_counts, None) if prev_counts is not None else None))
+    for child in children:
+        table.rows.append(StatRow(child.name, rollup(counts, child), "unit", child.id, True, 1,
+                                  previous=rollup(prev_counts, child) if prev_counts is not None else None))
+    total = _zero(columns)
+    for values in counts.values():
+        _add(total, values)
+    prev_total = None
+    if prev_counts is not None:
+        prev_total = _zero(columns)
+        for values in prev_counts.values():
+            _add(prev_total, values)
+    table.total = StatRow("合计", total, "total", root.id, True, previous=prev_total)
+    return table
+
+
+def _period_bounds(key: str, by: str) -> tuple[dt.date, dt.date]:
+    if by == "month":
+        y, m = map(int, key.split("-"))
+        start = dt.date(y, m, 1)
+        end = (dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1))
+    elif by == "quarter":
+        y, q = int(key[:4]), int(key[-1])
+        start = dt.date(y, 3 * q - 2, 1)
+        end = dt.date(y + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
+    else:
+        y = int(key)
+        start, end = dt.date(y, 1, 1), dt.date(y, 12, 31)
+    return start, end
+
+
+def period_table(f: CaseFilter, scope: Scope, by: str = "month", columns=COLUMNS) -> StatTable:
+    """Rows: one per month / quarter / year of the period, with 同比 against the same period a year back."""
+    counts = per_period(f, scope, by, columns)
+    prev_f = last_year(f)
+    prev = per_period(prev_f, scope, by, columns) if prev_f else {}
+    table = StatTable(db.session.get(Unit, f.unit_id) if f.unit_id else None, f, by, columns=columns)
+    total = _zero(columns)
+    for key, values in counts.items():
+        start, end = _period_bounds(key, by)
+        if f.date_from and start < f.date_from:
+            start = f.date_from
+        if f.date_to and end > f.date_to:
+            end = f.date_to
+        prev_key = str(int(key[:4]) - 1) + key[4:]
+        table.rows.append(StatRow(key, values, "period", f.unit_id, f.subtree, period=(start, end),
+                                  previous=prev.get(prev_key, _zero(columns)) if prev_f else None))
+        _add(total, values)
+    prev_total = None
+    if prev_f:
+        prev_total = _zero(columns)
+        for values in prev.values():
+            _add(prev_total, values)
+    table.total = StatRow("合计", total, "total", f.unit_id, f.subtree, previous=prev_total)
+    return table
+
+
+# ---- companion tables -----------------------------------------------------------------------------------
+
+def rule_hits(f: CaseFilter, scope: Scope, root: Unit, limit: int | None = None) -> tuple[list[Unit], list[dict]]:
+    """Cases by rule hit: rows are rule codes, columns the root's children (and 本级); a case counts
+    once per rule it failed in any evaluation of its current version."""
+    f = replace(f, unit_id=root.id, subtree=True)
+    stmt = case_select(f, scope, columns=[RuleEvaluation.rule_code, Case.unit_id,
+                                          func.count(distinct(Case.id)).label("n")])
+    stmt = stmt.join(RuleEvaluation, (RuleEvaluation.case_id == Case.id) & (RuleEvaluation.outcome == "fail"))
+    rows = db.session.execute(stmt.group_by(RuleEvaluation.rule_code, Case.unit_id)).all()
+    children = db.session.execute(select(Unit).where(Unit.parent_id == root.id).order_by(Unit.code)).scalars().all()
+    paths = dict(db.session.execute(select(Unit.id, Unit.path).where(Unit.id.in_({r[1] for r in rows}))).all()) \
+        if rows else {}
+    by_rule: dict[str, dict] = {}
+    for code, unit_id, n in rows:
+        entry = by_rule.setdefault(code, {"code": code, "cells": {}, "total": 0})
+        target = root.id if unit_id == root.id else next(
+            (c.id for c in children if paths.get(unit_id, "").startswith(c.path)), None)
+        if target is None:
+            continue
+        entry["cells"][target] = entry["cells"].get(target, 0) + n
+        entry["total"] += n
+    ordered = sorted(by_rule.values(), key=lambda e: (-e["total"], e["code"]))
+    return [root, *children], ordered[:limit] if limit else ordered

@@ -11,3 +11,4 @@ from app.models.rules import (  # noqa: F401
 from app.models.deadlines import (  # noqa: F401
     CaseDeadline, Message, ReportFile, ReportSchedule, TaskRun,
 )
+from app.models.queries import ExportFile, SavedQuery  # noqa: F401

@@ -328,6 +328,10 @@ def scan(as_of: dt.date | None = None) -> ScanResult:
             conn.execute(text("CREATE TEMPORARY TABLE tmp_notice_route (unit_id INTEGER, user_id INTEGER, role VARCHAR(10))"))
             conn.execute(text("INSERT INTO tmp_notice_route (unit_id, user_id, role) VALUES (:u, :user, :r)"),
                          [{"u": u, "user": user, "r": r} for u, user, r in route_rows])
+            if db.engine.dialect.name == "postgresql":
+                # A new temporary table has no statistics (autovacuum never analyzes one); without them
+                # the planner loops over it: 16+ s at 1,000,000 cases instead of well under one.
+                conn.execute(text("ANALYZE tmp_notice_route"))
             r = db.table("tmp_notice_route", db.column("unit_id"), db.column("user_id"), db.column("role"))
             who = func.coalesce(c.c.full_name, c.c.case_no)
             for kind, (cond, roles) in kinds.items():

@@ -169,9 +169,11 @@ class Alarm(Model):
     __table_args__ = (Index("uq_alarm_dedup_key", "dedup_key", unique=True), _AUTOINC)
 
     id = Column(Integer, primary_key=True)
-    case_id = Column(Integer, ForeignKey("cadre_case.id"), nullable=False, index=True)
+    # None only for 应报未报: an appointment document no case was ever reported for (document_id).
+    case_id = Column(Integer, ForeignKey("cadre_case.id"), index=True)
     case = relationship("Case")
-    root_id = Column(Integer, nullable=False, index=True)
+    root_id = Column(Integer, index=True)
+    document_id = Column(Integer, ForeignKey("appointment_document.id"), index=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
     unit = relationship("Unit")
     run_id = Column(Integer, ForeignKey("evaluation_run.id"))  # None: raised by the deadline scan

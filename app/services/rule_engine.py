@@ -277,10 +277,19 @@ def combined_light(case_id: int) -> str:
             .order_by(EvaluationRun.id.desc()).limit(1)).scalar()
         if light:
             lights.append(light)
+    from app.models.supervision import Review
     from app.services.deadlines import open_late
 
     if open_late(case_id):  # a report past due and still not made
         lights.append("红")
+    # The supervisor's own verdict (网上巡查) stands until the case changes version.
+    if db.session.execute(select(Alarm.id).where(Alarm.case_id == case_id, Alarm.point == "R",
+                                                 Alarm.status.in_((ALARM_RAISED, ALARM_HALTED))).limit(1)).first():
+        lights.append("红")
+    last_review = db.session.execute(select(Review.result).where(Review.case_id == case_id)
+                                     .order_by(Review.id.desc()).limit(1)).scalar()
+    if last_review == "黄灯提示":
+        lights.append("黄")
     return min(lights, key=LIGHTS.index) if lights else "绿"
 
 

@@ -22,13 +22,19 @@ seed: migrate
 	$(BIN)/flask jishi seed-demo
 
 # Installs, migrates, seeds the demo and serves on http://127.0.0.1:$(PORT) (embedded SQLite).
+# Without REDIS_URL the Celery worker and beat run beside the web server on the embedded SQLite
+# broker and stop with it; with REDIS_URL only the web app is served (run `make worker`, `make beat`).
 run: seed
 	@echo "记实系统已启动：http://127.0.0.1:$(PORT)/  （按 Ctrl+C 停止）"
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask jishi serve --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite and, where PostgreSQL is reachable, on PostgreSQL as well.
 test: venv
 	$(BIN)/python tests/run_all.py
+
+# The web server alone (with the embedded worker when REDIS_URL is unset), without migrate/seed.
+serve: venv
+	$(BIN)/flask jishi serve --host 127.0.0.1 --port $(PORT)
 
 worker: venv
 	$(BIN)/celery -A app.tasks.worker:celery worker --loglevel INFO

@@ -94,6 +94,7 @@ class Config:
     # made this many days after it is escalated from 逾期 to 未报.
     JISHI_REMIND_DAYS = _int("JISHI_REMIND_DAYS", 2)
     JISHI_MISSING_AFTER_DAYS = _int("JISHI_MISSING_AFTER_DAYS", 30)
+    JISHI_DOCUMENT_EXPECTED_DAYS = _int("JISHI_DOCUMENT_EXPECTED_DAYS", 30)  # days from 通过 to the 任免文件 (应报未报)
     JISHI_DEADLINE_SCAN_MINUTES = _int("JISHI_DEADLINE_SCAN_MINUTES", 10)
     # A task run still "running" after this long is taken to have died and is marked failed.
     JISHI_TASK_TIMEOUT_MINUTES = _int("JISHI_TASK_TIMEOUT_MINUTES", 30)

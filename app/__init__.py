@@ -18,6 +18,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     init_translations(app)
     init_db(app)
     init_integrity_and_audit()
+    init_csrf(app)
     init_appbuilder(app)
     init_celery(app)
     init_cli(app)
@@ -88,6 +89,14 @@ def init_integrity_and_audit() -> None:
     init_audit()
 
 
+def init_csrf(app: Flask) -> None:
+    """Every form POST carries a CSRF token (FAB's REST APIs exempt themselves when they register,
+    which is why this comes before the AppBuilder)."""
+    from flask_wtf.csrf import CSRFProtect
+
+    CSRFProtect(app)
+
+
 def init_appbuilder(app: Flask) -> None:
     from flask_appbuilder import AppBuilder
 
@@ -154,6 +163,10 @@ def init_templates(app: Flask) -> None:
 
     # Our own forms put a token in by hand (FAB registers this only when CSRF is on).
     app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
+
+    from app.views.notifications import inbox_badge
+
+    app.context_processor(inbox_badge)  # the unread count in the navigation bar
 
     @app.context_processor
     def _html_lang():

@@ -347,7 +347,9 @@ def calendar_seed():
 
 def register(app) -> None:
     from app import cli_workflow  # noqa: F401  (adds `flask jishi verify` to the jishi group)
+    from app import cli_serve  # noqa: F401  (adds `flask jishi serve`: web + embedded worker, `make run`)
     from app.cli_deadlines import deadlines_cli, tasks_cli
+    from app.cli_reports import reports_cli
 
     app.cli.add_command(units_cli)
     app.cli.add_command(cases_cli)
@@ -357,3 +359,4 @@ def register(app) -> None:
     app.cli.add_command(jishi_cli)
     app.cli.add_command(deadlines_cli)
     app.cli.add_command(tasks_cli)
+    app.cli.add_command(reports_cli)

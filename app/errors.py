@@ -1,6 +1,7 @@
 """Error pages in the user's language, inside the app's own layout (JSON under /api/)."""
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -16,9 +17,15 @@ MESSAGES = {
 
 def init_error_pages(app) -> None:
     def handle(exc):
+        if "user" not in g:  # refused before FAB's before_request ran (e.g. a missing CSRF token)
+            from flask_login import current_user
+
+            g.user = current_user
         code = exc.code if isinstance(exc, HTTPException) and exc.code else 500
         title, message = MESSAGES.get(code, MESSAGES[500])
-        if isinstance(exc, HTTPException) and code == 400 and exc.description and not str(
+        if isinstance(exc, CSRFError):
+            message = _("页面已过期或请求来源无法验证（安全令牌缺失或失效），数据未被修改。请刷新页面后重试。")
+        elif isinstance(exc, HTTPException) and code == 400 and exc.description and not str(
             exc.description
         ).startswith("The browser"):
             message = exc.description

@@ -78,16 +78,69 @@ REVIEW_ALARMS = [("can_list", "AlarmView"), ("can_show", "AlarmView"), ("can_exp
 READ_ALARMS = [("can_list", "AlarmView"), ("can_show", "AlarmView"), ("can_export", "AlarmView"),
                ("can_get", "AlarmApi"), ("menu_access", "Alarms")]
 SIGNER_CASES = [("can_sign", "CaseView"), ("can_sign", "CaseApi")]
+INBOX = [("can_list", "InboxView"), ("can_show", "InboxView"), ("can_mark_read", "InboxView"),
+         ("menu_access", "Inbox")]
+READ_DEADLINES = [("can_list", "CaseDeadlineView"), ("can_show", "CaseDeadlineView"),
+                  ("can_export", "CaseDeadlineView"), ("menu_access", "Deadlines")]
 REVIEW_CASES = [("can_review", "CaseView"), ("can_review", "CaseApi")]
+# 统计报表: the generated workbooks of the scope; the schedule (ReportScheduleView) is admin-only.
+READ_REPORTS = [("can_list", "ReportFileView"), ("can_show", "ReportFileView"), ("can_download", "ReportFileView"),
+                ("menu_access", "Reports")]
+# 条件查询 / 明细查询 (scoped like everything else) and the user's own saved queries; exports for supervisors.
+QUERY_CASES = [("can_query", "CaseQueryView"), ("can_detail", "CaseQueryView"), ("menu_access", "CaseQuery"),
+               ("menu_access", "SavedQueries")]
+EXPORT_QUERIES = [("can_export", "CaseQueryView"), ("menu_access", "QueryExports")]
+# 统计分析 (the statistics table and its companion tables, scoped); their xlsx exports for supervisors
+# and query users. A clerk sees its own unit's figures (scope does it) and does not export.
+STATISTICS = [("can_view", "StatisticsView"), ("menu_access", "Statistics")]
+EXPORT_STATISTICS = [("can_export", "StatisticsView")]
 
 # Declarative roles with exact permission names. 系统管理员 is FAB's AUTH_ROLE_ADMIN and so holds
 # every permission. Scope (own unit / subtree / all) is decided by app.scoping from the role name.
 ROLES = {
-    "监督员": SELF_SERVICE + READ_ORG + READ_AUDIT + READ_CASES + REVIEW_CASES + READ_RULES + REVIEW_ALARMS,
-    "填报员": SELF_SERVICE + READ_ORG + READ_CASES + CLERK_CASES + READ_RULES + READ_ALARMS,
-    "签字领导": SELF_SERVICE + READ_ORG + READ_CASES + SIGNER_CASES + READ_RULES + READ_ALARMS,
-    "查询员": SELF_SERVICE + READ_ORG + READ_AUDIT + READ_CASES + READ_RULES + READ_ALARMS,
+    "监督员": SELF_SERVICE + READ_ORG + READ_AUDIT + READ_CASES + REVIEW_CASES + READ_RULES + REVIEW_ALARMS
+           + INBOX + READ_DEADLINES + READ_REPORTS + QUERY_CASES + EXPORT_QUERIES + STATISTICS + EXPORT_STATISTICS,
+    "填报员": SELF_SERVICE + READ_ORG + READ_CASES + CLERK_CASES + READ_RULES + READ_ALARMS + INBOX + READ_DEADLINES
+           + QUERY_CASES + STATISTICS,
+    "签字领导": SELF_SERVICE + READ_ORG + READ_CASES + SIGNER_CASES + READ_RULES + READ_ALARMS + INBOX + QUERY_CASES,
+    "查询员": SELF_SERVICE + READ_ORG + READ_AUDIT + READ_CASES + READ_RULES + READ_ALARMS + INBOX + READ_DEADLINES
+           + READ_REPORTS + QUERY_CASES + EXPORT_QUERIES + STATISTICS + EXPORT_STATISTICS,
 }
+
+# 实时监控, 网上巡查, 抽查 and 问题整改 (app/views/workbench.py, app/views/patrol.py): supervisors do everything
+# here; query users read the dashboard and the lists; a clerk reads its own unit's findings (scope) and
+# reports their correction.
+MONITOR = [("can_view", "MonitorView"), ("menu_access", "Monitor")]
+READ_PATROL = [("can_list", "ReviewView"), ("can_show", "ReviewView"), ("can_export", "ReviewView"),
+               ("can_list", "SpotCheckView"), ("can_show", "SpotCheckView"), ("can_export", "SpotCheckView"),
+               ("can_list", "FindingView"), ("can_show", "FindingView"), ("can_export", "FindingView"),
+               ("menu_access", "Reviews"), ("menu_access", "SpotChecks"), ("menu_access", "Findings")]
+PATROL = [("can_list", "PatrolView"), ("can_review", "PatrolView"), ("menu_access", "Patrol"),
+          ("can_draw", "SpotCheckView"), ("can_add_finding", "SpotCheckView"),
+          ("can_report_corrected", "FindingView"), ("can_close", "FindingView")]
+CLERK_FINDINGS = [("can_list", "FindingView"), ("can_show", "FindingView"), ("can_report_corrected", "FindingView"),
+                  ("menu_access", "Findings")]
+ROLES["监督员"] = ROLES["监督员"] + MONITOR + READ_PATROL + PATROL
+ROLES["查询员"] = ROLES["查询员"] + MONITOR + READ_PATROL
+ROLES["填报员"] = ROLES["填报员"] + CLERK_FINDINGS
+
+# 应报未报核查 (import the 任免文件 list, app/views/reconcile.py) for supervisors; the documents list and the
+# 责任界定 reports (app/views/responsibility.py) for supervisors and query users; clerks nothing new.
+RECONCILE = [("can_import", "DocumentImportView"), ("menu_access", "Reconcile")]
+READ_DOCUMENTS = [("can_list", "AppointmentDocumentView"), ("can_show", "AppointmentDocumentView"),
+                  ("can_export", "AppointmentDocumentView"), ("menu_access", "Documents")]
+RESPONSIBILITY = [("can_report", "ResponsibilityView"), ("can_export", "ResponsibilityView")]
+ROLES["监督员"] = ROLES["监督员"] + RECONCILE + READ_DOCUMENTS + RESPONSIBILITY
+ROLES["查询员"] = ROLES["查询员"] + READ_DOCUMENTS + RESPONSIBILITY
+
+# 通报 (app/views/notices.py): supervisors draft, edit, issue and export their department's notices; query
+# users read and export them; a clerk reads an issued notice that names its unit, through its inbox link.
+READ_NOTICES = [("can_list", "NoticeView"), ("can_show", "NoticeView"), ("can_export", "NoticeView"),
+                ("can_read_named", "NoticeView"), ("menu_access", "Notices")]
+WRITE_NOTICES = [("can_add", "NoticeView"), ("can_edit", "NoticeView"), ("can_issue", "NoticeView")]
+ROLES["监督员"] = ROLES["监督员"] + READ_NOTICES + WRITE_NOTICES
+ROLES["查询员"] = ROLES["查询员"] + READ_NOTICES
+ROLES["填报员"] = ROLES["填报员"] + [("can_read_named", "NoticeView")]
 
 ROLE_DESCRIPTIONS = {
     "系统管理员": "配置单位、岗位、角色和规则参数；可见全部数据",

@@ -145,11 +145,150 @@ def _foreign_alarm(world):
             db.session.commit()
     return existing.id, "甲下属案例人" + world.names["a1"]  # the case, as the list shows it
 
+
+def _foreign_deadline(world):
+    """A reported (on-time) node of the matrix case: the deadline scan leaves it alone."""
+    import datetime as dt
+
+    objs = _foreign_case_objects(world)
+    row = db.session.execute(select(CaseDeadline).where(CaseDeadline.root_id == objs["case"])).scalars().first()
+    if row is None:
+        with acting_as("测试", "cli"):
+            row = CaseDeadline(root_id=objs["case"], case_id=objs["case"], unit_id=world.units["a1"], node=1,
+                               anchor_date=dt.date(2026, 1, 5), days=7, day_type="calendar",
+                               due_date=dt.date(2026, 1, 12), status="按时", submitted_on=dt.date(2026, 1, 9),
+                               days_late=0)
+            db.session.add(row)
+            db.session.commit()
+    return row.id, "甲下属案例人" + world.names["a1"]  # the case's name, as the list shows it
+
+
+def _foreign_message(world):
+    """A notice about unit A1 addressed to the root supervisor (who may read it; B's users may not)."""
+    objs = _foreign_case_objects(world)
+    title = "甲下属消息" + world.names["a1"]
+    row = db.session.execute(select(Message).where(Message.title == title)).scalars().first()
+    if row is None:
+        recipient = db.session.execute(
+            select(AppUser).where(AppUser.username == world.users["sup_root"])).scalar_one()
+        with acting_as("测试", "cli"):
+            row = Message(recipient_id=recipient.id, unit_id=world.units["a1"], kind="逾期通知", title=title,
+                          body="甲下属消息正文", link=f"/cases/show/{objs['case']}", case_id=objs["case"],
+                          dedup_key=unique("matrix:"))
+            db.session.add(row)
+            db.session.commit()
+    return row.id, title
+
+
+def _foreign_report(world):
+    """A statistics workbook of unit A1 (the row only: the matrix tests scoping, not the file)."""
+    import datetime as dt
+
+    name = "甲下属报表" + world.names["a1"] + ".xlsx"
+    row = db.session.execute(select(ReportFile).where(ReportFile.filename == name)).scalars().first()
+    if row is None:
+        with acting_as("测试", "cli"):
+            row = ReportFile(kind="monthly", period_start=dt.date(2001, 1, 1), period_end=dt.date(2001, 1, 31),
+                             unit_id=world.units["a1"], filename=name, storage_key=unique("k").lower(), size=1,
+                             sha256="0" * 64)
+            db.session.add(row)
+            db.session.commit()
+    return row.id, name
+
+
+from app.models import CaseDeadline, Message  # noqa: E402
+from app.models import ReportFile  # noqa: E402
+
 FACTORIES = {Unit: _foreign_unit, UnitQuota: _foreign_quota, AuditLog: _foreign_audit, AppUser: _foreign_user,
              Case: _case_factory("case"), Batch: _case_factory("batch"), CasePerson: _case_factory("person"),
              Signature: _case_factory("signature"), Submission: _case_factory("submission"), Alarm: _foreign_alarm,
-             RuleSetting: _foreign_setting,
+             RuleSetting: _foreign_setting, CaseDeadline: _foreign_deadline, Message: _foreign_message,
+             ReportFile: _foreign_report,
              **{model: _module_factory(key) for key, model in MODULE_MODELS.items()}}
+
+
+def _foreign_document(world):
+    """An imported 任免文件 of unit A1 (应报未报)."""
+    import datetime as dt
+
+    from app.models import AppointmentDocument
+
+    name = "甲下属文件人" + world.names["a1"][-6:]
+    row = db.session.execute(select(AppointmentDocument).where(AppointmentDocument.person_name == name)).scalars().first()
+    if row is None:
+        with acting_as("测试", "cli"):
+            row = AppointmentDocument(doc_no="甲组任〔2026〕1号", doc_date=dt.date(2026, 1, 5), unit_id=world.units["a1"],
+                                      person_name=name, post="甲下属职务", imported_by_name="测试")
+            db.session.add(row)
+            db.session.commit()
+    return row.id, name
+
+
+from app.models import AppointmentDocument  # noqa: E402
+
+FACTORIES[AppointmentDocument] = _foreign_document
+
+
+def _patrol_admin_id(world):
+    return db.session.execute(select(AppUser.id).where(AppUser.username == world.users["admin"])).scalar_one()
+
+
+def _foreign_review(world):
+    """A review of the matrix case (网上巡查), made directly: the matrix tests scoping, not the service."""
+    from app.models import Review
+
+    objs = _foreign_case_objects(world)
+    reason = "甲下属巡查意见" + world.names["a1"]
+    row = db.session.execute(select(Review).where(Review.reason == reason)).scalars().first()
+    if row is None:
+        with acting_as("测试", "cli"):
+            row = Review(case_id=objs["case"], root_id=objs["case"], unit_id=world.units["a1"], result="黄灯提示",
+                         reason=reason, reviewer_id=_patrol_admin_id(world), reviewer_name="甲巡查人")
+            db.session.add(row)
+            db.session.commit()
+    return row.id, reason
+
+
+def _foreign_spot_check(world):
+    """A spot check of unit A1 drawing the matrix case."""
+    from app.models import SpotCheck, SpotCheckItem
+
+    objs = _foreign_case_objects(world)
+    title = "甲下属抽查" + world.names["a1"]
+    row = db.session.execute(select(SpotCheck).where(SpotCheck.title == title)).scalars().first()
+    if row is None:
+        with acting_as("测试", "cli"):
+            row = SpotCheck(unit_id=world.units["a1"], title=title, seed="matrix", method="count", count=1,
+                            population=1, created_by_name="测试")
+            db.session.add(row)
+            db.session.flush()
+            db.session.add(SpotCheckItem(spot_check_id=row.id, case_id=objs["case"], root_id=objs["case"],
+                                         unit_id=world.units["a1"], position=1))
+            db.session.commit()
+    return row.id, title
+
+
+def _foreign_finding(world):
+    """A finding on the matrix case, open."""
+    import datetime as dt
+
+    from app.models import Finding
+
+    objs = _foreign_case_objects(world)
+    text = "甲下属问题" + world.names["a1"]
+    row = db.session.execute(select(Finding).where(Finding.description == text)).scalars().first()
+    if row is None:
+        with acting_as("测试", "cli"):
+            row = Finding(case_id=objs["case"], root_id=objs["case"], unit_id=world.units["a1"], rule_codes="P27",
+                          description=text, correction_deadline=dt.date(2026, 1, 31), created_by_name="测试")
+            db.session.add(row)
+            db.session.commit()
+    return row.id, text
+
+
+from app.models import Finding, Review, SpotCheck  # noqa: E402
+
+FACTORIES.update({Review: _foreign_review, SpotCheck: _foreign_spot_check, Finding: _foreign_finding})
 
 
 def test_every_unit_owned_view_is_scoped(app):
@@ -175,7 +314,7 @@ def test_every_unit_owned_model_declares_its_scope_column(app):
 def pytest_generate_tests(metafunc):
     if "view_name" in metafunc.fixturenames or "api_name" in metafunc.fixturenames:
         # Generated from the registered views of a throw-away app (same classes as the fixture's).
-        from app.views import audit, case_api, cases, rules, units  # noqa: F401
+        from app.views import audit, case_api, cases, notifications, reports, rules, units  # noqa: F401
         import app.security  # noqa: F401
 
         views = [c for c in _all_subclasses(ScopedViewMixin) if getattr(c, "datamodel", None) is not None]

@@ -53,7 +53,7 @@ def test_real_worker_on_redis(app, world, db_url, tmp_path):
     try:
         from celery import Celery
 
-        client = Celery(broker=url, backend=url)
+        client = Celery(broker=url, backend=url, set_as_current=False)
         deadline = time.time() + 60
         result = client.send_task("jishi.ping", queue="jishi-test")
         try:

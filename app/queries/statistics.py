@@ -89,7 +89,7 @@ def _zero(columns) -> dict:
 
 
 def last_year(f: CaseFilter) -> CaseFilter | None:
-    if not (f.date_from and f.date_to):
+    if not (f.date_from and f.date_to) or f.date_from.year <= 1:
         return None
 
     def back(d: dt.date) -> dt.date:

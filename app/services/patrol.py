@@ -24,6 +24,8 @@ from app.models.audit import utcnow
 from app.scoping import Scope, scope_for
 
 SUBMITTED = (STATUS_FIRST, STATUS_SECOND)
+MAX_SEED = 64  # spot_check.seed
+MAX_COUNT = 100_000
 SUPERVISOR_ROLES = {"监督员", "系统管理员"}
 
 
@@ -117,13 +119,17 @@ class Draw:
 
 
 def parse_rate(rate) -> Decimal:
+    """The rate as a normalised decimal (0.10 → 0.1): at most six decimal places, so that its text
+    fits the stored column and draws the same way when read back."""
+    problem = f"抽查比例“{str(rate)[:20]}”无效，应为 0 到 1 之间、最多 6 位小数的数（如 0.1）"
     try:
         value = Decimal(str(rate))
     except (InvalidOperation, ValueError):
-        raise PatrolError([f"抽查比例“{rate}”无效，应为 0 到 1 之间的小数（如 0.1）"]) from None
-    if not Decimal(0) < value <= Decimal(1):
-        raise PatrolError([f"抽查比例“{rate}”无效，应为 0 到 1 之间的小数（如 0.1）"])
-    return value
+        raise PatrolError([problem]) from None
+    # NaN would raise on comparison; more places than stored would not draw the same way again.
+    if not value.is_finite() or not Decimal(0) < value <= Decimal(1) or value.normalize().as_tuple().exponent < -6:
+        raise PatrolError([problem])
+    return value.normalize()
 
 
 def population(unit: Unit, scope: Scope, period_from=None, period_to=None) -> dict[int, list[int]]:
@@ -150,8 +156,10 @@ def draw(unit: Unit, scope: Scope, *, seed: str, rate=None, count: int | None = 
         raise PatrolError(["请指定抽查比例（--rate）或每单位抽查件数（--count）之一"])
     if not str(seed or "").strip():
         raise PatrolError(["请指定随机种子（seed），以便复现抽查结果"])
-    if count is not None and count < 1:
-        raise PatrolError(["每单位抽查件数应为正整数"])
+    if len(str(seed)) > MAX_SEED:
+        raise PatrolError([f"随机种子不能超过 {MAX_SEED} 个字符"])
+    if count is not None and not 1 <= count <= MAX_COUNT:
+        raise PatrolError([f"每单位抽查件数应为 1 至 {MAX_COUNT} 之间的整数"])
     r = parse_rate(rate) if rate is not None else None
     pop = population(unit, scope, period_from, period_to)
     codes = dict(db.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(pop))).all()) if pop else {}
@@ -173,7 +181,7 @@ def record_spot_check(unit: Unit, user, *, seed: str, rate=None, count=None, per
                   period_to=period_to)
     if not result.case_ids:
         raise PatrolError(["该范围内没有已提交的案例可供抽查"])
-    how = f"每单位 {count} 件" if count is not None else f"比例 {rate}"
+    how = f"每单位 {count} 件" if count is not None else f"比例 {parse_rate(rate)}"
     try:
         check = SpotCheck(unit_id=unit.id, title=title or f"{unit.name}抽查（{how}，种子 {seed}）", seed=str(seed),
                           method="count" if count is not None else "rate",
@@ -215,7 +223,10 @@ def add_finding(case: Case, user, *, rule_codes: str, description: str, deadline
         problems.append("只有该单位的监督部门可以记录问题")
     if not codes:
         problems.append("请填写问题对应的规则编号（如 P27）")
+    codes = list(dict.fromkeys(codes))
     unknown = [c for c in codes if c not in all_rules()]
+    if len(",".join(codes)) > 200:  # finding.rule_codes
+        problems.append("规则编号过多：一条问题最多关联约 40 条规则，请拆分记录")
     if unknown:
         problems.append(f"规则编号不存在：{'、'.join(unknown)}")
     if not (description or "").strip():

@@ -6,6 +6,10 @@ from app.views.audit import AuditLogApi, AuditLogView
 from app.views.case_api import MODULE_APIS, BatchApi, CaseApi, SignatureApi, SubmissionApi
 from app.views.cases import BatchView, CasePersonView, CaseView
 from app.views.rules import AlarmApi, AlarmView, CalendarDayView, RulesCatalogView, RuleSettingView
+from app.views.notifications import CaseDeadlineView, InboxView, TaskRunView
+from app.views.query import CaseQueryView
+from app.views.reports import ReportFileView, ReportScheduleView
+from app.views.statistics import StatisticsView
 from app.views.unit_import import UnitImportView
 from app.views.units import UnitApi, UnitQuotaApi, UnitQuotaView, UnitView
 
@@ -34,6 +38,23 @@ def init_views(appbuilder) -> None:
                         category=sup, category_label=sup_label)
     appbuilder.add_view(CalendarDayView, "Calendar", label=_("节假日与调休"), icon="fa-calendar",
                         category=sup, category_label=sup_label)
+    appbuilder.add_view(ReportFileView, "Reports", label=_("统计报表"), icon="fa-file-excel-o",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(ReportScheduleView, "ReportSchedules", label=_("报表计划"), icon="fa-calendar-check-o",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(CaseDeadlineView, "Deadlines", label=_("报送时限"), icon="fa-clock-o",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(TaskRunView, "TaskRuns", label=_("任务运行记录"), icon="fa-tasks",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(CaseQueryView, "CaseQuery", label=_("条件查询"), icon="fa-search",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_link("SavedQueries", href="CaseQueryView.saved", label=_("我的查询"), icon="fa-bookmark",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_link("QueryExports", href="CaseQueryView.exports", label=_("我的导出"), icon="fa-download",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(StatisticsView, "Statistics", label=_("统计分析"), icon="fa-bar-chart",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(InboxView, "Inbox", label=_("消息"), icon="fa-envelope")
     appbuilder.add_view(AuditLogView, "AuditLog", label=_("修改痕迹"), icon="fa-history",
                         category="Audit", category_label=_("痕迹管理"), category_icon="fa-history")
     for api in (UnitApi, UnitQuotaApi, AuditLogApi, CaseApi, BatchApi, SignatureApi, SubmissionApi, AlarmApi, *MODULE_APIS):

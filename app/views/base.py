@@ -147,7 +147,37 @@ class _ScopeCore:
         self.check_write(item, is_add=False)
 
 
-class ScopedViewMixin(_ScopeCore):
+MAX_PAGE_SIZE = 100
+
+
+def paging_problem() -> str | None:
+    """FAB turns ``page_<view>=abc`` into a 500 and passes a negative page or page size on to the
+    database (PostgreSQL refuses a negative OFFSET); a huge page size would load everything."""
+    for arg, value in request.args.items():
+        if arg.startswith(("page_", "psize_")):
+            try:
+                n = int(value)
+            except ValueError:
+                return "分页参数无效，已显示第一页"
+            if (arg.startswith("page_") and n < 0) or (arg.startswith("psize_") and not 1 <= n <= MAX_PAGE_SIZE):
+                return f"分页参数无效（每页 1–{MAX_PAGE_SIZE} 条），已显示第一页"
+    return None
+
+
+class SafeListMixin:
+    """The list route, refusing nonsense paging with a Chinese message instead of a server error."""
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        problem = paging_problem()
+        if problem:
+            flash(problem, "warning")
+            return redirect(url_for(".list"))
+        return super().list()
+
+
+class ScopedViewMixin(SafeListMixin, _ScopeCore):
     """For ModelView subclasses (FAB's own user view included)."""
 
     def __init__(self, **kwargs):

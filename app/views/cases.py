@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import MODULE_MODELS, Alarm, Attachment, AuditLog, Batch, Case, CasePerson, Signature, Submission
+from app.models import MODULE_MODELS, Alarm, Attachment, AuditLog, Batch, Case, CaseDeadline, CasePerson, Signature, Submission
 from app.services import cases as case_service
 from app.services.case_data import read_case
 from app.services.rule_engine import latest_hits, module_lights
@@ -90,6 +90,8 @@ class CaseView(ScopedModelView):
             versions=versions, history=_case_history(case), levels=Signature.LEVELS, labels=history_labels(),
             module_lights=module_lights(case), hits=latest_hits(case), light_badge=_light_badge,
             alarms=db.session.execute(select(Alarm).where(Alarm.root_id == case.root_id).order_by(Alarm.id)).scalars().all(),
+            deadlines=db.session.execute(select(CaseDeadline).where(CaseDeadline.root_id == case.root_id)
+                                         .order_by(CaseDeadline.node)).scalars().all(),
             pledge=case.module_row("signature").authenticity_pledge if case.module_row("signature") else None,
             can=lambda perm: self.appbuilder.sm.has_access(perm, self.class_permission_name),
             title=f"{case.case_no} {case.full_name or ''}",

@@ -1,0 +1,94 @@
+"""`flask reports …`: the periodic statistics reports by hand, their schedule, and the statistics
+workbook for any period and unit."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.cli import _echo_json
+from app.extensions import db
+
+reports_cli = AppGroup("reports", help="统计报表")
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，实际为“{value}”", param_hint=name) from None
+
+
+@reports_cli.command("generate")
+@click.option("--kind", type=click.Choice(["monthly", "quarterly"]), required=True, help="monthly（月报）或 quarterly（季报）")
+@click.option("--period-start", "period_start", default=None, help="周期起始日 YYYY-MM-DD（默认：上一个完整周期）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def generate_cmd(kind: str, period_start: str | None, as_json: bool):
+    """为每个有监督员的单位生成统计报表并通知监督员（已生成的不重复生成），与“立即生成”相同。"""
+    from app.services.scheduled_reports import KINDS, generate, period_containing
+
+    start = _date(period_start, "--period-start")
+    if start is not None:
+        try:
+            period_containing(kind, start)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--period-start") from None
+    result = generate(kind, start)
+    if as_json:
+        _echo_json(result)
+        return
+    click.echo(f"{KINDS[kind]} {result['period_start']} 至 {result['period_end']}：监督单位 {result['units']} 个，"
+               f"新生成 {result['created']} 份，已有 {result['existing']} 份，新发送消息 {result['messages']} 条"
+               f"（任务运行 #{result['task_run']}）")
+
+
+@reports_cli.command("schedule")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def schedule_cmd(as_json: bool):
+    """列出报表计划：是否启用、生成日与时刻、上一周期及其到期时间、尚缺报表的单位数。"""
+    from app.services.scheduled_reports import schedules
+
+    data = schedules()
+    if as_json:
+        _echo_json(data)
+        return
+    for s in data:
+        click.echo(f"{s['kind']}\t{s['label']}\t{'启用' if s['enabled'] else '停用'}\t周期结束后第 {s['day']} 天 "
+                   f"{s['hour']} 点\t上一周期 {s.get('period_start', '')} 至 {s.get('period_end', '')}"
+                   f"\t到期 {s.get('due_at', '')}\t尚缺 {s.get('missing_units', '')} 个单位")
+
+
+@reports_cli.command("statistics")
+@click.option("--from", "date_from", required=True, help="起始日 YYYY-MM-DD（讨论决定日期）")
+@click.option("--to", "date_to", required=True, help="截止日 YYYY-MM-DD（含）")
+@click.option("--unit", "unit_code", default=None,
+              help="单位代码（统计该单位及全部下级单位；默认：顶级单位中代码最小者）")
+@click.option("--by", "by", type=click.Choice(["unit", "month", "quarter", "year"]), default="unit",
+              help="行：unit（按单位，默认）、month、quarter 或 year（按期间）")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="输出的 xlsx 文件")
+def statistics_cmd(date_from: str, date_to: str, unit_code: str | None, by: str, out: Path):
+    """按任意期间和单位写出干部选拔任用工作情况统计表（xlsx，与统计分析页面及其导出同一口径），不保存到系统中。"""
+    from app.models import Unit
+    from app.reports.statistics import statistics_table, write_statistics_xlsx
+
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    if start > end:
+        raise click.BadParameter("起始日不能晚于截止日", param_hint="--from")
+    if unit_code:
+        unit = db.session.execute(select(Unit).where(Unit.code == unit_code)).scalar_one_or_none()
+        if unit is None:
+            raise click.ClickException(f"单位代码“{unit_code}”不存在")
+    else:
+        unit = db.session.execute(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code)).scalars().first()
+        if unit is None:
+            raise click.ClickException("系统中还没有任何单位")
+    table = statistics_table(unit, start, end, by=by)
+    rows = write_statistics_xlsx(str(out), table)
+    click.echo(f"已写出 {out}：{unit.name}（含下级单位）{start.isoformat()} 至 {end.isoformat()}，{rows} 行，"
+               f"调整干部总人数 {table.total.values['people']} 人")

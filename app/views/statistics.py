@@ -1,0 +1,654 @@
+"""统计分析 in the browser: the statistics table of C.1 and its companion tables, with xlsx exports
+and server-side SVG charts.
+
+* ``/statistics/`` — the table by unit (本级 + each child's subtree, 合计) or by month / quarter /
+  year, with 同比 and the rates in columns of their own; every number links to the 条件查询 page
+  (``/query/``) with the same filter, the row's unit (subtree or 本级) or period and the column's
+  key, so the list behind a number is the number. A unit's name re-roots the table there;
+* ``/statistics/rules`` — cases by rule hit (rules × units); ``/statistics/overdue`` — the overdue
+  list (逾期 / 未报); ``/statistics/roster`` — the 干部任免名册 of the period;
+* ``…/export.xlsx``, ``…/rules.xlsx``, ``…/overdue.xlsx``, ``…/roster.xlsx`` — the same, as
+  constant-memory workbooks (app.reports.xlsx), recorded in the audit trail.
+
+Every number is computed in SQL by app.queries (GROUP BY), inside ``current_scope()``; the unit is
+resolved within the scope, and a unit outside it gets the same answer as an unknown one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import math
+from dataclasses import dataclass, field, replace
+
+from flask import flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access, permission_name
+from markupsafe import Markup
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
+
+from app.extensions import db
+from app.models import Batch, Case, CaseDeadline, Unit
+from app.models.deadlines import DL_LATE, DL_MISSING, NODE_LABELS
+from app.queries.cases import APPT, MOTION, PUB, QUAL, CaseFilter, case_select, highest_education
+from app.queries.columns import BY_KEY, Col
+from app.queries.statistics import StatRow, StatTable, last_year, period_table, rule_hits, unit_table
+from app.reports import charts
+from app.reports.statistics import (
+    BASES, BY_LABELS, TITLE, column_groups, filter_text, has_yoy, tree_table, value_columns,
+    write_statistics_xlsx,
+)
+from app.reports.xlsx import Sheet, Writer
+from app.scoping import Scope, current_scope
+
+log = logging.getLogger(__name__)
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGE_SIZE = 50
+MAX_PAGE = 1_000_000
+OVERDUE = (DL_LATE, DL_MISSING)
+MAX_TREND_MONTHS = 120
+MIN_YEAR, MAX_YEAR = 1900, 2100  # 同比 goes a year back; a period key a year on
+FILTER_KEYS = ("unit", "basis", "date_from", "date_to", "target_grade", "selection_type")
+GREEN = Col("green", "报警与整改", "绿灯", lambda: Case.light == "绿")
+LIGHT_COLUMNS = (BY_KEY["red"], BY_KEY["yellow"], GREEN)
+
+
+# ---- the form -----------------------------------------------------------------------------------------
+
+def _quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def quick_periods(today: dt.date | None = None) -> list[tuple[str, dt.date, dt.date]]:
+    """本月 / 上季度 / 本年 as (label, from, to)."""
+    today = today or dt.date.today()
+    month_start = today.replace(day=1)
+    next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+    q_end = _quarter_start(today) - dt.timedelta(days=1)
+    return [("本月", month_start, next_month - dt.timedelta(days=1)),
+            ("上季度", _quarter_start(q_end), q_end),
+            ("本年", dt.date(today.year, 1, 1), dt.date(today.year, 12, 31))]
+
+
+@dataclass
+class StatForm:
+    """The statistics filter read from the query string: what to run, what was wrong, the form."""
+
+    filter: CaseFilter
+    root: Unit | None = None
+    by: str = "unit"
+    errors: list[str] = field(default_factory=list)
+    form: dict = field(default_factory=dict)
+    others: list = field(default_factory=list)  # an admin's other top-level units
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.root is not None
+
+    def args(self, **override) -> list[tuple[str, str]]:
+        """The form's parameters as a query string list (for tabs, quick periods and re-rooting)."""
+        values = {"unit": self.root.code if self.root is not None else self.form.get("unit", ""),
+                  "basis": self.form.get("basis", "decision"), "date_from": self.form.get("date_from", ""),
+                  "date_to": self.form.get("date_to", ""), "by": self.by,
+                  "target_grade": self.form.get("target_grade", []),
+                  "selection_type": self.form.get("selection_type", [])}
+        values.update(override)
+        out = []
+        for key, value in values.items():
+            if isinstance(value, (list, tuple)):
+                out += [(key, v) for v in value]
+            elif value is not None:
+                out.append((key, value.isoformat() if isinstance(value, dt.date) else str(value)))
+        return out
+
+    def qs(self, **override) -> str:
+        from urllib.parse import urlencode
+
+        return urlencode(self.args(**override))
+
+    def describe(self) -> str:
+        unit = f"{self.root.name}（含下级单位）" if self.root is not None else ""
+        return f"单位：{unit}；统计期间：{filter_text(self.filter)}"
+
+
+def _default_root(scope: Scope, user) -> tuple[Unit | None, list[Unit]]:
+    """The user's own unit; for an admin (no unit) the first top-level unit, the others offered."""
+    unit_id = getattr(user, "unit_id", None)
+    if unit_id is not None and scope.contains(unit_id):
+        return db.session.get(Unit, unit_id), []
+    if scope.kind == "all":
+        tops = db.session.execute(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code)).scalars().all()
+        return (tops[0] if tops else None), tops[1:]
+    return None, []
+
+
+def parse_form(args, scope: Scope, user) -> StatForm:
+    """Read unit, period, basis, rows and filters; every problem in Chinese, nothing raises."""
+    from app.services import query_export as qx
+
+    args = args if isinstance(args, MultiDict) else MultiDict(args)
+    picked = MultiDict([(k, v) for k, v in args.items(multi=True) if k in FILTER_KEYS])
+    if "date_from" not in args and "date_to" not in args:  # first visit: this year
+        _label, start, end = quick_periods()[2]
+        picked.add("date_from", start.isoformat())
+        picked.add("date_to", end.isoformat())
+    pq = qx.parse_filter(picked, scope)
+    errors = list(pq.errors)
+    for label, day in (("起始日期", pq.filter.date_from), ("截止日期", pq.filter.date_to)):
+        if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
+            errors.append(f"“{label}”超出范围：应在 {MIN_YEAR} 年至 {MAX_YEAR} 年之间")
+    others: list[Unit] = []
+    root = pq.unit
+    if root is None and not (args.get("unit") or "").strip():
+        root, others = _default_root(scope, user)
+        if root is None:
+            errors.append("当前用户未归属任何单位，无法统计；请联系系统管理员设置所属单位")
+    by = (args.get("by") or "unit").strip()
+    if by not in BY_LABELS:
+        errors.append("“行”应为按单位、按月、按季度或按年")
+        by = "unit"
+    f = replace(pq.filter, unit_id=root.id if root is not None else None, subtree=True, rule_code=None)
+    form = dict(pq.form)
+    form["unit"] = root.code if root is not None else form.get("unit", "")
+    return StatForm(filter=f, root=root, by=by, errors=errors, form=form, others=others)
+
+
+# ---- links to the 条件查询 page ---------------------------------------------------------------------
+
+def query_link(params: dict, col: str | None = None) -> str:
+    """The /query/ drill-down of a number (CaseQueryView.index, or its path if it is not registered)."""
+    try:
+        from app.views.query import query_url
+
+        return query_url(params, col=col)
+    except Exception:  # noqa: BLE001 - the 条件查询 view may be missing: build the path by hand
+        from app.services.query_export import query_string
+
+        qs = query_string({**params, **({"col": col} if col else {})})
+        return "/query/" + (f"?{qs}" if qs else "")
+
+
+def _base_params(f: CaseFilter) -> dict:
+    out = f.as_dict()
+    out.pop("unit_id", None)
+    out.pop("subtree", None)
+    return out
+
+
+def _row_params(table: StatTable, row: StatRow, previous: bool = False) -> dict:
+    f = table.filter
+    params = _base_params(f)
+    if row.kind == "period" and row.period:
+        params["date_from"], params["date_to"] = row.period[0].isoformat(), row.period[1].isoformat()
+        params.update(unit_id=table.root.id if table.root is not None else None, subtree=True)
+    else:
+        params.update(unit_id=row.unit_id, subtree=row.subtree)
+    if params.get("unit_id") is None:
+        params.pop("unit_id", None)
+    if previous:
+        start = dt.date.fromisoformat(params["date_from"]) if params.get("date_from") else None
+        end = dt.date.fromisoformat(params["date_to"]) if params.get("date_to") else None
+        back = last_year(CaseFilter(date_from=start, date_to=end))
+        if back is None:
+            return {}
+        params["date_from"], params["date_to"] = back.date_from.isoformat(), back.date_to.isoformat()
+    return params
+
+
+@dataclass
+class Cell:
+    value: object
+    href: str | None = None
+    col: str = ""
+    kind: str = "count"  # count / rate / yoy / prev
+
+
+def table_rows(table: StatTable, codes: dict[int, str], form: StatForm) -> list[dict]:
+    """What the template draws per row: label, re-root link, and every cell with its drill-down."""
+    out = []
+    for row in [*table.rows, table.total]:
+        if row is None:
+            continue
+        params = _row_params(table, row)
+        cells = []
+        for col in table.columns:
+            n = int(row.values.get(col.key, 0))
+            # 研究干部批次 counts meetings: its list is the people of those meetings (no column condition)
+            cells.append(Cell(n, query_link(params, None if col.distinct_batches else col.key), col.key))
+        for key, _label, num, den in table.rates:
+            cells.append(Cell(row.rate(num, den), None, key, "rate"))
+        if has_yoy(table):
+            prev = row.previous or {}
+            prev_params = _row_params(table, row, previous=True)
+            cells.append(Cell(int(prev.get("people", 0)), query_link(prev_params, "people") if prev_params else None,
+                              "prev_people", "prev"))
+            cells.append(Cell(row.yoy("people"), None, "yoy", "yoy"))
+        reroot = None
+        if row.kind == "unit" and row.unit_id in codes:
+            reroot = url_for("StatisticsView.index") + "?" + form.qs(unit=codes[row.unit_id])
+        out.append({"row": row, "label": row.label, "kind": row.kind, "depth": row.depth, "reroot": reroot,
+                    "cells": cells})
+    return out
+
+
+def _visible_rows(table: StatTable, scope: Scope) -> StatTable:
+    """A user who sees only its own unit gets no rows for sub-units it may not see (they are zeros)."""
+    if scope.kind == "unit":
+        table.rows = [r for r in table.rows if r.depth == 0]
+    return table
+
+
+def _codes(ids) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids))).all())
+
+
+# ---- charts --------------------------------------------------------------------------------------------
+
+def _months(start: dt.date, end: dt.date) -> list[str]:
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month) and len(out) < MAX_TREND_MONTHS:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def trend_svg(f: CaseFilter, scope: Scope) -> str:
+    people = BY_KEY["people"]
+    months = period_table(f, scope, "month", columns=(people,))
+    got = {r.label: r for r in months.rows}
+    if f.date_from and f.date_to:
+        labels = _months(f.date_from, f.date_to)
+    else:
+        labels = sorted(got)
+    points = [(label, got[label].values["people"] if label in got else 0) for label in labels]
+    previous = None
+    if months.total is not None and months.total.previous is not None:
+        previous = [(got[label].previous or {}).get("people", 0) if label in got else 0 for label in labels]
+        # a month with nothing this year still has its last-year figure
+        if any(label not in got for label in labels):
+            back = period_table(last_year(f), scope, "month", columns=(people,))
+            prev_got = {r.label: r.values["people"] for r in back.rows}
+            previous = [prev_got.get(f"{int(label[:4]) - 1:04d}{label[4:]}", 0) for label in labels]
+    return charts.trend_chart(points, previous, title="调整干部人数月度趋势（人）")
+
+
+def lights_svg(f: CaseFilter, scope: Scope, root: Unit) -> str:
+    table = _visible_rows(unit_table(f, scope, root, columns=LIGHT_COLUMNS), scope)
+    rows = [(r.label, {"红": r.values["red"], "黄": r.values["yellow"], "绿": r.values["green"]}) for r in table.rows]
+    return charts.lights_chart(rows, title="各单位红黄绿灯案例数（人）")
+
+
+def rules_svg(f: CaseFilter, scope: Scope, root: Unit) -> str:
+    from app.rules.registry import all_rules
+
+    rules = all_rules()
+    _units, hits = rule_hits(f, scope, root, limit=10)
+    items = [(e["code"], getattr(rules.get(e["code"]), "title", ""), e["total"]) for e in hits]
+    return charts.rule_hits_chart(items, title="命中最多的规则（前 10 条，人）")
+
+
+# ---- companion tables ----------------------------------------------------------------------------------
+
+def _overdue_select(f: CaseFilter, scope: Scope, columns):
+    stmt = case_select(f, scope, columns=columns)
+    return stmt.join(CaseDeadline, and_(CaseDeadline.root_id == Case.root_id, CaseDeadline.status.in_(OVERDUE)))
+
+
+def overdue_summary(f: CaseFilter, scope: Scope) -> dict[tuple[int, str], int]:
+    stmt = _overdue_select(f, scope, [CaseDeadline.node, CaseDeadline.status, func.count(CaseDeadline.id)])
+    rows = db.session.execute(stmt.group_by(CaseDeadline.node, CaseDeadline.status)).all()
+    return {(node, status): int(n) for node, status, n in rows}
+
+
+def overdue_rows(f: CaseFilter, scope: Scope, offset: int | None = None, limit: int | None = None):
+    cols = [Unit.name.label("unit_name"), Case.id, Case.case_no, Case.full_name, CaseDeadline.node,
+            CaseDeadline.due_date, CaseDeadline.submitted_on, CaseDeadline.status, CaseDeadline.days_late]
+    stmt = _overdue_select(f, scope, cols).join(Unit, Unit.id == Case.unit_id)
+    stmt = stmt.order_by(Unit.path, CaseDeadline.due_date, Case.case_no, CaseDeadline.node)
+    if offset is not None:
+        stmt = stmt.offset(offset).limit(limit)
+    return stmt
+
+
+ROSTER_NEEDS = {"qual", "motion", "batch", "pub", "appt"}
+
+
+def roster_rows(f: CaseFilter, scope: Scope, offset: int | None = None, limit: int | None = None):
+    cols = [Case.id, Case.case_no, Case.full_name, Unit.name.label("unit_name"), QUAL.sex, QUAL.ethnicity,
+            QUAL.birth_date, highest_education().label("education"), QUAL.political_status, QUAL.current_post,
+            MOTION.target_post, MOTION.selection_type, Batch.decision_date, PUB.publicity_start, PUB.publicity_end,
+            APPT.appointment_doc_no]
+    stmt = case_select(f, scope, extra_needs=ROSTER_NEEDS, columns=cols).join(Unit, Unit.id == Case.unit_id)
+    stmt = stmt.order_by(Batch.decision_date.nullslast(), Unit.path, Case.case_no, Case.id)
+    if offset is not None:
+        stmt = stmt.offset(offset).limit(limit)
+    return stmt
+
+
+def _ym(d) -> str:
+    return f"{d.year}.{d.month:02d}" if d else ""
+
+
+def _day(d) -> str:
+    return d.isoformat() if d else ""
+
+
+def window(start, end) -> str:
+    if not start and not end:
+        return ""
+    return f"{_day(start)} 至 {_day(end)}"
+
+
+ROSTER_HEADERS = ("序号", "姓名", "性别", "民族", "出生年月", "学历", "政治面貌", "原任职务", "新任（拟任）职务", "任用类型",
+                  "讨论决定日期", "公示期", "任职文号", "选任责任单位", "案例编号")
+OVERDUE_HEADERS = ("序号", "单位", "案例编号", "姓名", "报送节点", "截止日期", "实际报送日期", "逾期天数")
+
+
+def roster_values(i: int, r) -> list:
+    return [i, r.full_name or "", r.sex or "", r.ethnicity or "", _ym(r.birth_date), r.education or "",
+            r.political_status or "", r.current_post or "", r.target_post or "", r.selection_type or "",
+            _day(r.decision_date), window(r.publicity_start, r.publicity_end), r.appointment_doc_no or "",
+            r.unit_name, r.case_no]
+
+
+def overdue_values(i: int, r) -> list:
+    return [i, r.unit_name, r.case_no, r.full_name or "", NODE_LABELS.get(r.node, r.node), _day(r.due_date),
+            _day(r.submitted_on) if r.submitted_on else "未报", int(r.days_late or 0)]
+
+
+# ---- the view ------------------------------------------------------------------------------------------
+
+class StatisticsView(BaseView):
+    """统计分析 (see the module docstring)."""
+
+    route_base = "/statistics"
+    default_view = "index"
+
+    def _can(self, perm: str) -> bool:
+        return self.appbuilder.sm.has_access(f"can_{perm}", self.class_permission_name)
+
+    def _form(self) -> StatForm:
+        sf = parse_form(request.args, current_scope(), g.user)
+        for message in sf.errors:
+            flash(message, "danger")
+        return sf
+
+    def _page_number(self) -> int:
+        raw = (request.args.get("page") or "1").strip() or "1"
+        try:
+            page = int(raw)
+            if page < 1 or page > MAX_PAGE:
+                raise ValueError
+        except ValueError:
+            flash("分页参数无效，已显示第一页", "warning")
+            page = 1
+        return page
+
+    def _render(self, template: str, sf: StatForm, tab: str, **kwargs):
+        from app.services.query_export import multi_fields
+
+        fields = multi_fields()
+        quick = [(label, sf.qs(date_from=a, date_to=b)) for label, a, b in quick_periods()]
+        return self.render_template(
+            template, sf=sf, form=sf.form, tab=tab, bases=BASES, by_labels=BY_LABELS, quick=quick,
+            grade_field=fields["target_grade"], type_field=fields["selection_type"], can_export=self._can("export"),
+            can_detail=self.appbuilder.sm.has_access("can_detail", "CaseQueryView"), **kwargs)
+
+    def _failed(self, sf: StatForm, tab: str, template: str):
+        db.session.rollback()
+        log.exception("统计失败")
+        flash("统计失败，请调整统计条件后重试", "danger")
+        return self._render(template, sf, tab, failed=True)
+
+    # ---- the statistics table --------------------------------------------------------------------
+    @expose("/")
+    @has_access
+    @permission_name("view")
+    def index(self):
+        sf = self._form()
+        if not sf.ok:
+            return self._render("jishi/statistics.html", sf, "table", title="统计分析")
+        scope = current_scope()
+        try:
+            table = self._table(sf, scope, tree=False)
+            rows = table_rows(table, _codes(r.unit_id for r in table.rows if r.kind == "unit"), sf)
+            svgs = {"trend": trend_svg(sf.filter, scope), "lights": lights_svg(sf.filter, scope, sf.root),
+                    "rules": rules_svg(sf.filter, scope, sf.root)}
+        except SQLAlchemyError:
+            return self._failed(sf, "table", "jishi/statistics.html")
+        parent = None
+        if sf.root.parent_id is not None and scope.contains(sf.root.parent_id):
+            parent = db.session.get(Unit, sf.root.parent_id)
+        return self._render(
+            "jishi/statistics.html", sf, "table", title="统计分析", table=table, rows=rows,
+            period_text=filter_text(sf.filter), today=dt.date.today().isoformat(),
+            groups=column_groups(table), headers=value_columns(table), heads=_heads(table),
+            svgs={k: Markup(v) for k, v in svgs.items()},
+            parent_link=(url_for(".index") + "?" + sf.qs(unit=parent.code)) if parent else None, parent=parent,
+            others=[(u, url_for(".index") + "?" + sf.qs(unit=u.code)) for u in sf.others])
+
+    def _table(self, sf: StatForm, scope: Scope, tree: bool) -> StatTable:
+        if sf.by == "unit":
+            table = tree_table(sf.filter, scope, sf.root) if tree else unit_table(sf.filter, scope, sf.root)
+            return _visible_rows(table, scope)
+        return period_table(sf.filter, scope, sf.by)
+
+    @expose("/export.xlsx")
+    @has_access
+    @permission_name("export")
+    def export(self):
+        sf = self._form()
+        if not sf.ok:
+            flash("统计条件有误，未导出", "danger")
+            return redirect(url_for(".index") + "?" + sf.qs())
+        table = self._table(sf, current_scope(), tree=True)
+        buf = io.BytesIO()
+        n = write_statistics_xlsx(buf, table)
+        self._record(sf, f"统计表导出（{'按' + BY_LABELS[sf.by]}）：{sf.describe()}", n)
+        return self._send(buf, f"{TITLE}-{sf.root.name}")
+
+    # ---- cases by rule hit -----------------------------------------------------------------------
+    def _rule_table(self, sf: StatForm, scope: Scope):
+        from app.rules.registry import all_rules
+
+        units, hits = rule_hits(sf.filter, scope, sf.root)
+        if scope.kind == "unit":
+            units = [u for u in units if u.id == scope.unit_id]
+        rules = all_rules()
+        base = _base_params(sf.filter)
+        cols = [(u, {"unit_id": u.id, "subtree": u.id != sf.root.id}) for u in units]
+        rows = []
+        totals = {u.id: 0 for u in units}
+        for e in hits:
+            cells = []
+            for u, where in cols:
+                n = e["cells"].get(u.id, 0)
+                totals[u.id] += n
+                cells.append((n, query_link({**base, **where, "rule_code": e["code"]})))
+            rows.append({"code": e["code"], "title": getattr(rules.get(e["code"]), "title", ""), "cells": cells,
+                         "total": e["total"],
+                         "total_href": query_link({**base, "unit_id": sf.root.id, "subtree": True,
+                                                   "rule_code": e["code"]})})
+        labels = [f"{u.name}（本级）" if u.id == sf.root.id else u.name for u in units]
+        return units, labels, rows, [totals[u.id] for u in units], sum(e["total"] for e in hits)
+
+    @expose("/rules")
+    @has_access
+    @permission_name("view")
+    def rules(self):
+        sf = self._form()
+        if not sf.ok:
+            return self._render("jishi/statistics_rules.html", sf, "rules", title="规则命中统计")
+        try:
+            units, labels, rows, totals, grand = self._rule_table(sf, current_scope())
+        except SQLAlchemyError:
+            return self._failed(sf, "rules", "jishi/statistics_rules.html")
+        return self._render("jishi/statistics_rules.html", sf, "rules", title="规则命中统计", units=units,
+                            labels=labels, rows=rows, totals=totals, grand=grand)
+
+    @expose("/rules.xlsx")
+    @has_access
+    @permission_name("export")
+    def rules_export(self):
+        sf = self._form()
+        if not sf.ok:
+            flash("统计条件有误，未导出", "danger")
+            return redirect(url_for(".rules") + "?" + sf.qs())
+        _units, labels, rows, totals, grand = self._rule_table(sf, current_scope())
+        buf = io.BytesIO()
+        headers = ["规则编号", "规则名称", *labels, "合计"]
+        w = Writer(buf)
+        w.sheet(Sheet(title="选人用人规则命中统计表", unit=f"{sf.root.name}（含下级单位）", period=filter_text(sf.filter),
+                      headers=headers, groups=[("规则编号", 1), ("规则名称", 1), ("各单位命中人数", len(labels)),
+                                               ("合计", 1)],
+                      widths={0: 10, 1: 36, **{i + 2: 12 for i in range(len(labels) + 1)}}), name="规则命中")
+        for r in rows:
+            w.row([r["code"], r["title"], *(n for n, _href in r["cells"]), r["total"]])
+        w.row(["合计（人次）", "", *totals, grand], total=True)
+        w.note("说明：一个案例在当前版本的任一次评估中未通过某条规则，即计入该规则一次；合计行为人次。")
+        w.close()
+        self._record(sf, f"规则命中统计导出：{sf.describe()}", len(rows))
+        return self._send(buf, f"规则命中统计-{sf.root.name}")
+
+    # ---- the overdue list ------------------------------------------------------------------------
+    def _overdue_summary(self, sf: StatForm, scope: Scope) -> list[dict]:
+        summary = overdue_summary(sf.filter, scope)
+        base = {**_base_params(sf.filter), "unit_id": sf.root.id, "subtree": True}
+        out = []
+        for node, label in NODE_LABELS.items():
+            late, missing = summary.get((node, DL_LATE), 0), summary.get((node, DL_MISSING), 0)
+            if node == 1:
+                links = (query_link(base, "late1"), query_link(base, "missing1"))
+                both = None
+            else:  # the table's 二次 column counts 逾期 and 未报 together
+                links = (None, None)
+                both = query_link(base, "late2")
+            out.append({"node": node, "label": label, "late": late, "missing": missing, "total": late + missing,
+                        "late_href": links[0], "missing_href": links[1], "total_href": both})
+        return out
+
+    @expose("/overdue")
+    @has_access
+    @permission_name("view")
+    def overdue(self):
+        sf = self._form()
+        page = self._page_number()
+        if not sf.ok:
+            return self._render("jishi/statistics_overdue.html", sf, "overdue", title="逾期清单")
+        scope = current_scope()
+        try:
+            summary = self._overdue_summary(sf, scope)
+            total = sum(s["total"] for s in summary)
+            pages = max(1, math.ceil(total / PAGE_SIZE))
+            page = min(page, pages)
+            offset = (page - 1) * PAGE_SIZE
+            rows = [overdue_values(offset + i, r) + [r.id, r.status] for i, r in enumerate(
+                db.session.execute(overdue_rows(sf.filter, scope, offset, PAGE_SIZE)).all(), start=1)]
+        except SQLAlchemyError:
+            return self._failed(sf, "overdue", "jishi/statistics_overdue.html")
+        return self._render("jishi/statistics_overdue.html", sf, "overdue", title="逾期清单", rows=rows,
+                            summary=summary, total=total, page=page, pages=pages, headers=OVERDUE_HEADERS,
+                            page_qs=sf.qs())
+
+    @expose("/overdue.xlsx")
+    @has_access
+    @permission_name("export")
+    def overdue_export(self):
+        sf = self._form()
+        if not sf.ok:
+            flash("统计条件有误，未导出", "danger")
+            return redirect(url_for(".overdue") + "?" + sf.qs())
+        scope = current_scope()
+        summary = self._overdue_summary(sf, scope)
+        buf = io.BytesIO()
+        w = Writer(buf)
+        w.sheet(Sheet(title="纪实报送逾期清单", unit=f"{sf.root.name}（含下级单位）", period=filter_text(sf.filter),
+                      headers=OVERDUE_HEADERS, widths={0: 6, 1: 28, 2: 22, 3: 10, 4: 10, 5: 12, 6: 14, 7: 10}),
+                name="逾期清单")
+        n = 0
+        result = db.session.execute(overdue_rows(sf.filter, scope).execution_options(yield_per=1000))
+        for n, r in enumerate(result, start=1):
+            w.row(overdue_values(n, r))
+        parts = "；".join(f"{s['label']}逾期 {s['late']} 件、未报 {s['missing']} 件" for s in summary)
+        w.row(["合计", f"{n} 件", "", "", "", "", "", ""], total=True)
+        w.note(f"其中：{parts}。逾期天数为截至报送日（未报的截至最近一次时限扫描）的天数。")
+        w.close()
+        self._record(sf, f"逾期清单导出：{sf.describe()}", n)
+        return self._send(buf, f"逾期清单-{sf.root.name}")
+
+    # ---- the roster ------------------------------------------------------------------------------
+    @expose("/roster")
+    @has_access
+    @permission_name("view")
+    def roster(self):
+        from app.queries.cases import count
+
+        sf = self._form()
+        page = self._page_number()
+        if not sf.ok:
+            return self._render("jishi/statistics_roster.html", sf, "roster", title="干部任免名册")
+        scope = current_scope()
+        try:
+            total = count(sf.filter, scope)
+            pages = max(1, math.ceil(total / PAGE_SIZE))
+            page = min(page, pages)
+            offset = (page - 1) * PAGE_SIZE
+            rows = [(r.id, roster_values(offset + i, r)) for i, r in enumerate(
+                db.session.execute(roster_rows(sf.filter, scope, offset, PAGE_SIZE)).all(), start=1)]
+        except SQLAlchemyError:
+            return self._failed(sf, "roster", "jishi/statistics_roster.html")
+        return self._render("jishi/statistics_roster.html", sf, "roster", title="干部任免名册", rows=rows,
+                            total=total, total_href=query_link({**_base_params(sf.filter), "unit_id": sf.root.id,
+                                                                 "subtree": True}),
+                            page=page, pages=pages, headers=ROSTER_HEADERS, page_qs=sf.qs())
+
+    @expose("/roster.xlsx")
+    @has_access
+    @permission_name("export")
+    def roster_export(self):
+        sf = self._form()
+        if not sf.ok:
+            flash("统计条件有误，未导出", "danger")
+            return redirect(url_for(".roster") + "?" + sf.qs())
+        scope = current_scope()
+        buf = io.BytesIO()
+        w = Writer(buf)
+        w.sheet(Sheet(title="干部任免名册", unit=f"{sf.root.name}（含下级单位）", period=filter_text(sf.filter),
+                      headers=ROSTER_HEADERS,
+                      widths={0: 6, 1: 10, 4: 9, 6: 12, 7: 24, 8: 24, 10: 12, 11: 24, 12: 18, 13: 24, 14: 22}),
+                name="任免名册")
+        n = 0
+        result = db.session.execute(roster_rows(sf.filter, scope).execution_options(yield_per=1000))
+        for n, r in enumerate(result, start=1):
+            w.row(roster_values(n, r))
+        w.row(["合计", f"{n} 人", *([""] * (len(ROSTER_HEADERS) - 2))], total=True)
+        w.close()
+        self._record(sf, f"干部任免名册导出：{sf.describe()}", n)
+        return self._send(buf, f"干部任免名册-{sf.root.name}")
+
+    # ---- shared ----------------------------------------------------------------------------------
+    def _record(self, sf: StatForm, description: str, rows: int) -> None:
+        from app.services.export import record_export
+
+        record_export(Case.__tablename__, sf.root.id, description, rows)
+
+    def _send(self, buf: io.BytesIO, name: str):
+        import re
+
+        safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "", name).strip()[:150] or "统计"
+        buf.seek(0)
+        return send_file(buf, as_attachment=True, download_name=f"{safe}-{dt.datetime.now():%Y%m%d%H%M}.xlsx",
+                         mimetype=XLSX_MIMETYPE)
+
+
+def _heads(table: StatTable) -> list[str]:
+    return ["单位"] if table.by == "unit" else ["期间"]
+
+
+__all__ = ["StatisticsView", "parse_form", "table_rows", "query_link"]

@@ -99,6 +99,7 @@ class Config:
     # A task run still "running" after this long is taken to have died and is marked failed.
     JISHI_TASK_TIMEOUT_MINUTES = _int("JISHI_TASK_TIMEOUT_MINUTES", 30)
     REPORTS_FOLDER = os.environ.get("REPORTS_FOLDER", str(INSTANCE_DIR / "reports"))
+    JISHI_EXPORT_SYNC_MAX = _int("JISHI_EXPORT_SYNC_MAX", 20000)  # larger exports run in the background
 
     # E-mail notices: off unless an SMTP host is configured.
     JISHI_SMTP_HOST = os.environ.get("JISHI_SMTP_HOST", "")

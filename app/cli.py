@@ -331,7 +331,8 @@ def alarms_list(unit_code: str | None, status: str | None, as_json: bool):
         _echo_json(data)
     else:
         for a in data:
-            click.echo(f"#{a['id']}\t{a['status']}\t{a['unit']}\t案例{a['case_id']}\t{a['code']}")
+            subject = f"案例{a['case_id']}" if a["case_id"] is not None else "应报未报（无案例）"
+            click.echo(f"#{a['id']}\t{a['status']}\t{a['unit']}\t{subject}\t{a['code']}")
 
 
 @calendar_cli.command("seed")
@@ -350,6 +351,9 @@ def register(app) -> None:
     from app import cli_serve  # noqa: F401  (adds `flask jishi serve`: web + embedded worker, `make run`)
     from app.cli_deadlines import deadlines_cli, tasks_cli
     from app.cli_reports import reports_cli
+    from app.cli_notices import notices_cli
+    from app.cli_patrol import patrol_cli
+    from app.cli_reconcile import reconcile_cmd
 
     app.cli.add_command(units_cli)
     app.cli.add_command(cases_cli)
@@ -360,3 +364,6 @@ def register(app) -> None:
     app.cli.add_command(deadlines_cli)
     app.cli.add_command(tasks_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(notices_cli)
+    app.cli.add_command(patrol_cli)
+    app.cli.add_command(reconcile_cmd)

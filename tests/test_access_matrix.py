@@ -291,6 +291,33 @@ from app.models import Finding, Review, SpotCheck  # noqa: E402
 FACTORIES.update({Review: _foreign_review, SpotCheck: _foreign_spot_check, Finding: _foreign_finding})
 
 
+def _foreign_notice(world):
+    """An issued 通报 of unit A1 (content drafted from its data; the row made directly)."""
+    import datetime as dt
+
+    from app.models import Notice
+    from app.models.audit import utcnow
+    from app.services.notices import compose
+
+    title = "甲下属通报" + world.names["a1"]
+    row = db.session.execute(select(Notice).where(Notice.title == title)).scalars().first()
+    if row is None:
+        unit = db.session.get(Unit, world.units["a1"])
+        with acting_as("测试", "cli"):
+            row = Notice(unit_id=unit.id, number="甲下属通〔2026〕1号", title=title, period_from=dt.date(2026, 1, 1),
+                         period_to=dt.date(2026, 3, 31), status="已印发",
+                         content=compose(unit, dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+                         created_by_name="测试", issued_at=utcnow(), issued_by_name="测试")
+            db.session.add(row)
+            db.session.commit()
+    return row.id, title
+
+
+from app.models import Notice  # noqa: E402
+
+FACTORIES[Notice] = _foreign_notice
+
+
 def test_every_unit_owned_view_is_scoped(app):
     views = _registered(app, ModelView)
     apis = _registered(app, ModelRestApi)

@@ -4,18 +4,33 @@ Rows are the chosen unit's own cases (本级) and each child's whole subtree (a 
 per period; a total row and, when a period is given, the same period last year (同比). The SQL
 returns one small row per unit; rolling units up into their subtrees happens in Python over those
 few thousand numbers at most.
+
+How the counts are read (``_counts``), so that a year over all units stays fast (bench/queries.py):
+
+* one GROUP BY for every column that counts cases, as ``count(*) FILTER (WHERE condition)``, and a
+  second, over the filtered cases alone, for the columns that count distinct batches: a DISTINCT
+  aggregate cannot be computed in parts, and would keep the whole GROUP BY in one process,
+  sorted, instead of hashed in parallel;
+* on PostgreSQL, an expression several conditions share (the age at the decision date, the highest
+  education) is computed once per case in a LATERAL subquery and the conditions read it from there
+  — the same expression, evaluated once instead of up to ten times; and the JIT compiler is off for
+  these statements (it spent seconds compiling fifty aggregates to save less).
 """
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, select, text, true
 from sqlalchemy import case as sa_case
+from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
 from app.extensions import db
-from app.models import Case, RuleEvaluation, Unit
-from app.queries.cases import CaseFilter, case_select, date_column, period_key
+from app.models import Batch, Case, RuleEvaluation, Unit
+from app.queries.cases import (
+    QUAL, CaseFilter, age_at, case_select, date_column, dialect, highest_education, period_key,
+)
 from app.queries.columns import COLUMNS, RATES, Col
 from app.scoping import Scope
 
@@ -64,19 +79,89 @@ def _needs(columns) -> set:
     return out
 
 
+# Expressions several columns' conditions contain, with the joins they read: on PostgreSQL each is
+# computed once per case (``_shared``). Built afresh each time, as the columns build theirs.
+SHARED = (
+    (lambda: age_at(QUAL.birth_date, Batch.decision_date), frozenset({"qual", "batch"})),
+    (lambda: highest_education(), frozenset({"qual"})),
+)
+
+
+def _contains(condition, expr) -> bool:
+    return any(node.compare(expr) for node in iterate(condition))
+
+
+def _shared(conditions: dict, needs: set):
+    """(conditions reading the shared expressions from a LATERAL subquery, the subquery or None).
+
+    ``LEFT JOIN LATERAL (SELECT <expr> AS s0, …) ON true`` adds nothing but the values: a subquery
+    without FROM gives exactly one row, and its expressions are those the conditions contain, over
+    the same columns. PostgreSQL evaluates them once per row at the join and hands the value up."""
+    if dialect() != "postgresql":
+        return conditions, None
+    exprs = []
+    for build, reads in SHARED:
+        expr = build()
+        if reads <= needs and sum(_contains(c, expr) for c in conditions.values()) > 1:
+            exprs.append(expr)
+    if not exprs:
+        return conditions, None
+    lateral = select(*(e.label(f"s{i}") for i, e in enumerate(exprs))).correlate(QUAL, Batch).lateral("shared")
+
+    def swap(node):
+        for i, e in enumerate(exprs):
+            if node.compare(e):
+                return lateral.c[f"s{i}"]
+        return None
+
+    return {k: replacement_traverse(c, {}, swap) for k, c in conditions.items()}, lateral
+
+
+@contextmanager
+def _reporting():
+    """PostgreSQL: no JIT for the statements inside (set for the transaction, put back after)."""
+    if dialect() != "postgresql":
+        yield
+        return
+    before = db.session.execute(text("SELECT current_setting('jit')")).scalar()
+    db.session.execute(text("SELECT set_config('jit', 'off', true)"))
+    yield
+    # Not reached when a statement failed: the transaction is rolled back, and the setting with it.
+    db.session.execute(text("SELECT set_config('jit', :value, true)"), {"value": before})
+
+
+def _counts(f: CaseFilter, scope: Scope, key, columns, extra_needs=frozenset()) -> dict:
+    """{key: {column: count}} for the cases the filter and scope select, grouped by ``key``."""
+    plain = [c for c in columns if not c.distinct_batches]
+    batches = [c for c in columns if c.distinct_batches]
+    out: dict = {}
+    with _reporting():
+        if plain:
+            needs = f.needs() | _needs(plain) | set(extra_needs)
+            conditions, lateral = _shared({c.key: c.sql() for c in plain}, needs)
+            stmt = case_select(f, scope, extra_needs=needs, columns=[
+                key, *(func.count().filter(conditions[c.key]).label(c.key) for c in plain)])
+            if lateral is not None:
+                stmt = stmt.outerjoin(lateral, true())
+            for r in db.session.execute(stmt.group_by(key)).mappings():
+                out.setdefault(r[key.name], _zero(columns)).update({c.key: int(r[c.key] or 0) for c in plain})
+        if batches:
+            stmt = case_select(f, scope, extra_needs=_needs(batches) | set(extra_needs), columns=[
+                key, *(func.count(distinct(Case.batch_id)).label(c.key) for c in batches)])
+            for r in db.session.execute(stmt.group_by(key)).mappings():
+                out.setdefault(r[key.name], _zero(columns)).update({c.key: int(r[c.key] or 0) for c in batches})
+    return out
+
+
 def per_unit(f: CaseFilter, scope: Scope, columns=COLUMNS) -> dict[int, dict]:
-    """{unit_id: {column: count}} for the cases the filter and scope select: one GROUP BY."""
-    stmt = case_select(f, scope, extra_needs=_needs(columns), columns=[Case.unit_id, *_sums(columns)])
-    rows = db.session.execute(stmt.group_by(Case.unit_id)).mappings().all()
-    return {r["unit_id"]: {c.key: int(r[c.key] or 0) for c in columns} for r in rows}
+    """{unit_id: {column: count}} for the cases the filter and scope select (see ``_counts``)."""
+    return _counts(f, scope, Case.unit_id.label("unit_id"), columns)
 
 
 def per_period(f: CaseFilter, scope: Scope, by: str, columns=COLUMNS) -> dict[str, dict]:
     key = period_key(date_column(f.basis), by).label("period")
-    stmt = case_select(f, scope, extra_needs=_needs(columns) | ({"appt"} if f.basis == "appointment" else set()),
-                       columns=[key, *_sums(columns)])
-    rows = db.session.execute(stmt.group_by(key).order_by(key)).mappings().all()
-    return {r["period"]: {c.key: int(r[c.key] or 0) for c in columns} for r in rows if r["period"]}
+    counts = _counts(f, scope, key, columns, {"appt"} if f.basis == "appointment" else frozenset())
+    return {k: counts[k] for k in sorted(counts, key=str) if k}
 
 
 def _add(into: dict, values: dict) -> None:

@@ -55,6 +55,7 @@ def _fail_if(problems: list[str]) -> None:
 def worklist_select(scope: Scope):
     """Submitted current cases not reviewed since their latest submission, oldest submission first."""
     latest = (select(Submission.case_id, func.max(Submission.submitted_at).label("at"))
+              .where(scope.clause(Submission.unit_id))  # only the scope's submissions are grouped
               .group_by(Submission.case_id).subquery())
     reviewed = exists().where(Review.case_id == Case.id, Review.at >= latest.c.at)
     return (select(Case, latest.c.at.label("submitted_at"))

@@ -389,6 +389,8 @@ def halt(alarm: Alarm, user, reason: str, deadline: dt.date) -> Case:
     from app.services.case_workflow import return_for_correction
 
     _check_supervisor(alarm, user)
+    if alarm.case_id is None:  # 应报未报: a document no case was reported for — nothing to send back
+        raise AlarmError("该报警（应报未报）没有对应的报送案例，不能叫停纠偏；请督促单位补报，核实后可“核实无误”关闭")
     if alarm.status != ALARM_RAISED:
         raise AlarmError(f"报警当前状态为“{alarm.status}”，不能叫停")
     if not reason.strip():

@@ -7,11 +7,16 @@ from app.views.case_api import MODULE_APIS, BatchApi, CaseApi, SignatureApi, Sub
 from app.views.cases import BatchView, CasePersonView, CaseView
 from app.views.rules import AlarmApi, AlarmView, CalendarDayView, RulesCatalogView, RuleSettingView
 from app.views.notifications import CaseDeadlineView, InboxView, TaskRunView
+from app.views.notices import NoticeView
+from app.views.patrol import FindingView, PatrolView, ReviewView, SpotCheckView
 from app.views.query import CaseQueryView
+from app.views.reconcile import AppointmentDocumentView, DocumentImportView
+from app.views.responsibility import ResponsibilityView
 from app.views.reports import ReportFileView, ReportScheduleView
 from app.views.statistics import StatisticsView
 from app.views.unit_import import UnitImportView
 from app.views.units import UnitApi, UnitQuotaApi, UnitQuotaView, UnitView
+from app.views.workbench import MonitorView
 
 
 def init_views(appbuilder) -> None:
@@ -54,6 +59,23 @@ def init_views(appbuilder) -> None:
                         category=sup, category_label=sup_label)
     appbuilder.add_view(StatisticsView, "Statistics", label=_("统计分析"), icon="fa-bar-chart",
                         category=sup, category_label=sup_label)
+    appbuilder.add_view(MonitorView, "Monitor", label=_("实时监控"), icon="fa-dashboard",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(PatrolView, "Patrol", label=_("网上巡查"), icon="fa-binoculars",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(ReviewView, "Reviews", label=_("巡查记录"), icon="fa-check-square-o",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(SpotCheckView, "SpotChecks", label=_("抽查"), icon="fa-random",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(FindingView, "Findings", label=_("问题整改"), icon="fa-wrench",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(DocumentImportView, "Reconcile", label=_("应报未报核查"), icon="fa-exchange",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(AppointmentDocumentView, "Documents", label=_("任免文件"), icon="fa-file-text-o",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(NoticeView, "Notices", label=_("通报"), icon="fa-bullhorn",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view_no_menu(ResponsibilityView)
     appbuilder.add_view(InboxView, "Inbox", label=_("消息"), icon="fa-envelope")
     appbuilder.add_view(AuditLogView, "AuditLog", label=_("修改痕迹"), icon="fa-history",
                         category="Audit", category_label=_("痕迹管理"), category_icon="fa-history")

@@ -131,16 +131,20 @@ class AlarmView(ScopedModelView):
                     "correction_deadline", "closed_at"]
     search_columns = ["codes", "status", "raised_at"]
     base_order = ("id", "desc")
+    formatters_columns = {"case": lambda v: "（无案例：应报未报）" if v is None else v}  # an 应报未报 alarm names a document
     base_permissions = ["can_list", "can_show", "can_export", "can_review"]
     muldelete = None
 
     @expose("/show/<pk>")
     @has_access
     def show(self, pk):
+        from app.models.supervision import AppointmentDocument
+
         alarm = self.datamodel.get(pk, self._base_filters)
         if alarm is None:
             abort(404)
-        return self.render_template("jishi/alarm.html", alarm=alarm, title=f"报警 #{alarm.id}",
+        document = db.session.get(AppointmentDocument, alarm.document_id) if alarm.document_id else None
+        return self.render_template("jishi/alarm.html", alarm=alarm, title=f"报警 #{alarm.id}", document=document,
                                     can_review=self.appbuilder.sm.has_access("can_review", self.class_permission_name),
                                     tomorrow=(dt.date.today() + dt.timedelta(days=1)).isoformat())
 

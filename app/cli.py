@@ -1,6 +1,7 @@
 """Command-line interface. Every command that writes does so as an explicit actor (path "cli")."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -22,6 +23,16 @@ cases_cli = AppGroup("cases", help="案例导入导出")
 rules_cli = AppGroup("rules", help="硬杠规则")
 alarms_cli = AppGroup("alarms", help="报警")
 calendar_cli = AppGroup("calendar", help="工作日历")
+
+
+def parse_date(value: str | None, name: str) -> dt.date | None:
+    """A YYYY-MM-DD option value (None stays None); a Chinese usage error otherwise."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，实际为“{value}”", param_hint=name) from None
 
 
 def _echo_json(data) -> None:

@@ -7,20 +7,14 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.cli import _echo_json
+from app.cli import _echo_json, parse_date
 from app.extensions import db
 
 deadlines_cli = AppGroup("deadlines", help="报送时限")
 tasks_cli = AppGroup("tasks", help="后台任务运行记录")
 
 
-def _date(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，实际为“{value}”", param_hint=name) from None
+_date = parse_date
 
 
 @deadlines_cli.command("scan")

@@ -10,18 +10,14 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.audit import acting_as
-from app.cli import _echo_json
+from app.cli import _echo_json, parse_date
 from app.extensions import db
 from app.models import Unit
 
 notices_cli = AppGroup("notices", help="通报")
 
 
-def _date(value: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，实际为“{value}”", param_hint=name) from None
+_date = parse_date
 
 
 def _user(username: str | None):

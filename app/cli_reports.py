@@ -9,19 +9,13 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.cli import _echo_json
+from app.cli import _echo_json, parse_date
 from app.extensions import db
 
 reports_cli = AppGroup("reports", help="统计报表")
 
 
-def _date(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，实际为“{value}”", param_hint=name) from None
+_date = parse_date
 
 
 @reports_cli.command("generate")

@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import and_, case as sa_case, cast, delete, func, insert, literal, or_, select, text, update
+from sqlalchemy import and_, case as sa_case, cast, func, literal, or_, select, text, update
 from sqlalchemy import String as SAString
 
 from app.extensions import db

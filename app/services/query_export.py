@@ -9,7 +9,6 @@ and they are read again — unit, values, statistics column — in the scope of 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
+from app.services import stored_files
 from app.models import Batch, Case, Unit
 from app.models.case import STATUSES
 from app.queries.cases import (
@@ -345,28 +345,18 @@ class ExportUnavailable(Exception):
 
 
 def exports_dir() -> Path:
-    path = Path(current_app.config["REPORTS_FOLDER"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return stored_files.folder()
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
+_sha256_of = stored_files.sha256_of
 
 
 def verified_path(export) -> Path:
     if not export.storage_key or not export.finished_at:
         raise ExportUnavailable("导出文件尚未生成完成")
-    path = exports_dir() / export.storage_key
-    if not path.is_file():
-        raise ExportUnavailable("导出文件已不存在，请重新导出")
-    if _sha256_of(path) != export.sha256:
-        raise ExportUnavailable("导出文件内容与登记的 SHA-256 不一致，可能已被篡改，请重新导出")
-    return path
+    return stored_files.checked(export.storage_key, export.sha256, ExportUnavailable,
+                                missing="导出文件已不存在，请重新导出",
+                                changed="导出文件内容与登记的 SHA-256 不一致，可能已被篡改，请重新导出")
 
 
 def run_export(export_file_id: int) -> dict:

@@ -15,16 +15,15 @@ at once never make a second file or send a second notice.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import uuid
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.services import stored_files
 from app.models import AppUser, Unit
 from app.models.audit import utcnow
 from app.models.deadlines import Message, ReportFile, ReportSchedule, TaskRun
@@ -122,31 +121,21 @@ def missing_units(kind: str, start: dt.date, end: dt.date) -> list[int]:
 # ---- files ---------------------------------------------------------------------------------------
 
 def reports_dir() -> Path:
-    path = Path(current_app.config["REPORTS_FOLDER"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return stored_files.folder()
 
 
 def stored_path(report: ReportFile) -> Path:
     return reports_dir() / report.storage_key
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+_sha256_of = stored_files.sha256_of
 
 
 def verified_path(report: ReportFile) -> Path:
     """The stored file, after checking it is there and unchanged."""
-    path = stored_path(report)
-    if not path.is_file():
-        raise ReportUnavailable("报表文件已不存在，请联系系统管理员重新生成")
-    if _sha256_of(path) != report.sha256:
-        raise ReportUnavailable("报表文件内容与登记的 SHA-256 不一致，可能已被篡改，请联系系统管理员")
-    return path
+    return stored_files.checked(report.storage_key, report.sha256, ReportUnavailable,
+                                missing="报表文件已不存在，请联系系统管理员重新生成",
+                                changed="报表文件内容与登记的 SHA-256 不一致，可能已被篡改，请联系系统管理员")
 
 
 def _display_filename(unit: Unit, kind: str, start: dt.date) -> str:

@@ -380,10 +380,9 @@ class ScopedModelRestApi(_ScopeCore, ModelRestApi):
             raise
 
 
-class ReadOnlyModelView(ScopedModelView):
-    """A scoped view whose rows can never be written through the app, whatever the role."""
+class NoWritesMixin:
+    """No add, edit, delete or bulk action through the app, whatever the role."""
 
-    base_permissions = ["can_list", "can_show", "can_export"]
     muldelete = None  # no bulk delete either
 
     # permission_name only labels the routes (templates ask "may I add?"); nobody holds it.
@@ -405,6 +404,12 @@ class ReadOnlyModelView(ScopedModelView):
     @expose("/action_post", methods=["POST"])
     def action_post(self):
         abort(404)
+
+
+class ReadOnlyModelView(NoWritesMixin, ScopedModelView):
+    """A scoped view whose rows can never be written through the app, whatever the role."""
+
+    base_permissions = ["can_list", "can_show", "can_export"]
 
 
 class ReadOnlyModelRestApi(ScopedModelRestApi):

@@ -24,7 +24,7 @@ from app.extensions import db
 from app.models.audit import utcnow
 from app.models.deadlines import NODE_LABELS, CaseDeadline, Message, TaskRun
 from app.scoping import current_scope
-from app.views.base import ReadOnlyModelView, SafeListMixin, paging_problem  # noqa: F401  (re-exported)
+from app.views.base import NoWritesMixin, ReadOnlyModelView, SafeListMixin
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def _counts(value) -> str:
     return str(value)
 
 
-class TaskRunView(SafeListMixin, ModelView):
+class TaskRunView(NoWritesMixin, SafeListMixin, ModelView):
     """任务运行记录 (admins): what each background run did, and a button to run the deadline scan now."""
 
     route_base = "/taskruns"
@@ -223,26 +223,6 @@ class TaskRunView(SafeListMixin, ModelView):
                                                                              self.class_permission_name):
             kwargs["scan_url"] = url_for(".run_scan")
         return super().render_template(template, **kwargs)
-
-    # No writes through the app, whatever the role.
-    @expose("/add", methods=["GET", "POST"])
-    @permission_name("add")
-    def add(self):
-        abort(404)
-
-    @expose("/edit/<pk>", methods=["GET", "POST"])
-    @permission_name("edit")
-    def edit(self, pk):
-        abort(404)
-
-    @expose("/delete/<pk>", methods=["GET", "POST"])
-    @permission_name("delete")
-    def delete(self, pk):
-        abort(404)
-
-    @expose("/action_post", methods=["POST"])
-    def action_post(self):
-        abort(404)
 
     @expose("/download/<string:filename>")
     def download(self, filename):

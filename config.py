@@ -96,6 +96,7 @@ class Config:
     JISHI_MISSING_AFTER_DAYS = _int("JISHI_MISSING_AFTER_DAYS", 30)
     JISHI_DOCUMENT_EXPECTED_DAYS = _int("JISHI_DOCUMENT_EXPECTED_DAYS", 30)  # days from 通过 to the 任免文件 (应报未报)
     JISHI_DEADLINE_SCAN_MINUTES = _int("JISHI_DEADLINE_SCAN_MINUTES", 10)
+    JISHI_MONITOR_REFRESH_SECONDS = _int("JISHI_MONITOR_REFRESH_SECONDS", 30)  # the 实时监控 page's refresh interval
     # A task run still "running" after this long is taken to have died and is marked failed.
     JISHI_TASK_TIMEOUT_MINUTES = _int("JISHI_TASK_TIMEOUT_MINUTES", 30)
     REPORTS_FOLDER = os.environ.get("REPORTS_FOLDER", str(INSTANCE_DIR / "reports"))

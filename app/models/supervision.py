@@ -182,6 +182,7 @@ class NoticeCase(Model):
     notice_id = Column(Integer, ForeignKey("circular_notice.id"), nullable=False, index=True)
     notice = relationship("Notice", back_populates="cases")
     case_id = Column(Integer, ForeignKey("cadre_case.id"), nullable=False)
+    case = relationship("Case")
     root_id = Column(Integer, nullable=False, index=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
     kind = Column(String(4), nullable=False)

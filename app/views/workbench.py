@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import jsonify, url_for
+from flask import current_app, jsonify, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
@@ -196,7 +196,9 @@ class MonitorView(BaseView):
     def index(self):
         return self.render_template("jishi/monitor.html", title=str(_("实时监控")), n=monitor_numbers(current_scope()),
                                     lights=LIGHTS, statuses=STATUSES, links=self._links(),
-                                    data_url=url_for(".data"), refresh_seconds=REFRESH_SECONDS)
+                                    data_url=url_for(".data"),
+                                    refresh_seconds=current_app.config.get("JISHI_MONITOR_REFRESH_SECONDS",
+                                                                           REFRESH_SECONDS))
 
     @expose("/data")
     @has_access

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/generate.py [--database-url postgresql://postgres@127.0.0.1:5432/jishi_bench]
                                        [--units 10000] [--cases 1000000] [--seed 1] [--today 2026-12-01]
+                                       [--add-modules]
 
 The command drops and re-creates the database (its name must contain "bench"), builds the schema
 with the app's migrations, starts the app once so that FAB syncs the roles, then fills it.
@@ -18,14 +19,24 @@ What it makes, for N units and M cases:
 * batches (one decision meeting each, 1–15 cases) with decision dates spread over the last two
   years (a few percent not decided yet: drafts), and M current cases (version 1) with their
   qualification, motion, appointment and submission module rows;
+* the procedure modules the statistics read: recommendation (民主推荐), inspection (考察),
+  consultation (酝酿), decision (讨论决定, the per-case part) and publicity (公示), one row per case, with
+  dates in procedure order before (and publicity after) the decision date, and the usual shares:
+  民主推荐 for 提拔/进一步使用, ≈25 % 差额考察, ≈3 % 事前报告, ≈8 % 公示期间有反映 (see ``add_modules``);
 * case_deadline rows for node 1 (decision date + 5 days) and node 2 (appointment document date +
   5 days, once appointed) as ``refresh()`` leaves them before any scan: reported nodes 按时 or 逾期
   (≈3 % late) with their days late, unreported ones 未到期. The unreported nodes are the last few
   days' cases plus ≈0.05 % never reported: a few thousand due soon or overdue, at 1,000,000 cases.
   Cases with an unreported node are never red (so a reset to "never scanned" is exact).
 
-Not generated: persons, attachments, the other seven module tables, signatures, submission records
-(the evidence chain: refresh() would find no submission) and rule evaluations.
+Not generated: persons, attachments, the nomination and signature module tables, signatures,
+submission records (the evidence chain: refresh() would find no submission) and rule evaluations.
+
+``--add-modules`` fills only the procedure modules into an existing generated database (replacing
+what they hold): the tree and the cases are planned again from the same ``--seed``/``--units``/
+``--cases`` and ``--today`` (default: the latest decision date in the database, which is the day it
+was generated), checked against the database, and the modules written — the same rows a full
+generation makes.
 """
 from __future__ import annotations
 
@@ -381,6 +392,214 @@ DEADLINE_COLUMNS = ("root_id, case_id, unit_id, node, anchor_date, days, day_typ
                     "submitted_on, days_late, updated_at")
 
 
+# ---- the procedure modules the statistics read ---------------------------------------------------------
+#
+# One row per case in each table, like the app's ensure_rows(). The dates keep the procedure's order
+# without sharing state between the tables: each step draws from its own window before the decision
+# date (推荐 60–89 days, 考察 33–50, 事前报告 18–25, 酝酿 3–15) or after it (公示 1–12, up to the
+# appointment document). What two tables must agree on (the 事前报告 flag) is a function of the case.
+# Undecided cases (drafts) have only the recommendation begun.
+
+CONSULT_SCOPE = ("党委（党组）成员范围内酝酿", "党委（党组）主要负责人、分管领导范围内酝酿")
+SKIP_REASON = pool(平级交流不需推荐=5, 单位人数较少且范围基本相同且意见集中=3, 其他=1)
+PRIOR_ITEMS = pool(超职数配备=3, 破格提拔=2, 非换届期间一次性调整较多=2, 机构变动或主要领导即将离任时调整干部=2,
+                   受处理处分后重新任用=1, 其他=1)
+PRIOR_REPLY = pool(同意=85, 不同意=5, 未答复=10)
+COMPLAINTS = pool(**{"0": 92, "1": 6, "2": 1, "3": 1})
+VERIFIED = pool(查否=60, 部分属实不影响任职=30, 核查中=7, 属实影响任职=3)
+PUBLICITY_RESULT = {"查否": "不影响任职", "部分属实不影响任职": "不影响任职", "核查中": "暂缓任职", "属实影响任职": "影响任职"}
+CONCLUSION = pool(建议任用=98, 建议缓用=2)
+ECONOMIC_AUDIT = pool(不需要=70, 已审计无问题=25, 已审计有问题=3, 应审未审=2)
+DISCIPLINE = pool(无影响使用的问题=95, 有问题但不影响使用=5)
+PERSONAL_MATTERS = pool(一致=94, **{"漏报（情节较轻，已说明）": 4}, 不属于报告对象=2)
+
+
+@dataclass(slots=True)
+class Motion:
+    """What the procedure modules read from a case's motion (read back from the database)."""
+    selection_type: list      # index into SELECTION_TYPES, by case id
+    breaking: bytearray       # 1: 破格提拔
+
+
+SELECTION_TYPES = tuple(dict.fromkeys(SELECTION_TYPE))
+
+
+def read_motions(conn, cases: int) -> Motion:
+    types, breaking = [0] * (cases + 1), bytearray(cases + 1)
+    index = {t: i for i, t in enumerate(SELECTION_TYPES)}
+    with conn.cursor() as cur:
+        for case_id, selection_type, is_breaking in cur.stream(
+                "SELECT case_id, selection_type, is_breaking_rule FROM case_motion"):
+            if case_id <= cases:
+                types[case_id] = index.get(selection_type, 0)
+                breaking[case_id] = bool(is_breaking)
+    return Motion(types, breaking)
+
+
+def _kind(p: Plan, motion: Motion) -> str:
+    return SELECTION_TYPES[motion.selection_type[p.id]]
+
+
+def _prior_report(p: Plan, motion: Motion) -> bool:
+    """事前报告: every 破格 case and ≈3 % of the others (a function of the case: two tables read it)."""
+    return bool(motion.breaking[p.id]) or p.id * 2654435761 % 1000 < 30
+
+
+def _at(day: dt.date, rng) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(9)) + dt.timedelta(seconds=rng.randrange(28800))
+
+
+def rows_recommendation(cases, today, rng, motion):
+    for p in cases:
+        kind = _kind(p, motion)
+        required = kind in ("提拔", "进一步使用") or (kind == "职级晋升" and rng.random() < 0.3)
+        if p.decided is None:  # a draft: the recommendation is the step under way
+            talk = p.created.date() + dt.timedelta(days=rng.randrange(1, 15))
+            if not required or talk > today:
+                yield (p.id, p.unit.id, "未填") + (None,) * 18
+            else:
+                yield (p.id, p.unit.id, "填写中", None, True, talk, rng.randrange(15, 80)) + (None,) * 14
+            continue
+        reused = p.decided - dt.timedelta(days=rng.randrange(100, 360)) if required and rng.random() < 0.05 else None
+        if not required or reused:
+            yield (p.id, p.unit.id, "已完成", _at(p.decided - dt.timedelta(days=60), rng), required, None, None, None,
+                   None, None, False, None if reused else "平级交流不需推荐" if kind == "平级交流/转任" else
+                   rng.choice(SKIP_REASON)) + (None,) * 8 + (reused,)
+            continue
+        talk = p.decided - dt.timedelta(days=rng.randrange(60, 90))
+        expected = rng.randrange(15, 80)
+        actual = max(1, expected - rng.randrange(4))
+        meeting = rng.random() < 0.7
+        row = (p.id, p.unit.id, "已完成", _at(talk + dt.timedelta(days=8), rng), True, talk, expected, actual,
+               int(actual * rng.uniform(0.55, 0.95)), rng.choice((1, 1, 1, 1, 1, 1, 2, 3)), meeting)
+        if meeting:
+            m_expected = rng.randrange(20, 120)
+            m_actual = m_expected - rng.randrange(min(6, m_expected))
+            returned = m_actual - rng.randrange(2)
+            valid = returned - rng.randrange(2)
+            row += (None, talk + dt.timedelta(days=rng.randrange(1, 8)), m_expected, m_actual, m_actual, returned,
+                    valid, int(valid * rng.uniform(0.5, 0.95)), rng.choice((1, 1, 1, 1, 2)), None)
+        else:
+            row += (rng.choice(SKIP_REASON),) + (None,) * 9
+        yield row
+
+
+RECOMMENDATION_COLUMNS = (
+    "case_id, unit_id, state, completed_at, recommendation_required, talk_reco_date, talk_reco_expected, "
+    "talk_reco_actual, talk_reco_votes, talk_reco_rank, meeting_reco_done, meeting_reco_skip_reason, "
+    "meeting_reco_date, meeting_reco_expected, meeting_reco_actual, ballots_issued, ballots_returned, "
+    "ballots_valid, meeting_reco_votes, meeting_reco_rank, reused_reco_date")
+
+
+def rows_inspection(cases, today, rng, motion):
+    for p in cases:
+        if p.decided is None or _kind(p, motion) in ("免职", "降职"):
+            yield (p.id, p.unit.id, "未填") + (None,) * 25
+            continue
+        objects = 1 if rng.random() < 0.75 else rng.choice((2, 2, 2, 3))  # 差额考察: more objects than posts
+        chosen = p.decided - dt.timedelta(days=rng.randrange(45, 51))
+        start = chosen + dt.timedelta(days=rng.randrange(2, 5))
+        end = start + dt.timedelta(days=rng.randrange(3, 8))
+        participants = rng.randrange(15, 90)
+        excellent = int(participants * rng.uniform(0.6, 0.9))
+        competent = int((participants - excellent) * rng.uniform(0.5, 1))
+        basic = rng.randrange(participants - excellent - competent + 1)
+        petition = rng.random() < 0.05
+        yield (p.id, p.unit.id, "已完成", _at(end + dt.timedelta(days=3), rng), objects, chosen, '["无"]',
+               chosen + dt.timedelta(days=1), start, end, rng.randrange(10, 60), participants, excellent, competent,
+               basic, 0, start + dt.timedelta(days=1),
+               "与填报一致" if rng.random() < 0.97 else "存在差异已认定（以档案为准）", start + dt.timedelta(days=2),
+               rng.choice(PERSONAL_MATTERS), start, end + dt.timedelta(days=rng.randrange(3, 10)), rng.choice(DISCIPLINE),
+               petition, rng.choice(("查否", "线索不具体未查", "部分属实不影响使用")) if petition else None,
+               rng.choice(ECONOMIC_AUDIT), "无亲属关系", rng.choice(CONCLUSION))
+
+
+INSPECTION_COLUMNS = (
+    "case_id, unit_id, state, completed_at, inspection_object_count, inspection_object_date, negative_list_result, "
+    "inspection_notice_date, inspection_start, inspection_end, interview_count, eval_participants, eval_excellent, "
+    "eval_competent, eval_basic, eval_incompetent, archive_review_date, sanling_result, personal_matters_check_date, "
+    "personal_matters_result, discipline_opinion_request_date, discipline_opinion_reply_date, "
+    "discipline_opinion_result, petition_received, petition_check_result, economic_audit, kinship_avoidance, "
+    "inspection_conclusion")
+
+
+def rows_consultation(cases, today, rng, motion):
+    for p in cases:
+        if p.decided is None:
+            yield (p.id, p.unit.id, "未填") + (None,) * 12
+            continue
+        dual = p.unit.unit_type in ("法院", "检察院", "公安")
+        prior = _prior_report(p, motion)
+        reported = p.decided - dt.timedelta(days=rng.randrange(18, 26)) if prior else None
+        items = ('["破格提拔"]' if motion.breaking[p.id] else f'["{rng.choice(PRIOR_ITEMS)}"]') if prior else None
+        reply = rng.choice(PRIOR_REPLY) if prior else None
+        consulted = p.decided - dt.timedelta(days=rng.randrange(3, 16))
+        yield (p.id, p.unit.id, "已完成", _at(consulted, rng), rng.choice(CONSULT_SCOPE), consulted,
+               "同意" if p.unit.level == "委办局" else "不适用", "同意" if rng.random() < 0.1 else "不适用",
+               p.decided - dt.timedelta(days=rng.randrange(40, 61)) if dual else None, "同意" if dual else "不适用",
+               prior, items, reported, reply,
+               reported + dt.timedelta(days=rng.randrange(3, 11)) if reply in ("同意", "不同意") else None)
+
+
+CONSULTATION_COLUMNS = (
+    "case_id, unit_id, state, completed_at, consult_scope, consult_date, upper_supervisor_opinion, "
+    "united_front_opinion, co_manager_request_date, co_manager_reply, prior_report_required, prior_report_items, "
+    "prior_report_date, prior_report_reply, prior_report_reply_date")
+
+
+def rows_decision(cases, today, rng, motion):
+    """The per-case part of 讨论决定 (the meeting itself is the batch's)."""
+    for p in cases:
+        if p.decided is None:
+            yield (p.id, p.unit.id, "未填") + (None,) * 8
+            continue
+        present = 11 - p.batch_id % 3  # as rows_batch has it
+        against = 1 if rng.random() < 0.05 else 0
+        yield (p.id, p.unit.id, "已完成", _at(p.decided, rng), True, True if _prior_report(p, motion) else None,
+               present - against, against, 0, "通过", False)
+
+
+DECISION_COLUMNS = ("case_id, unit_id, state, completed_at, reasons_presented, reported_items_explained, votes_for, "
+                    "votes_against, votes_defer, decision_result, is_reconsideration")
+
+
+def rows_publicity(cases, today, rng, motion):
+    for p in cases:
+        if p.decided is None:
+            yield (p.id, p.unit.id, "未填") + (None,) * 10
+            continue
+        if _kind(p, motion) != "提拔" and not (_kind(p, motion) == "进一步使用" and rng.random() < 0.5):
+            yield (p.id, p.unit.id, "已完成", _at(p.decided, rng), False, "非提拔任职") + (None,) * 7
+            continue
+        start = p.decided + dt.timedelta(days=rng.randrange(1, 4))
+        end = start + dt.timedelta(days=rng.randrange(6, 10))
+        if p.doc:
+            end = min(end, p.doc)
+        if start > today:  # decided in the last days: not published yet
+            yield (p.id, p.unit.id, "填写中", None, True) + (None,) * 8
+            continue
+        complaints = int(rng.choice(COMPLAINTS))
+        verified = rng.choice(VERIFIED) if complaints else "无反映"
+        done = end <= today and verified != "核查中"
+        yield (p.id, p.unit.id, "已完成" if done else "填写中", _at(end, rng) if done else None, True, None, start, end,
+               "单位内部公示栏及门户网站", True, complaints, verified,
+               (PUBLICITY_RESULT.get(verified, "不影响任职") if end <= today else None))
+
+
+PUBLICITY_COLUMNS = (
+    "case_id, unit_id, state, completed_at, publicity_required, publicity_exempt_reason, publicity_start, "
+    "publicity_end, publicity_scope, publicity_content_complete, complaints_count, complaints_verified, "
+    "publicity_result")
+
+MODULE_TABLES = (
+    ("case_recommendation", RECOMMENDATION_COLUMNS, rows_recommendation),
+    ("case_inspection", INSPECTION_COLUMNS, rows_inspection),
+    ("case_consultation", CONSULTATION_COLUMNS, rows_consultation),
+    ("case_decision", DECISION_COLUMNS, rows_decision),
+    ("case_publicity", PUBLICITY_COLUMNS, rows_publicity),
+)
+
+
 # ---- COPY ------------------------------------------------------------------------------------------
 
 def copy(conn, table: str, columns: str, rows, total: int, verbose: bool = True) -> tuple[int, float]:
@@ -454,6 +673,7 @@ def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, to
             ("case_deadline", DEADLINE_COLUMNS, rows_deadline)):
         total = sum(1 + (p.doc is not None) for p in plans if p.decided) if table == "case_deadline" else len(plans)
         out[table] = copy(conn, table, columns, rows(plans, today, rng), total, verbose)
+    out.update(fill_modules(conn, plans, today, seed, verbose))
     for table in ("unit", "ab_user", "ab_user_role", "batch", "cadre_case", "case_qualification", "case_motion",
                   "case_appointment", "case_submission", "case_deadline"):
         conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
@@ -468,6 +688,76 @@ def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, to
     if verbose:
         print(f"  {'(vacuum analyze)':<20}{'':>12} {out['(vacuum analyze)'][1]:13.1f} s")
         print(f"generated in {time.perf_counter() - t0:.1f} s", flush=True)
+    return out
+
+
+def fill_modules(conn, plans: list[Plan], today: dt.date, seed: int, verbose: bool = True) -> dict:
+    """COPY the procedure modules (MODULE_TABLES) for ``plans``, whose motions are already in the
+    database (read back on ``conn``). Their own random stream: the same rows whether they are made
+    by ``generate()`` or added later by ``add_modules()``. Returns {table: (rows, seconds)}."""
+    rng = random.Random(f"{seed}:modules")
+    start = time.perf_counter()
+    motion = read_motions(conn, len(plans))
+    if verbose:
+        print(f"  {'(read motions)':<20}{len(plans):>12,} cases {time.perf_counter() - start:8.1f} s", flush=True)
+    out = {}
+    for table, columns, rows in MODULE_TABLES:
+        out[table] = copy(conn, table, columns, rows(plans, today, rng, motion), len(plans), verbose)
+        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    return out
+
+
+def add_modules(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, today: dt.date | None = None,
+                verbose: bool = True) -> dict:
+    """Fill (replace) only the procedure modules of a database ``generate()`` made with the same
+    ``units``, ``cases``, ``seed`` and ``today`` (default: its latest decision date, the day it was
+    made). The plan is made again and checked against the database first; commits, then VACUUM
+    ANALYZE of those tables. Returns {table: (rows, seconds)}."""
+    t0 = time.perf_counter()
+    db_units, db_cases, latest = conn.execute(
+        "SELECT (SELECT count(*) FROM unit), (SELECT count(*) FROM cadre_case), "
+        "(SELECT max(decision_date) FROM batch)").fetchone()
+    today = today or latest
+    if today is None:
+        raise RuntimeError("no decided batch in the database: not one generate() made")
+    rng = random.Random(seed)
+    tree = build_tree(units, rng)
+    batches, plans = plan_cases(tree, cases, today, rng)
+    mismatch = []
+    if (db_units, db_cases) != (len(tree), len(plans)):
+        mismatch.append(f"{db_units:,} units and {db_cases:,} cases in the database, {len(tree):,} and "
+                        f"{len(plans):,} planned")
+    else:
+        step = max(1, len(plans) // 997)
+        sample = plans[::step] + plans[-1:]
+        got = {r[0]: r[1:] for r in conn.execute(
+            "SELECT c.id, c.case_no, c.unit_id, c.batch_id, b.decision_date FROM cadre_case c "
+            "LEFT JOIN batch b ON b.id = c.batch_id WHERE c.id = ANY(%s)", ([p.id for p in sample],)).fetchall()}
+        for p in sample:
+            if got.get(p.id) != (p.case_no, p.unit.id, p.batch_id, p.decided):
+                mismatch.append(f"case {p.id}: {got.get(p.id)} in the database, "
+                                f"{(p.case_no, p.unit.id, p.batch_id, p.decided)} planned")
+                break
+    if mismatch:
+        raise RuntimeError(f"the database was not generated with --units {units} --cases {cases} --seed {seed} "
+                           f"--today {today}: {mismatch[0]}")
+    if verbose:
+        print(f"  {'(plan, checked)':<20}{len(plans):>12,} cases {time.perf_counter() - t0:8.1f} s "
+              f"(today {today})", flush=True)
+    tables = [table for table, _, _ in MODULE_TABLES]
+    conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
+    out = fill_modules(conn, plans, today, seed, verbose)
+    conn.commit()
+    start = time.perf_counter()
+    autocommit, conn.autocommit = conn.autocommit, True
+    try:
+        conn.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
+    finally:
+        conn.autocommit = autocommit
+    out["(vacuum analyze)"] = (0, time.perf_counter() - start)
+    if verbose:
+        print(f"  {'(vacuum analyze)':<20}{'':>12} {out['(vacuum analyze)'][1]:13.1f} s")
+        print(f"modules added in {time.perf_counter() - t0:.1f} s", flush=True)
     return out
 
 
@@ -499,7 +789,16 @@ def main(argv=None):
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--today", type=dt.date.fromisoformat, default=None)
+    parser.add_argument("--add-modules", action="store_true",
+                        help="fill only the procedure modules into the existing generated database")
     args = parser.parse_args(argv)
+    if args.add_modules:
+        url = args.database_url.replace("postgresql+psycopg://", "postgresql://")
+        if "bench" not in url.rsplit("/", 1)[1]:
+            raise SystemExit(f"refusing to write to {url.rsplit('/', 1)[1]!r}: its name must contain 'bench'")
+        with psycopg.connect(url) as conn:
+            add_modules(conn, units=args.units, cases=args.cases, seed=args.seed, today=args.today)
+        return
     start = time.perf_counter()
     recreate(args.database_url)
     print(f"schema (migrations, roles) in {time.perf_counter() - start:.1f} s", flush=True)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/queries.py [--database-url postgresql://postgres@127.0.0.1:5432/jishi_bench]
                                       [--repeat 30] [--stat-repeat 3] [--export-rows 100000] [--year 2025]
-                                      [--only list,stats,export] [--explain]
+                                      [--only list,stats,export] [--explain] [--no-prepare]
 
 Works on a database bench/generate.py made (1,000,000 cases over 10,000 units; nothing is
 regenerated, nothing is written but a missing bench user). Through the real app:
@@ -13,7 +13,7 @@ regenerated, nothing is written but a missing bench user). Through the real app:
    size 25 and 100, ``--repeat`` times: median and p95 in ms, and the SQL statements of one page
    (a ``before_cursor_execute`` count, by kind) — the same at page size 25 and 100, or it fails;
 2. the same pages through a plain Flask-AppBuilder ModelView on Case — stock ModelView, stock
-   template, the same list columns, labels, formatters, order and page size — registered on the same
+   template, the same list and search columns, labels, formatters, order and page size — registered on the same
    app for the benchmark only (no permissions written; it checks CaseView's ``can_list``). It is
    given the same rows as the user sees with FAB's own ``FilterStartsWith`` on ``unit.path`` (a
    supervisor) or no filter (the admin): the baseline; the ratio is the figure;
@@ -22,11 +22,16 @@ regenerated, nothing is written but a missing bench user). Through the real app:
    of ``--stat-repeat`` runs after one warm-up, and the ratio to ``count(*)`` of the same cases;
 4. the query-result export (app.services.query_export.write_export) of about ``--export-rows``
    cases (the province-root supervisor's decision dates back from the end of ``--year`` until that
-   many), in a subprocess: seconds, rows, the file's size, the growth of the peak RSS while it ran
-   and, in a second run, the tracemalloc peak.
+   many), in a subprocess: seconds, rows, the file's size, the resident set before and at its peak
+   while the export ran (sampled every 5 ms: the growth is the figure) and, in a second run, the
+   tracemalloc peak of the Python heap.
 
 Ends with a table of the figures, their targets and PASS/FAIL. ``--explain`` prints EXPLAIN
 (ANALYZE, BUFFERS) of each page's slowest statement and of the statistics statements.
+``--no-prepare`` runs everything with psycopg's automatic server-side prepared statements off
+(``prepare_threshold=None``): psycopg prepares a statement the fifth time a connection runs it, and
+PostgreSQL may then switch to a generic plan that ignores the parameter values — the export's
+keyset chunks, for one, go from 0.05 s to 1 s each after the tenth.
 Targets (issue 6): list p95 ≤ 200 ms with ≤ 12 statements per page; ratio to the plain view ≤ 1.2
 (median); statistics ≤ 1 s; export ≤ 10 s and ≤ 200 MB.
 """
@@ -63,6 +68,7 @@ KINDS = (  # (kind, pattern on the statement): what each statement of a page is 
     ("count", r"^SELECT count\(\*\) AS count_1 FROM \(SELECT cadre_case\.id"),
     ("rows", r"^SELECT cadre_case\.id AS cadre_case_id"),
     ("per-row", r"^SELECT unit\.id, unit\.code, .* WHERE unit\.id = "),
+    ("units", r"^SELECT unit\.id, unit\.code, .* WHERE unit\.id IN "),
 )
 
 
@@ -122,8 +128,8 @@ def short(statement: str, width: int = 120) -> str:
 # ---- the app, the users and the plain view ----------------------------------------------------------
 
 def plain_view_class():
-    """A stock FAB ModelView on Case showing what CaseView shows (columns, labels, formatters, order,
-    page size), the rows restricted the plain FAB way: FilterStartsWith on the unit's path."""
+    """A stock FAB ModelView on Case showing what CaseView shows (columns, search columns, labels,
+    formatters, order, page size), the rows restricted the plain FAB way: FilterStartsWith on the unit's path."""
     from flask_appbuilder import ModelView
     from flask_appbuilder.models.sqla.filters import FilterStartsWith
     from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -145,6 +151,9 @@ def plain_view_class():
         class_permission_name = "CaseView"  # the users' own can_list; no permission is created
         base_permissions = ["can_list"]
         list_columns = list(CaseView.list_columns)
+        # FAB's default searches every column, relations too: the search form would load every
+        # module row of the million cases into its dropdowns.
+        search_columns = list(CaseView.search_columns)
         label_columns = dict(CaseView.label_columns)
         formatters_columns = dict(CaseView.formatters_columns)
         base_order = CaseView.base_order
@@ -154,11 +163,14 @@ def plain_view_class():
     return PlainCaseList
 
 
-def make_app(url: str):
+NO_PREPARE = {"SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"prepare_threshold": None}}}
+
+
+def make_app(url: str, no_prepare: bool = False):
     import config
     from app import create_app
 
-    app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url, **(NO_PREPARE if no_prepare else {}))
     ab = app.appbuilder
     update, ab.update_perms = ab.update_perms, False  # register the baseline without touching permissions
     try:
@@ -334,7 +346,36 @@ def run_statistics(app, year: int, repeat: int, recorder, explain_slow: bool) ->
 
 # ---- 4: the export (in a child process: its own peak RSS) -----------------------------------------------
 
-def export_child(url: str, username: str, year: int, rows: int, trace: bool) -> None:
+class RssSampler:
+    """The process's resident set, sampled every few milliseconds in a thread: the peak of a stretch
+    of work (``ru_maxrss`` only gives the peak of the whole life, start-up included)."""
+
+    def __init__(self, every: float = 0.005):
+        import threading
+
+        self.every, self.peak, self._stop = every, 0, threading.Event()
+        self.start = self.now()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def now() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.now())
+            self._stop.wait(self.every)
+
+    def stop(self) -> tuple[int, int]:
+        """(RSS at start, peak RSS) in bytes."""
+        self._stop.set()
+        self._thread.join()
+        return self.start, max(self.peak, self.now())
+
+
+def export_child(url: str, username: str, year: int, rows: int, trace: bool, no_prepare: bool) -> None:
     """Runs in the subprocess: print one JSON line with what the export took."""
     import resource
 
@@ -348,7 +389,8 @@ def export_child(url: str, username: str, year: int, rows: int, trace: bool) -> 
     from app.scoping import scope_for
     from app.services import query_export
 
-    app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url, FAB_UPDATE_PERMS=False)
+    app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url, FAB_UPDATE_PERMS=False,
+                     **(NO_PREPARE if no_prepare else {}))
     with app.app_context():
         user = db.session.execute(select(AppUser).where(AppUser.username == username)).scalar_one()
         scope = scope_for(user)
@@ -373,26 +415,29 @@ def export_child(url: str, username: str, year: int, rows: int, trace: bool) -> 
                 import tracemalloc
 
                 tracemalloc.start()
-            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            sampler = RssSampler()
             start = time.perf_counter()
             written = query_export.write_export(path, pq, scope, user)
             seconds = time.perf_counter() - start
-            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            rss_before, rss_peak = sampler.stop()
+            max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
             peak = tracemalloc.get_traced_memory()[1] if trace else None
             size = os.path.getsize(path)
         finally:
             os.unlink(path)
+    mb = 2 ** 20
     print(json.dumps({"rows": written, "expected": expected, "seconds": seconds, "filter": pq.describe(),
-                      "rss_before_mb": rss_before / 1024, "rss_peak_mb": rss_after / 1024,
-                      "rss_growth_mb": (rss_after - rss_before) / 1024, "size_mb": size / 2 ** 20,
-                      "tracemalloc_peak_mb": peak / 2 ** 20 if peak is not None else None}))
+                      "rss_before_mb": rss_before / mb, "rss_peak_mb": rss_peak / mb, "max_rss_mb": max_rss / mb,
+                      "rss_growth_mb": (rss_peak - rss_before) / mb, "size_mb": size / mb,
+                      "tracemalloc_peak_mb": peak / mb if peak is not None else None}))
 
 
-def run_export(url: str, username: str, year: int, rows: int) -> dict:
+def run_export(url: str, username: str, year: int, rows: int, no_prepare: bool) -> dict:
     out = {}
     for trace in (False, True):
         cmd = [sys.executable, os.path.abspath(__file__), "--database-url", url, "--export-child", username,
-               "--year", str(year), "--export-rows", str(rows)] + (["--trace"] if trace else [])
+               "--year", str(year), "--export-rows", str(rows)] + (["--trace"] if trace else []) + (
+            ["--no-prepare"] if no_prepare else [])
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         if done.returncode or not lines:
@@ -405,8 +450,9 @@ def run_export(url: str, username: str, year: int, rows: int) -> dict:
         else:
             out.update(result)
     print(f"  {out['rows']:,} rows ({out['filter']}) in {out['seconds']:.2f} s, {out['size_mb']:.1f} MB file; "
-          f"peak RSS {out['rss_peak_mb']:.0f} MB (+{out['rss_growth_mb']:.0f} MB during the export, "
-          f"{out['rss_before_mb']:.0f} MB before), tracemalloc peak {out['tracemalloc_peak_mb']:.1f} MB", flush=True)
+          f"RSS {out['rss_before_mb']:.0f} MB before, {out['rss_peak_mb']:.0f} MB at the peak "
+          f"(+{out['rss_growth_mb']:.0f} MB; the process's lifetime maximum {out['max_rss_mb']:.0f} MB); "
+          f"tracemalloc peak {out['tracemalloc_peak_mb']:.1f} MB", flush=True)
     return out
 
 
@@ -465,15 +511,19 @@ def main(argv=None):
     parser.add_argument("--year", type=int, default=dt.date.today().year - 1, help="the statistics' calendar year")
     parser.add_argument("--only", default="list,stats,export")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--no-prepare", action="store_true",
+                        help="what if: the engine never prepares statements (psycopg prepare_threshold=None)")
     parser.add_argument("--export-child", help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     url = args.database_url.replace("postgresql+psycopg://", "postgresql://")
     if args.export_child:
-        return export_child(url, args.export_child, args.year, args.export_rows, args.trace)
+        return export_child(url, args.export_child, args.year, args.export_rows, args.trace, args.no_prepare)
     parts = set(args.only.split(","))
 
-    app = make_app(url)
+    app = make_app(url, args.no_prepare)
+    if args.no_prepare:
+        print("what if: SQLALCHEMY_ENGINE_OPTIONS connect_args prepare_threshold=None (no server-side prepares)")
     from sqlalchemy import text
 
     from app.extensions import db
@@ -482,7 +532,8 @@ def main(argv=None):
         sizes = db.session.execute(text("SELECT (SELECT count(*) FROM cadre_case), (SELECT count(*) FROM unit), "
                                         "(SELECT count(*) FROM case_publicity)")).one()
         print(f"{sizes[0]:,} cases, {sizes[1]:,} units ({sizes[2]:,} publicity rows); PostgreSQL "
-              f"{db.session.execute(text('SHOW server_version')).scalar()}", flush=True)
+              f"{db.session.execute(text('SHOW server_version')).scalar()}; {os.cpu_count()} CPUs, load average "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
         recorder = Recorder(db.engine)
         db.session.remove()
     users = bench_users(app)
@@ -495,8 +546,10 @@ def main(argv=None):
         stats = run_statistics(app, args.year, args.stat_repeat, recorder, args.explain)
     if "export" in parts:
         print(f"\nexport of about {args.export_rows:,} cases as {users['root supervisor'][0]}:")
-        export = run_export(url, users["root supervisor"][0], args.year, args.export_rows)
+        export = run_export(url, users["root supervisor"][0], args.year, args.export_rows, args.no_prepare)
     ok = summary(lists, stats, export)
+    print(f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine inflates the times, "
+          f"not the ratios)")
     return 0 if ok else 1
 
 

@@ -43,6 +43,8 @@ class CaseDeadline(Model):
         # … and only the unreported ones, which stay few however many cases were reported late.
         Index("ix_case_deadline_unreported", "status", "due_date",
               postgresql_where=text("submitted_on IS NULL"), sqlite_where=text("submitted_on IS NULL")),
+        # Statistics and exports read a case's node status: from the index alone (migration 0008).
+        Index("ix_case_deadline_stats", "root_id", "node", "status"),
         _AUTOINC,
     )
 

@@ -7,14 +7,17 @@ few thousand numbers at most.
 
 How the counts are read (``_counts``), so that a year over all units stays fast (bench/queries.py):
 
-* one GROUP BY for every column that counts cases, as ``count(*) FILTER (WHERE condition)``, and a
-  second, over the filtered cases alone, for the columns that count distinct batches: a DISTINCT
-  aggregate cannot be computed in parts, and would keep the whole GROUP BY in one process,
-  sorted, instead of hashed in parallel;
+* first the selected cases alone, with the case and its batch: the columns that count distinct
+  batches (a DISTINCT aggregate cannot be computed in parts: among the others it would keep the
+  whole GROUP BY in one process, sorted, instead of hashed in parallel), and the range of case ids
+  the selection spans;
+* then one GROUP BY for every other column, as ``count(*) FILTER (WHERE condition)``, its per-case
+  joins (module rows, deadlines) narrowed to that id range: ids follow time, so a period's cases
+  read a slice of each module table, not all of it;
 * on PostgreSQL, an expression several conditions share (the age at the decision date, the highest
   education) is computed once per case in a LATERAL subquery and the conditions read it from there
-  — the same expression, evaluated once instead of up to ten times; and the JIT compiler is off for
-  these statements (it spent seconds compiling fifty aggregates to save less).
+  — the same expression, evaluated once instead of up to ten times; JIT is off and every execution
+  gets a plan for its values (REPORTING_SETTINGS).
 """
 from __future__ import annotations
 
@@ -22,14 +25,14 @@ import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import distinct, func, select, text, true
-from sqlalchemy import case as sa_case
+from sqlalchemy import and_, distinct, func, select, text, true
 from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
 from app.extensions import db
 from app.models import Batch, Case, RuleEvaluation, Unit
 from app.queries.cases import (
-    QUAL, CaseFilter, age_at, case_select, date_column, dialect, highest_education, period_key,
+    JOIN_ORDER, JOINS, QUAL, CaseFilter, age_at, case_select, conditions, date_column, dialect, highest_education,
+    period_key,
 )
 from app.queries.columns import COLUMNS, RATES, Col
 from app.scoping import Scope
@@ -67,11 +70,6 @@ class StatTable:
     rates: tuple = RATES
 
 
-def _sums(columns) -> list:
-    return [(func.count(distinct(Case.batch_id)) if c.distinct_batches
-             else func.coalesce(func.sum(sa_case((c.sql(), 1), else_=0)), 0)).label(c.key) for c in columns]
-
-
 def _needs(columns) -> set:
     out = set()
     for c in columns:
@@ -91,21 +89,21 @@ def _contains(condition, expr) -> bool:
     return any(node.compare(expr) for node in iterate(condition))
 
 
-def _shared(conditions: dict, needs: set):
+def _shared(conds: dict, needs: set):
     """(conditions reading the shared expressions from a LATERAL subquery, the subquery or None).
 
     ``LEFT JOIN LATERAL (SELECT <expr> AS s0, …) ON true`` adds nothing but the values: a subquery
     without FROM gives exactly one row, and its expressions are those the conditions contain, over
     the same columns. PostgreSQL evaluates them once per row at the join and hands the value up."""
     if dialect() != "postgresql":
-        return conditions, None
+        return conds, None
     exprs = []
     for build, reads in SHARED:
         expr = build()
-        if reads <= needs and sum(_contains(c, expr) for c in conditions.values()) > 1:
+        if reads <= needs and sum(_contains(c, expr) for c in conds.values()) > 1:
             exprs.append(expr)
     if not exprs:
-        return conditions, None
+        return conds, None
     lateral = select(*(e.label(f"s{i}") for i, e in enumerate(exprs))).correlate(QUAL, Batch).lateral("shared")
 
     def swap(node):
@@ -114,42 +112,101 @@ def _shared(conditions: dict, needs: set):
                 return lateral.c[f"s{i}"]
         return None
 
-    return {k: replacement_traverse(c, {}, swap) for k, c in conditions.items()}, lateral
+    return {k: replacement_traverse(c, {}, swap) for k, c in conds.items()}, lateral
+
+
+# PostgreSQL settings for the statements of a table, for their transaction only: no JIT (it spent
+# seconds compiling fifty aggregates to save less), and a plan for the actual values each time (the
+# driver prepares a statement run five times on a connection; a generic plan, blind to the period
+# and the id range, reads every row).
+REPORTING_SETTINGS = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
 
 
 @contextmanager
 def _reporting():
-    """PostgreSQL: no JIT for the statements inside (set for the transaction, put back after)."""
+    """Apply REPORTING_SETTINGS inside, and put the previous values back after."""
     if dialect() != "postgresql":
         yield
         return
-    before = db.session.execute(text("SELECT current_setting('jit')")).scalar()
-    db.session.execute(text("SELECT set_config('jit', 'off', true)"))
+    names = list(REPORTING_SETTINGS)
+    before = db.session.execute(text("SELECT " + ", ".join(f"current_setting('{n}')" for n in names))).one()
+    db.session.execute(text("SELECT " + ", ".join(f"set_config('{n}', '{v}', true)"
+                                                  for n, v in REPORTING_SETTINGS.items())))
     yield
-    # Not reached when a statement failed: the transaction is rolled back, and the setting with it.
-    db.session.execute(text("SELECT set_config('jit', :value, true)"), {"value": before})
+    # Not reached when a statement failed: the transaction is rolled back, and the settings with it.
+    db.session.execute(text("SELECT " + ", ".join(f"set_config('{n}', :v{i}, true)" for i, n in enumerate(names))),
+                       {f"v{i}": value for i, value in enumerate(before)})
+
+
+# Joins whose rows belong to one case, by the column that names it: their ON clause can be narrowed
+# to the id range of the selected cases (``_select``).
+BY_CASE_ID = {"qual", "motion", "reco", "insp", "cons", "deci", "pub", "appt", "subm"}
+BY_ROOT_ID = {"d1", "d2"}
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """The ids and root ids the selected cases span."""
+    lo: int
+    hi: int
+    root_lo: int
+    root_hi: int
+
+
+def _select(f: CaseFilter, scope: Scope, needs: set, columns: list, bounds: _Bounds | None):
+    """``case_select`` with every per-case join (module rows, deadlines) narrowed to ``bounds``, and
+    the case ids too: case ids follow time, so a period's cases span a fraction of each module table,
+    which an index range scan then reads instead of the whole table. A case (or a new version)
+    added between the two statements has a higher id: it is left out of every column alike."""
+    if bounds is None:
+        return case_select(f, scope, extra_needs=needs, columns=columns)
+    stmt = select(*columns).select_from(Case)
+    for name in JOIN_ORDER:
+        if name not in needs:
+            continue
+        target, on = JOINS[name]
+        clause = on()
+        if name in BY_CASE_ID:
+            clause = and_(clause, target.case_id.between(bounds.lo, bounds.hi))
+        elif name in BY_ROOT_ID:
+            clause = and_(clause, target.root_id.between(bounds.root_lo, bounds.root_hi))
+        stmt = stmt.outerjoin(target, clause)
+    return stmt.where(*conditions(f, scope), Case.id.between(bounds.lo, bounds.hi))
 
 
 def _counts(f: CaseFilter, scope: Scope, key, columns, extra_needs=frozenset()) -> dict:
-    """{key: {column: count}} for the cases the filter and scope select, grouped by ``key``."""
+    """{key: {column: count}} for the cases the filter and scope select, grouped by ``key``.
+
+    First the selected cases alone: the distinct batches, and the id range they span; then, when a
+    column reads more than the case and its batch, one GROUP BY for all the other columns."""
     plain = [c for c in columns if not c.distinct_batches]
     batches = [c for c in columns if c.distinct_batches]
+    needs = f.needs() | _needs(plain) | set(extra_needs)
+    ranged = bool(needs & (BY_CASE_ID | BY_ROOT_ID))
     out: dict = {}
+    bounds = None
     with _reporting():
+        if batches or ranged:
+            span = [func.min(Case.id), func.max(Case.id), func.min(Case.root_id), func.max(Case.root_id)]
+            stmt = case_select(f, scope, extra_needs=_needs(batches) | set(extra_needs), columns=[
+                key, *(func.count(distinct(Case.batch_id)) for _ in batches), *span])
+            rows = db.session.execute(stmt.group_by(key)).all()
+            for r in rows:
+                out[r[0]] = {**_zero(columns), **{c.key: int(n or 0) for c, n in zip(batches, r[1:])}}
+            if not rows:
+                return out  # nothing selected: no other column can count anything
+            ends = [r[-4:] for r in rows]
+            bounds = _Bounds(min(e[0] for e in ends), max(e[1] for e in ends),
+                             min(e[2] for e in ends), max(e[3] for e in ends))
         if plain:
-            needs = f.needs() | _needs(plain) | set(extra_needs)
-            conditions, lateral = _shared({c.key: c.sql() for c in plain}, needs)
-            stmt = case_select(f, scope, extra_needs=needs, columns=[
-                key, *(func.count().filter(conditions[c.key]).label(c.key) for c in plain)])
+            conditions_, lateral = _shared({c.key: c.sql() for c in plain}, needs)
+            stmt = _select(f, scope, needs, [key, *(func.count().filter(conditions_[c.key]) for c in plain)],
+                           bounds if ranged else None)
             if lateral is not None:
                 stmt = stmt.outerjoin(lateral, true())
-            for r in db.session.execute(stmt.group_by(key)).mappings():
-                out.setdefault(r[key.name], _zero(columns)).update({c.key: int(r[c.key] or 0) for c in plain})
-        if batches:
-            stmt = case_select(f, scope, extra_needs=_needs(batches) | set(extra_needs), columns=[
-                key, *(func.count(distinct(Case.batch_id)).label(c.key) for c in batches)])
-            for r in db.session.execute(stmt.group_by(key)).mappings():
-                out.setdefault(r[key.name], _zero(columns)).update({c.key: int(r[c.key] or 0) for c in batches})
+            keys = [c.key for c in plain]
+            for r in db.session.execute(stmt.group_by(key)):
+                out.setdefault(r[0], _zero(columns)).update(zip(keys, r[1:]))
     return out
 
 
@@ -193,31 +250,44 @@ def unit_table(f: CaseFilter, scope: Scope, root: Unit, columns=COLUMNS) -> Stat
     prev_f = last_year(f)
     prev_counts = per_unit(prev_f, scope, columns) if prev_f else None
     children = db.session.execute(select(Unit).where(Unit.parent_id == root.id).order_by(Unit.code)).scalars().all()
+    # Every counted unit is in the root's subtree (the filter says so): their paths in one look-up.
     paths = dict(db.session.execute(select(Unit.id, Unit.path).where(
-        Unit.id.in_(set(counts) | set(prev_counts or {})))).all()) if counts or prev_counts else {}
+        Unit.path.startswith(root.path, autoescape=True))).all()) if counts or prev_counts else {}
+    by_path = {child.path: child.id for child in children}
 
-    def rollup(source: dict, child: Unit | None) -> dict:
-        out = _zero(columns)
+    def child_of(unit_id) -> int | None:
+        """The child whose subtree holds the unit: the child's path is a prefix of the unit's."""
+        path = paths.get(unit_id, "")
+        end = path.find("/", 1)
+        while end != -1:
+            found = by_path.get(path[:end + 1])
+            if found is not None:
+                return found
+            end = path.find("/", end + 1)
+        return None
+
+    def rollup(source: dict) -> tuple[dict, dict, dict]:
+        """(本级, {child id: subtree}, 合计), each unit's numbers added once."""
+        own, subtrees, total = _zero(columns), {child.id: _zero(columns) for child in children}, _zero(columns)
         for unit_id, values in source.items():
-            if (child is None and unit_id == root.id) or (
-                    child is not None and paths.get(unit_id, "").startswith(child.path)):
-                _add(out, values)
-        return out
+            targets = [total]
+            if unit_id == root.id:
+                targets.append(own)
+            child_id = child_of(unit_id)
+            if child_id is not None:
+                targets.append(subtrees[child_id])
+            for into in targets:
+                for k, v in values.items():
+                    into[k] += v
+        return own, subtrees, total
 
+    own, subtrees, total = rollup(counts)
+    prev_own, prev_subtrees, prev_total = rollup(prev_counts) if prev_counts is not None else (None, {}, None)
     table = StatTable(root, f, "unit", columns=columns)
-    table.rows.append(StatRow(f"{root.name}（本级）", rollup(counts, None), "self", root.id, False, 0,
-                              previous=rollup(prev_counts, None) if prev_counts is not None else None))
+    table.rows.append(StatRow(f"{root.name}（本级）", own, "self", root.id, False, 0, previous=prev_own))
     for child in children:
-        table.rows.append(StatRow(child.name, rollup(counts, child), "unit", child.id, True, 1,
-                                  previous=rollup(prev_counts, child) if prev_counts is not None else None))
-    total = _zero(columns)
-    for values in counts.values():
-        _add(total, values)
-    prev_total = None
-    if prev_counts is not None:
-        prev_total = _zero(columns)
-        for values in prev_counts.values():
-            _add(prev_total, values)
+        table.rows.append(StatRow(child.name, subtrees[child.id], "unit", child.id, True, 1,
+                                  previous=prev_subtrees.get(child.id)))
     table.total = StatRow("合计", total, "total", root.id, True, previous=prev_total)
     return table
 

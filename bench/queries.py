@@ -5,7 +5,8 @@
                                       [--only list,stats,export] [--explain] [--no-prepare]
 
 Works on a database bench/generate.py made (1,000,000 cases over 10,000 units; nothing is
-regenerated, nothing is written but a missing bench user). Through the real app:
+regenerated; nothing is written but a missing bench user, and what the app's start-up syncs).
+Through the real app:
 
 1. the case list ``/cases/list/`` with the test client, logged in as the admin (系统管理员), the
    province-root supervisor (监督员 at the root unit) and a district supervisor (监督员 at a district
@@ -13,8 +14,9 @@ regenerated, nothing is written but a missing bench user). Through the real app:
    size 25 and 100, ``--repeat`` times: median and p95 in ms, and the SQL statements of one page
    (a ``before_cursor_execute`` count, by kind) — the same at page size 25 and 100, or it fails;
 2. the same pages through a plain Flask-AppBuilder ModelView on Case — stock ModelView, stock
-   template, the same list and search columns, labels, formatters, order and page size — registered on the same
-   app for the benchmark only (no permissions written; it checks CaseView's ``can_list``). It is
+   template, the same list and search columns, labels, formatters, order and page size — registered
+   on the same app for the benchmark only (no permissions written; it checks CaseView's
+   ``can_list``). It is
    given the same rows as the user sees with FAB's own ``FilterStartsWith`` on ``unit.path`` (a
    supervisor) or no filter (the admin): the baseline; the ratio is the figure;
 3. the yearly statistics table (``unit_table``, all units under the root, the last full calendar

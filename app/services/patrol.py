@@ -70,6 +70,7 @@ def review(case: Case, user, result: str, reason: str) -> Review:
     submission module (组织部门审核结论)."""
     from app.services.case_data import write_values
     from app.services.case_workflow import return_for_correction, workflow_write
+    from app.services.rule_engine import combined_light
 
     reason = (reason or "").strip()
     problems = []
@@ -93,9 +94,8 @@ def review(case: Case, user, result: str, reason: str) -> Review:
                 db.session.add(Alarm(case_id=case.id, root_id=case.root_id, unit_id=case.unit_id, point="R",
                                      codes="巡查", message=f"网上巡查红灯预警：{reason}", status=ALARM_RAISED,
                                      dedup_key=f"review:{rev.id}"))
-                case.light = "红"
-            elif result == "黄灯提示" and case.light in (None, "绿"):
-                case.light = "黄"
+            db.session.flush()
+            case.light = combined_light(case.id)  # the review and its alarm count in the light
             db.session.flush()
         if result == "退回补正":
             return_for_correction(case, user, f"网上巡查退回补正：{reason}")  # commits, with the review

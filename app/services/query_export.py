@@ -348,8 +348,6 @@ def exports_dir() -> Path:
     return stored_files.folder()
 
 
-_sha256_of = stored_files.sha256_of
-
 
 def verified_path(export) -> Path:
     if not export.storage_key or not export.finished_at:
@@ -392,7 +390,7 @@ def run_export(export_file_id: int) -> dict:
 
         try:
             rows = write_export(str(path), pq, scope, user, progress=progress, every=every)
-            size, sha = path.stat().st_size, _sha256_of(path)
+            size, sha = path.stat().st_size, stored_files.sha256_of(path)
             export = db.session.get(ExportFile, export_file_id)
             export.filename, export.storage_key, export.rows, export.size, export.sha256 = (
                 export_filename(), key, rows, size, sha)

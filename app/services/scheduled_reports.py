@@ -128,8 +128,6 @@ def stored_path(report: ReportFile) -> Path:
     return reports_dir() / report.storage_key
 
 
-_sha256_of = stored_files.sha256_of
-
 
 def verified_path(report: ReportFile) -> Path:
     """The stored file, after checking it is there and unchanged."""
@@ -156,7 +154,7 @@ def _write_workbook(unit: Unit, kind: str, start: dt.date, end: dt.date) -> tupl
     table = statistics_table(unit, start, end)  # the statistics page's own computation (app.queries)
     try:
         write_statistics_xlsx(str(path), table, title=report_title(kind, start))
-        return key, path.stat().st_size, _sha256_of(path)
+        return key, path.stat().st_size, stored_files.sha256_of(path)
     except BaseException:
         path.unlink(missing_ok=True)
         raise

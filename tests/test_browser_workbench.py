@@ -40,15 +40,13 @@ from sqlalchemy import func, select
 from tests.conftest import PASSWORD, _make_unit, make_user, unique
 from tests.test_browser import CHROMIUM_ARGS, HOST, chromium, live_server  # noqa: F401  (fixtures)
 from tests.test_case_validation import make_id
-from tests.test_deadlines import CONTENT, values_decided_on
+from tests.test_deadlines import CONTENT, submit_first, values_decided_on
 
 SCREENSHOT = "/tmp/jishi-workbench.png"
 FAILURE_SCREENSHOT = "/tmp/jishi-workbench-failure.png"
 TIMEOUT = 20_000      # ms, any page
 LIVE_TIMEOUT = 10_000  # ms, the dashboard following a submission without a reload
 SEED = "jishi-7-walk"
-POSTS = {1: "组织部副部长", 2: "组织部部长", 3: "党委书记"}
-AGREE = "情况属实同意报送"
 WRONG_NAME, WRONG_ID = "李四海", make_id("110101", "19800315", "135")
 ON_TIME_NAME, ON_TIME_ID = "赵六一", make_id("110101", "19800315", "157")
 UNREPORTED = "王五一"  # on the document list, never reported by anyone
@@ -101,19 +99,6 @@ def _record(office, decided: dt.date, keys=CONTENT, *, name=None, id_no=None, no
     return case, values
 
 
-def _sign_and_submit(office, case):
-    from app.audit import acting_as
-    from app.services import case_workflow as wf
-
-    for level in (1, 2, 3):
-        signer = getattr(office, f"s{level}")
-        with acting_as(signer, "cli"):
-            wf.sign(case, signer, level, POSTS[level], AGREE)
-    with acting_as(office.clerk, "cli"):
-        wf.set_pledge(case, office.clerk, True)
-        return wf.submit(case, office.clerk, 1)
-
-
 def build(app, world, today: dt.date) -> SimpleNamespace:
     """组织部 (sup) → 一局 (clerk, 3 signers): a case 逾期 and unreported, a case reported in time;
     → 二局 (clerk, 3 signers): a case whose decision is not entered yet."""
@@ -137,7 +122,7 @@ def build(app, world, today: dt.date) -> SimpleNamespace:
             db.session.commit()
         late, _ = _record(u1, late_on)
         on_time, _ = _record(u1, today - dt.timedelta(days=3), name=ON_TIME_NAME, id_no=ON_TIME_ID)
-        _sign_and_submit(u1, on_time)
+        submit_first(u1, on_time)
         wrong, wrong_values = _record(u2, today - dt.timedelta(days=2), CONTENT[:-1], name=WRONG_NAME,
                                       id_no=WRONG_ID, no_quorum=True)
         data = SimpleNamespace(
@@ -179,7 +164,7 @@ def unit2_decides_and_submits(app, data) -> None:
         with acting_as(office.clerk, "cli"):
             cases.save_module(case, "decision", data.wrong_decision, handler="经办人", leader="责任领导")
             cases.complete_module(case, "decision")
-        _sign_and_submit(office, case)
+        submit_first(office, case)
         db.session.remove()
 
 
@@ -190,7 +175,7 @@ def unit1_reports_late(app, data) -> dt.date:
 
     with app.app_context():
         case = db.session.get(Case, data.late)
-        _sign_and_submit(_load_office(data.u1), case)
+        submit_first(_load_office(data.u1), case)
         submitted_on = db.session.execute(select(CaseDeadline.submitted_on).where(
             CaseDeadline.root_id == (case.root_id or case.id), CaseDeadline.node == 1)).scalar_one()
         db.session.remove()

@@ -158,3 +158,57 @@ def test_login_is_rate_limited(db_url, app):
     assert codes[3:] == [429, 429]
     # the refusal page is Chinese
     assert "请求过于频繁" in client.post("/login/", data={"username": "n", "password": "x"}).get_data(as_text=True)
+
+
+def _permission_statements(app, fn) -> int:
+    """How many statements ``fn`` sends that read the role-permission table."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    seen = []
+
+    def before(conn, cursor, statement, *args):
+        if "ab_permission_view_role" in statement:
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return len(seen)
+
+
+def test_a_page_reads_the_roles_permissions_once(app, world, client_for):
+    """The admin's list page checks some forty permissions (menu entries, buttons); they are read in
+    one statement per request, not one each — and still decide: a role without the permission is refused."""
+    admin = client_for("admin")
+    n = _permission_statements(app, lambda: admin.get("/cases/list/"))
+    assert n == 1
+    clerk = client_for("clerk_a")
+    assert _permission_statements(app, lambda: clerk.get("/unitview/list/")) <= 1  # built-in roles read none
+    assert clerk.get("/users/list/").status_code in (302, 403)
+
+
+def test_a_permission_change_counts_within_the_same_context(app, world):
+    """The per-request cache is dropped when a role's permissions change."""
+    from flask import g
+
+    from app.extensions import db
+
+    with app.test_request_context():
+        sm = app.appbuilder.sm
+        role = sm.add_role("临时角色" + str(id(g)))
+        pv = sm.add_permission_view_menu("can_list", "CaseView")
+        role_ids = [role.id]
+        assert not sm.exist_permission_on_roles("CaseView", "can_list", role_ids)
+        sm.add_permission_role(role, pv)
+        assert sm.exist_permission_on_roles("CaseView", "can_list", role_ids)
+        assert "CaseView" in {p.view_menu.name for p in sm.find_roles_permission_view_menus("can_list", role_ids)}
+        sm.del_permission_role(role, pv)
+        assert not sm.exist_permission_on_roles("CaseView", "can_list", role_ids)
+        db.session.delete(db.session.get(type(role), role.id))
+        db.session.commit()

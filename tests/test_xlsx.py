@@ -37,3 +37,49 @@ def test_write_list_counts_rows_and_reports_progress(tmp_path):
     ws = load_workbook(path).active
     assert ws["A4"].value == "人0" and ws["B4"].value == dt.datetime(2026, 1, 1) and ws["C4"].value == "是"
     assert ws["A15"].value == "人11" and "共 12 条" in ws["A17"].value
+
+
+TRICKY_ROWS = [
+    ["张三", "", None, 0, -3, 12345678901, 1.5, 0.1, dt.date(2026, 3, 1), dt.date(1900, 1, 15), dt.date(1899, 12, 31)],
+    ["A&B <c> \"d\"", " 前导空格", "尾随空格 ", "_x0041_ 字面转义", "控制\x01字符", "换行\n文本", "制表\t符", True, False,
+     dt.datetime(2026, 3, 1, 14, 30), dt.date(1900, 3, 1)],
+    ["\ufffe", "长" * 20000, "最后", 7, None, None, None, None, None, None, dt.date(2099, 12, 31)],
+]
+
+
+def _sheet_xml(path) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return z.read("xl/worksheets/sheet1.xml")
+
+
+def test_plain_rows_are_the_bytes_xlsxwriter_writes(tmp_path):
+    """A list's rows go through ListWorksheet.append_row (fast): the sheet must be byte for byte what
+    the stock per-cell writes give, for plain and tricky values alike (escapes, blanks, dates either
+    side of Excel's 1900 leap-year bug, datetimes, a long string), with the title block before them."""
+    stock, fast = tmp_path / "stock.xlsx", tmp_path / "fast.xlsx"
+    spec = Sheet("名册", unit="江城市", headers=[f"列{i}" for i in range(11)])
+    for target, write in ((stock, "row"), (fast, "plain_row")):
+        w = Writer(str(target))
+        w.sheet(spec)
+        for _ in range(3):  # rows after a stock-written row and after fast ones
+            for values in TRICKY_ROWS:
+                getattr(w, write)(values)
+        w.row(["合计", 3], total=True)
+        w.close()
+    assert _sheet_xml(stock) == _sheet_xml(fast)
+    ws = load_workbook(fast).active
+    assert ws["B5"].value == " 前导空格" and ws["A5"].value == 'A&B <c> "d"' and ws["I4"].value == dt.datetime(2026, 3, 1)
+
+
+def test_append_row_refuses_a_row_already_left(tmp_path):
+    import pytest
+
+    w = Writer(str(tmp_path / "x.xlsx"))
+    w.sheet(Sheet("名册", headers=["a"]))
+    w.plain_row(["一"])
+    w.plain_row(["二"])
+    with pytest.raises(ValueError):
+        w.ws.append_row(w.r - 2, [("回头", None)])
+    w.close()

@@ -86,3 +86,33 @@ def statistics_cmd(date_from: str, date_to: str, unit_code: str | None, by: str,
     rows = write_statistics_xlsx(str(out), table)
     click.echo(f"已写出 {out}：{unit.name}（含下级单位）{start.isoformat()} 至 {end.isoformat()}，{rows} 行，"
                f"调整干部总人数 {table.total.values['people']} 人")
+
+
+@reports_cli.command("facts-verify")
+def facts_verify_cmd():
+    """核对统计事实表与案例数据是否一致（不一致时列出案例并以状态码 1 退出）。"""
+    from app.services.case_facts import differences, mismatches
+
+    bad = mismatches(limit=50)
+    if not bad:
+        click.echo("统计事实表与案例数据一致")
+        return
+    for case_id in bad:
+        click.echo(f"案例 #{case_id}：{differences(case_id)}")
+    click.echo(f"发现 {len(bad)} 个不一致的案例（最多列出 50 个），请运行 flask reports facts-rebuild", err=True)
+    raise SystemExit(1)
+
+
+@reports_cli.command("facts-rebuild")
+def facts_rebuild_cmd():
+    """按案例数据重新计算整个统计事实表（一个事务；每 10 万个案例报告一次进度）。"""
+    from app.services.case_facts import rebuild
+
+    with click.progressbar(length=1, label="重算统计事实表", show_pos=True) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        written = rebuild(progress=progress)
+        db.session.commit()
+    click.echo(f"已重算 {written} 个在办案例的统计事实")

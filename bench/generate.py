@@ -674,6 +674,7 @@ def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, to
         total = sum(1 + (p.doc is not None) for p in plans if p.decided) if table == "case_deadline" else len(plans)
         out[table] = copy(conn, table, columns, rows(plans, today, rng), total, verbose)
     out.update(fill_modules(conn, plans, today, seed, verbose))
+    out.update(fill_facts(conn, verbose))
     for table in ("unit", "ab_user", "ab_user_role", "batch", "cadre_case", "case_qualification", "case_motion",
                   "case_appointment", "case_submission", "case_deadline"):
         conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
@@ -689,6 +690,35 @@ def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, to
         print(f"  {'(vacuum analyze)':<20}{'':>12} {out['(vacuum analyze)'][1]:13.1f} s")
         print(f"generated in {time.perf_counter() - t0:.1f} s", flush=True)
     return out
+
+
+def fill_facts(conn, verbose: bool = True) -> dict:
+    """The statistics fact rows (app/models/facts.py) of every case, on ``conn`` in its transaction:
+    the statements ``app.services.case_facts.rebuild`` runs, compiled by an app on the same database."""
+    import config
+    from sqlalchemy import delete, func, insert, select, update
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import CaseFact
+    from app.services.case_facts import INSERT_COLUMNS, facts_select
+
+    p = conn.info.get_parameters()
+    url = f"postgresql+psycopg://{p.get('user', 'postgres')}@{p.get('host', '127.0.0.1')}:{p.get('port', 5432)}/{p['dbname']}"
+    start = time.perf_counter()
+    t = CaseFact.__table__
+    firsts = select(func.min(t.c.case_id)).where(t.c.batch_id.is_not(None)).group_by(t.c.batch_id, t.c.unit_id)
+    with create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url).app_context():
+        statements = [str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True})) for stmt in (
+            delete(t), insert(t).from_select(INSERT_COLUMNS, facts_select()),
+            update(t).where(t.c.case_id.in_(firsts)).values(batch_first=True))]
+        db.engine.dispose()
+    for sql in statements:
+        conn.execute(sql)
+    rows = conn.execute("SELECT count(*) FROM case_fact").fetchone()[0]
+    if verbose:
+        print(f"  {'case_fact':<20}{rows:>12,} rows {time.perf_counter() - start:8.1f} s", flush=True)
+    return {"case_fact": (rows, time.perf_counter() - start)}
 
 
 def fill_modules(conn, plans: list[Plan], today: dt.date, seed: int, verbose: bool = True) -> dict:
@@ -747,6 +777,8 @@ def add_modules(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1,
     tables = [table for table, _, _ in MODULE_TABLES]
     conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
     out = fill_modules(conn, plans, today, seed, verbose)
+    out.update(fill_facts(conn, verbose))
+    tables.append("case_fact")
     conn.commit()
     start = time.perf_counter()
     autocommit, conn.autocommit = conn.autocommit, True

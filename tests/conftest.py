@@ -61,7 +61,26 @@ def app(db_url):
 
         db.session.remove()
     app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url)
+    _APPS.append(app)
     return app
+
+
+_APPS: list = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def statistics_facts_stay_true():
+    """After every test of the run, the statistics fact table still says what the cases say: no
+    path of the application (nor of the tests' own fixtures) changed a case without its fact row."""
+    yield
+    from app.extensions import db
+    from app.services.case_facts import differences, mismatches
+
+    for app in _APPS:
+        with app.app_context():
+            bad = {case_id: differences(case_id) for case_id in mismatches()}
+            db.session.remove()
+        assert bad == {}, f"统计事实表与案例不一致：{bad}"
 
 
 @pytest.fixture()

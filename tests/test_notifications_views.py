@@ -249,7 +249,8 @@ def test_case_page_shows_the_deadline_panel(app, world, client_for):
     # a case without deadline rows shows no panel
     bare, _, _ = _case_with_deadlines(app, world, nodes=[dict(node=1, status="未到期", due_date=TODAY, days_late=0)])
     with app.app_context(), acting_as("测试", "cli"):
-        db.session.query(CaseDeadline).filter(CaseDeadline.case_id == bare).delete()
+        for row in db.session.query(CaseDeadline).filter(CaseDeadline.case_id == bare):
+            db.session.delete(row)  # one by one, through the ORM: the case's statistics row follows
         db.session.commit()
     assert 'id="case-deadlines"' not in client_for("clerk_a").get(f"/cases/show/{bare}").get_data(as_text=True)
 
@@ -302,7 +303,7 @@ def test_admin_runs_the_scan_now(app, world, client_for):
         assert "成功" in show and "100%" in show
     finally:
         with app.app_context(), acting_as("测试", "cli"):  # leave no late node for other tests' scans
-            db.session.query(CaseDeadline).filter(CaseDeadline.id == row_id).delete()
+            db.session.delete(db.session.get(CaseDeadline, row_id))
             db.session.commit()
 
 

@@ -12,6 +12,7 @@ from app.models.deadlines import (  # noqa: F401
     CaseDeadline, Message, ReportFile, ReportSchedule, TaskRun,
 )
 from app.models.queries import ExportFile, SavedQuery  # noqa: F401
+from app.models.facts import FACT_KEYS, CaseFact  # noqa: F401
 from app.models.supervision import (  # noqa: F401
     AppointmentDocument, Finding, Notice, NoticeCase, Review, SpotCheck, SpotCheckItem,
 )

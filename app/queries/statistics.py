@@ -6,34 +6,22 @@ returns one small row per unit; rolling units up into their subtrees happens in 
 few thousand numbers at most.
 
 How the counts are read (``_counts``), so that a year over all units stays fast (bench/queries.py):
-
-* first the selected cases alone, with the case and its batch: the columns that count distinct
-  batches (a DISTINCT aggregate cannot be computed in parts: among the others it would keep the
-  whole GROUP BY in one process, sorted, instead of hashed in parallel), and the range of case ids
-  the selection spans;
-* then one GROUP BY for every other column, as ``count(*) FILTER (WHERE condition)``, its per-case
-  joins (module rows, deadlines) narrowed to that id range: ids follow time, so a period's cases
-  read a slice of each module table, not all of it;
-* on PostgreSQL, an expression several conditions share (the age at the decision date, the highest
-  education) is computed once per case in a LATERAL subquery and the conditions read it from there
-  — the same expression, evaluated once instead of up to ten times; JIT is off and every execution
-  gets a plan for its values (REPORTING_SETTINGS).
+one GROUP BY over the fact table (app/models/facts.py), where each case already carries, as a
+flag, whether it meets each column's condition — computed by that same condition, which is also
+what a number's drill-down lists. A filter on more than the unit and the period selects the cases
+through its own joins first. The alarm columns (整改中 and the like, which depend on the day) join
+the alarms live. JIT is off and every execution gets a plan for its values (REPORTING_SETTINGS).
 """
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import and_, distinct, func, select, text, true
-from sqlalchemy.sql.visitors import iterate, replacement_traverse
+from sqlalchemy import distinct, func, select
 
 from app.extensions import db
-from app.models import Batch, Case, RuleEvaluation, Unit
-from app.queries.cases import (
-    JOIN_ORDER, JOINS, QUAL, CaseFilter, age_at, case_select, conditions, date_column, dialect, highest_education,
-    period_key,
-)
+from app.models import FACT_KEYS, Case, CaseFact as F, RuleEvaluation, Unit
+from app.queries.cases import ALARM_AGG, CaseFilter, case_select, period_key, reporting, unit_conditions
 from app.queries.columns import COLUMNS, RATES, Col
 from app.scoping import Scope
 
@@ -70,154 +58,70 @@ class StatTable:
     rates: tuple = RATES
 
 
-def _needs(columns) -> set:
-    out = set()
-    for c in columns:
-        out |= set(c.needs)
-    return out
+# Filter fields a fact row answers by itself: with none of the others set, the table reads the
+# fact table alone; otherwise the filter's own joins select the cases and the facts join them.
+FACT_ONLY_FIELDS = {"unit_id", "subtree", "basis", "date_from", "date_to"}
 
 
-# Expressions several columns' conditions contain, with the joins they read: on PostgreSQL each is
-# computed once per case (``_shared``). Built afresh each time, as the columns build theirs.
-SHARED = (
-    (lambda: age_at(QUAL.birth_date, Batch.decision_date), frozenset({"qual", "batch"})),
-    (lambda: highest_education(), frozenset({"qual"})),
-)
+def _fact_only(f: CaseFilter) -> bool:
+    return set(f.as_dict()) <= FACT_ONLY_FIELDS
 
 
-def _contains(condition, expr) -> bool:
-    return any(node.compare(expr) for node in iterate(condition))
+def _fact_date(basis: str):
+    return F.appointment_date if basis == "appointment" else F.decision_date
 
 
-def _shared(conds: dict, needs: set):
-    """(conditions reading the shared expressions from a LATERAL subquery, the subquery or None).
-
-    ``LEFT JOIN LATERAL (SELECT <expr> AS s0, …) ON true`` adds nothing but the values: a subquery
-    without FROM gives exactly one row, and its expressions are those the conditions contain, over
-    the same columns. PostgreSQL evaluates them once per row at the join and hands the value up."""
-    if dialect() != "postgresql":
-        return conds, None
-    exprs = []
-    for build, reads in SHARED:
-        expr = build()
-        if reads <= needs and sum(_contains(c, expr) for c in conds.values()) > 1:
-            exprs.append(expr)
-    if not exprs:
-        return conds, None
-    lateral = select(*(e.label(f"s{i}") for i, e in enumerate(exprs))).correlate(QUAL, Batch).lateral("shared")
-
-    def swap(node):
-        for i, e in enumerate(exprs):
-            if node.compare(e):
-                return lateral.c[f"s{i}"]
-        return None
-
-    return {k: replacement_traverse(c, {}, swap) for k, c in conds.items()}, lateral
+def _source(f: CaseFilter, scope: Scope, columns: list, case_needs: set | None):
+    """SELECT ``columns`` over the selected cases' fact rows; with ``case_needs`` (a column reads the
+    case or its modules itself), over the cases, those joins and their fact rows."""
+    if case_needs is not None or not _fact_only(f):
+        return case_select(f, scope, columns=columns, extra_needs=case_needs or ()).join(F, F.case_id == Case.id)
+    when = _fact_date(f.basis)
+    conds = unit_conditions(f, scope, F.unit_id)
+    if f.date_from:
+        conds.append(when >= f.date_from)
+    if f.date_to:
+        conds.append(when <= f.date_to)
+    return select(*columns).select_from(F).where(*conds)
 
 
-# PostgreSQL settings for the statements of a table, for their transaction only: no JIT (it spent
-# seconds compiling fifty aggregates to save less), and a plan for the actual values each time (the
-# driver prepares a statement run five times on a connection; a generic plan, blind to the period
-# and the id range, reads every row).
-REPORTING_SETTINGS = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
+def _stored(col: Col) -> bool:
+    """Is the column read from the fact rows (or the alarms joined to them)?"""
+    return col.distinct_batches or col.key in FACT_KEYS or col.needs == {"alarms"}
 
 
-@contextmanager
-def _reporting():
-    """Apply REPORTING_SETTINGS inside, and put the previous values back after."""
-    if dialect() != "postgresql":
-        yield
-        return
-    names = list(REPORTING_SETTINGS)
-    before = db.session.execute(text("SELECT " + ", ".join(f"current_setting('{n}')" for n in names))).one()
-    db.session.execute(text("SELECT " + ", ".join(f"set_config('{n}', '{v}', true)"
-                                                  for n, v in REPORTING_SETTINGS.items())))
-    yield
-    # Not reached when a statement failed: the transaction is rolled back, and the settings with it.
-    db.session.execute(text("SELECT " + ", ".join(f"set_config('{n}', :v{i}, true)" for i, n in enumerate(names))),
-                       {f"v{i}": value for i, value in enumerate(before)})
+def _aggregate(col: Col, batches_by_flag: bool):
+    if col.distinct_batches:
+        # A batch's cases share its unit and its decision date: unless a filter tells cases of one
+        # batch apart, its first case stands for it, and a plain count replaces a DISTINCT.
+        return func.count().filter(F.batch_first) if batches_by_flag else func.count(distinct(F.batch_id))
+    if col.key in FACT_KEYS:
+        return func.count().filter(getattr(F, col.key))
+    return func.count().filter(col.sql())
 
 
-# Joins whose rows belong to one case, by the column that names it: their ON clause can be narrowed
-# to the id range of the selected cases (``_select``).
-BY_CASE_ID = {"qual", "motion", "reco", "insp", "cons", "deci", "pub", "appt", "subm"}
-BY_ROOT_ID = {"d1", "d2"}
-
-
-@dataclass(frozen=True)
-class _Bounds:
-    """The ids and root ids the selected cases span."""
-    lo: int
-    hi: int
-    root_lo: int
-    root_hi: int
-
-
-def _select(f: CaseFilter, scope: Scope, needs: set, columns: list, bounds: _Bounds | None):
-    """``case_select`` with every per-case join (module rows, deadlines) narrowed to ``bounds``, and
-    the case ids too: case ids follow time, so a period's cases span a fraction of each module table,
-    which an index range scan then reads instead of the whole table. A case (or a new version)
-    added between the two statements has a higher id: it is left out of every column alike."""
-    if bounds is None:
-        return case_select(f, scope, extra_needs=needs, columns=columns)
-    stmt = select(*columns).select_from(Case)
-    for name in JOIN_ORDER:
-        if name not in needs:
-            continue
-        target, on = JOINS[name]
-        clause = on()
-        if name in BY_CASE_ID:
-            clause = and_(clause, target.case_id.between(bounds.lo, bounds.hi))
-        elif name in BY_ROOT_ID:
-            clause = and_(clause, target.root_id.between(bounds.root_lo, bounds.root_hi))
-        stmt = stmt.outerjoin(target, clause)
-    return stmt.where(*conditions(f, scope), Case.id.between(bounds.lo, bounds.hi))
-
-
-def _counts(f: CaseFilter, scope: Scope, key, columns, extra_needs=frozenset()) -> dict:
-    """{key: {column: count}} for the cases the filter and scope select, grouped by ``key``.
-
-    First the selected cases alone: the distinct batches, and the id range they span; then, when a
-    column reads more than the case and its batch, one GROUP BY for all the other columns."""
-    plain = [c for c in columns if not c.distinct_batches]
-    batches = [c for c in columns if c.distinct_batches]
-    needs = f.needs() | _needs(plain) | set(extra_needs)
-    ranged = bool(needs & (BY_CASE_ID | BY_ROOT_ID))
-    out: dict = {}
-    bounds = None
-    with _reporting():
-        if batches or ranged:
-            span = [func.min(Case.id), func.max(Case.id), func.min(Case.root_id), func.max(Case.root_id)]
-            stmt = case_select(f, scope, extra_needs=_needs(batches) | set(extra_needs), columns=[
-                key, *(func.count(distinct(Case.batch_id)) for _ in batches), *span])
-            rows = db.session.execute(stmt.group_by(key)).all()
-            for r in rows:
-                out[r[0]] = {**_zero(columns), **{c.key: int(n or 0) for c, n in zip(batches, r[1:])}}
-            if not rows:
-                return out  # nothing selected: no other column can count anything
-            ends = [r[-4:] for r in rows]
-            bounds = _Bounds(min(e[0] for e in ends), max(e[1] for e in ends),
-                             min(e[2] for e in ends), max(e[3] for e in ends))
-        if plain:
-            conditions_, lateral = _shared({c.key: c.sql() for c in plain}, needs)
-            stmt = _select(f, scope, needs, [key, *(func.count().filter(conditions_[c.key]) for c in plain)],
-                           bounds if ranged else None)
-            if lateral is not None:
-                stmt = stmt.outerjoin(lateral, true())
-            keys = [c.key for c in plain]
-            for r in db.session.execute(stmt.group_by(key)):
-                out.setdefault(r[0], _zero(columns)).update(zip(keys, r[1:]))
-    return out
+def _counts(f: CaseFilter, scope: Scope, key, columns) -> dict:
+    """{key: {column: count}} for the cases the filter and scope select, grouped by ``key`` — one
+    GROUP BY over the fact rows (app/models/facts.py), with the alarms joined when a column reads
+    them; a column of a caller's own (the chart's 绿灯) reads the case and its joins as well."""
+    by_flag = _fact_only(f) and f.basis == "decision"
+    own = [c for c in columns if not _stored(c)]
+    case_needs = set().union(*(c.needs for c in own)) if own else None
+    stmt = _source(f, scope, [key, *(_aggregate(c, by_flag) for c in columns)], case_needs)
+    if any("alarms" in c.needs for c in columns) and "alarms" not in (case_needs or ()):
+        stmt = stmt.outerjoin(ALARM_AGG, ALARM_AGG.c.root_id == F.root_id)
+    keys = [c.key for c in columns]
+    with reporting():
+        return {r[0]: dict(zip(keys, (int(n or 0) for n in r[1:]))) for r in db.session.execute(stmt.group_by(key))}
 
 
 def per_unit(f: CaseFilter, scope: Scope, columns=COLUMNS) -> dict[int, dict]:
     """{unit_id: {column: count}} for the cases the filter and scope select (see ``_counts``)."""
-    return _counts(f, scope, Case.unit_id.label("unit_id"), columns)
+    return _counts(f, scope, F.unit_id.label("unit_id"), columns)
 
 
 def per_period(f: CaseFilter, scope: Scope, by: str, columns=COLUMNS) -> dict[str, dict]:
-    key = period_key(date_column(f.basis), by).label("period")
-    counts = _counts(f, scope, key, columns, {"appt"} if f.basis == "appointment" else frozenset())
+    counts = _counts(f, scope, period_key(_fact_date(f.basis), by).label("period"), columns)
     return {k: counts[k] for k in sorted(counts, key=str) if k}
 
 

@@ -34,6 +34,7 @@ from app.models.deadlines import (
 )
 from app.models.rules import ALARM_CLOSED, ALARM_HALTED, ALARM_RAISED, Alarm
 from app.models.audit import utcnow
+from app.services import case_facts
 
 RULE_OF_NODE = {1: "T01", 2: "T02"}
 OPEN_LATE = (DL_LATE, DL_MISSING)
@@ -279,15 +280,23 @@ def scan(as_of: dt.date | None = None) -> ScanResult:
         # 1. statuses of unreported nodes on as_of
         late_days = _days_between(literal(as_of, db.Date), d.c.due_date)
         new_status = sa_case((late_days > missing_after, DL_MISSING), else_=DL_LATE)
-        res.updated = db.session.execute(
-            update(d).where(d.c.submitted_on.is_(None), d.c.due_date < as_of,
-                            or_(d.c.status != new_status, d.c.days_late != late_days))
-            .values(status=new_status, days_late=late_days).execution_options(synchronize_session=False)
+        # A changed status changes what the case counts in (the statistics fact rows): those roots
+        # are returned and their fact rows replaced before the commit; days late alone count nowhere.
+        fact_roots = set(db.session.execute(
+            update(d).where(d.c.submitted_on.is_(None), d.c.due_date < as_of, d.c.status != new_status)
+            .values(status=new_status, days_late=late_days).returning(d.c.root_id)
+            .execution_options(synchronize_session=False)).scalars())
+        res.updated = len(fact_roots) + db.session.execute(
+            update(d).where(d.c.submitted_on.is_(None), d.c.due_date < as_of, d.c.status == new_status,
+                            d.c.days_late != late_days)
+            .values(days_late=late_days).execution_options(synchronize_session=False)
         ).rowcount
-        res.updated += db.session.execute(  # a due date not yet passed (a scan "as of" an earlier day)
+        back = db.session.execute(  # a due date not yet passed (a scan "as of" an earlier day)
             update(d).where(d.c.submitted_on.is_(None), d.c.due_date >= as_of, d.c.status != DL_PENDING)
-            .values(status=DL_PENDING, days_late=0).execution_options(synchronize_session=False)
-        ).rowcount
+            .values(status=DL_PENDING, days_late=0).returning(d.c.root_id)
+            .execution_options(synchronize_session=False)).scalars().all()
+        res.updated += len(back)
+        fact_roots.update(back)
 
         open_late = and_(d.c.submitted_on.is_(None), d.c.status.in_(OPEN_LATE))
         # 2. one alarm per late node (per due date)
@@ -306,10 +315,12 @@ def scan(as_of: dt.date | None = None) -> ScanResult:
                 alarms).returning(Alarm.__table__.c.id)).all())
 
         # 3. late cases are red
-        res.red = db.session.execute(
+        reddened = db.session.execute(
             update(c).where(c.c.id.in_(select(d.c.case_id).where(open_late)),
                             or_(c.c.light.is_(None), c.c.light != "红"))
-            .values(light="红").execution_options(synchronize_session=False)).rowcount
+            .values(light="红").returning(c.c.root_id).execution_options(synchronize_session=False)).scalars().all()
+        res.red = len(reddened)
+        fact_roots.update(reddened)
 
         # 4. notices
         soon = as_of + dt.timedelta(days=remind_days)
@@ -356,6 +367,7 @@ def scan(as_of: dt.date | None = None) -> ScanResult:
                 res.by_kind[kind] = len(ids)
                 res.sent += len(ids)
             conn.execute(text("DROP TABLE IF EXISTS tmp_notice_route"))
+        case_facts.refresh(root_ids=fact_roots)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -25,7 +25,7 @@ from app.models import Batch, Case, Unit
 from app.models.case import STATUSES
 from app.queries.cases import (
     AGE_BANDS, APPT, D1, EDU_GROUPS, MOTION, QUAL, TIMELINESS, CaseFilter, case_select, count,
-    highest_education,
+    highest_education, reporting,
 )
 from app.queries.columns import BY_KEY, Col
 from app.scoping import Scope
@@ -287,14 +287,17 @@ def _export_columns():
 
 def export_rows(pq: ParsedQuery, scope: Scope, chunk: int = CHUNK):
     """Every matching case as one list row, read in keyset chunks of ``chunk`` cases (ordered by id),
-    so memory stays flat and a commit between chunks (progress) never breaks an open cursor."""
+    so memory stays flat and a commit between chunks (progress) never breaks an open cursor. Each
+    chunk is planned for its own values (``reporting``): the same statement run a sixth time is
+    prepared, and PostgreSQL's generic plan for it read whole tables — 1 s a chunk instead of 0.05 s."""
     extra = pq.extra()
     last = 0
     while True:
         stmt = case_select(pq.filter, scope, extra_conditions=(*extra["extra_conditions"], Case.id > last),
                            extra_needs=EXPORT_NEEDS | set(extra["extra_needs"]), columns=_export_columns())
         stmt = stmt.join(Unit, Unit.id == Case.unit_id).order_by(Case.id).limit(chunk)
-        rows = db.session.execute(stmt).all()
+        with reporting():
+            rows = db.session.execute(stmt).all()
         if not rows:
             return
         for r in rows:

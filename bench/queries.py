@@ -114,7 +114,11 @@ def by_kind(rows) -> dict:
 def explain(db, statement, parameters) -> str:
     conn = db.engine.raw_connection()
     try:
+        from app.queries.cases import REPORTING_SETTINGS
+
         cur = conn.cursor()
+        for name, value in REPORTING_SETTINGS.items():  # as the app runs its reporting statements
+            cur.execute(f"SET LOCAL {name} = '{value}'")
         cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
         return "\n".join("      " + r[0] for r in cur.fetchall())
     finally:

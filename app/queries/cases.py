@@ -71,6 +71,12 @@ def dialect() -> str:
 REPORTING_SETTINGS = {"jit": "off", "plan_cache_mode": "force_custom_plan", "work_mem": "64MB"}
 
 
+def reporting_settings(conn) -> None:
+    """REPORTING_SETTINGS for the rest of ``conn``'s transaction (a connection of its own)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT " + ", ".join(f"set_config('{n}', '{v}', true)" for n, v in REPORTING_SETTINGS.items())))
+
+
 @contextmanager
 def reporting():
     """Apply REPORTING_SETTINGS inside, and put the previous values back after."""

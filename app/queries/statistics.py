@@ -2,8 +2,8 @@
 
 Rows are the chosen unit's own cases (本级) and each child's whole subtree (a subtotal), or one row
 per period; a total row and, when a period is given, the same period last year (同比). The SQL
-returns one small row per unit; rolling units up into their subtrees happens in Python over those
-few thousand numbers at most.
+returns one row per child (each unit mapped to its child by path in SQL, ``per_child``) or per
+period; the total adds those few rows.
 
 How the counts are read (``_counts``), so that a year over all units stays fast (bench/queries.py):
 one GROUP BY over the fact table (app/models/facts.py), where each case already carries, as a
@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import case as sa_case, distinct, func, null, select
 
 from app.extensions import db
 from app.models import FACT_KEYS, Case, CaseFact as F, RuleEvaluation, Unit
@@ -100,7 +100,7 @@ def _aggregate(col: Col, batches_by_flag: bool):
     return func.count().filter(col.sql())
 
 
-def _counts(f: CaseFilter, scope: Scope, key, columns) -> dict:
+def _counts(f: CaseFilter, scope: Scope, key, columns, tree=None) -> dict:
     """{key: {column: count}} for the cases the filter and scope select, grouped by ``key`` — one
     GROUP BY over the fact rows (app/models/facts.py), with the alarms joined when a column reads
     them; a column of a caller's own (the chart's 绿灯) reads the case and its joins as well."""
@@ -108,6 +108,8 @@ def _counts(f: CaseFilter, scope: Scope, key, columns) -> dict:
     own = [c for c in columns if not _stored(c)]
     case_needs = set().union(*(c.needs for c in own)) if own else None
     stmt = _source(f, scope, [key, *(_aggregate(c, by_flag) for c in columns)], case_needs)
+    if tree is not None:  # the units counted, each with the group it counts in (``per_child``)
+        stmt = stmt.join(tree, tree.c.unit_id == F.unit_id)
     if any("alarms" in c.needs for c in columns) and "alarms" not in (case_needs or ()):
         stmt = stmt.outerjoin(ALARM_AGG, ALARM_AGG.c.root_id == F.root_id)
     keys = [c.key for c in columns]
@@ -147,51 +149,37 @@ def last_year(f: CaseFilter) -> CaseFilter | None:
     return replace(f, date_from=back(f.date_from), date_to=back(f.date_to))
 
 
+def per_child(f: CaseFilter, scope: Scope, root: Unit, children: list[Unit], columns=COLUMNS) -> dict:
+    """{child id: {column: count}} over each child's subtree, and None: the root's own cases — grouped
+    in SQL: every unit of the root's subtree is mapped to its child by path first (a few thousand
+    rows), so the GROUP BY has a group per child, not per unit, and nothing is rolled up in Python."""
+    child = sa_case(*((Unit.path.startswith(c.path, autoescape=True), c.id) for c in children),
+                    else_=null()) if children else null()
+    tree = select(Unit.id.label("unit_id"), child.label("child")).where(
+        Unit.path.startswith(root.path, autoescape=True)).subquery("tree")
+    return _counts(replace(f, unit_id=None), scope, tree.c.child, columns, tree=tree)
+
+
 def unit_table(f: CaseFilter, scope: Scope, root: Unit, columns=COLUMNS) -> StatTable:
     """Rows: 本级 (the root's own cases), then each child unit's subtree; a total; 同比 per row."""
     f = replace(f, unit_id=root.id, subtree=True)
-    counts = per_unit(f, scope, columns)
-    prev_f = last_year(f)
-    prev_counts = per_unit(prev_f, scope, columns) if prev_f else None
     children = db.session.execute(select(Unit).where(Unit.parent_id == root.id).order_by(Unit.code)).scalars().all()
-    # Every counted unit is in the root's subtree (the filter says so): their paths in one look-up.
-    paths = dict(db.session.execute(select(Unit.id, Unit.path).where(
-        Unit.path.startswith(root.path, autoescape=True))).all()) if counts or prev_counts else {}
-    by_path = {child.path: child.id for child in children}
+    prev_f = last_year(f)
 
-    def child_of(unit_id) -> int | None:
-        """The child whose subtree holds the unit: the child's path is a prefix of the unit's."""
-        path = paths.get(unit_id, "")
-        end = path.find("/", 1)
-        while end != -1:
-            found = by_path.get(path[:end + 1])
-            if found is not None:
-                return found
-            end = path.find("/", end + 1)
-        return None
+    def rows(counts: dict) -> tuple[dict, dict, dict]:
+        """(本级, {child id: subtree}, 合计)."""
+        total = _zero(columns)
+        for values in counts.values():
+            _add(total, values)
+        return (counts.get(None, _zero(columns)), {c.id: counts.get(c.id, _zero(columns)) for c in children}, total)
 
-    def rollup(source: dict) -> tuple[dict, dict, dict]:
-        """(本级, {child id: subtree}, 合计), each unit's numbers added once."""
-        own, subtrees, total = _zero(columns), {child.id: _zero(columns) for child in children}, _zero(columns)
-        for unit_id, values in source.items():
-            targets = [total]
-            if unit_id == root.id:
-                targets.append(own)
-            child_id = child_of(unit_id)
-            if child_id is not None:
-                targets.append(subtrees[child_id])
-            for into in targets:
-                for k, v in values.items():
-                    into[k] += v
-        return own, subtrees, total
-
-    own, subtrees, total = rollup(counts)
-    prev_own, prev_subtrees, prev_total = rollup(prev_counts) if prev_counts is not None else (None, {}, None)
+    own, subtrees, total = rows(per_child(f, scope, root, children, columns))
+    prev_own, prev_subtrees, prev_total = (rows(per_child(prev_f, scope, root, children, columns)) if prev_f
+                                           else (None, {}, None))
     table = StatTable(root, f, "unit", columns=columns)
     table.rows.append(StatRow(f"{root.name}（本级）", own, "self", root.id, False, 0, previous=prev_own))
-    for child in children:
-        table.rows.append(StatRow(child.name, subtrees[child.id], "unit", child.id, True, 1,
-                                  previous=prev_subtrees.get(child.id)))
+    for c in children:
+        table.rows.append(StatRow(c.name, subtrees[c.id], "unit", c.id, True, 1, previous=prev_subtrees.get(c.id)))
     table.total = StatRow("合计", total, "total", root.id, True, previous=prev_total)
     return table
 

@@ -25,7 +25,7 @@ from app.models import Batch, Case, Unit
 from app.models.case import STATUSES
 from app.queries.cases import (
     AGE_BANDS, APPT, D1, EDU_GROUPS, MOTION, QUAL, TIMELINESS, CaseFilter, case_select, count,
-    highest_education, reporting,
+    highest_education, reporting_settings,
 )
 from app.queries.columns import BY_KEY, Col
 from app.scoping import Scope
@@ -275,39 +275,33 @@ HEADERS = ("案例编号", "姓名", "性别", "出生年月", "民族", "政治
            "拟任职务层次", "拟任职务", "讨论决定日期", "任职通知/发文日期", "状态", "灯", "版本", "初次报送")
 WIDTHS = {0: 22, 1: 10, 7: 24, 11: 24, 12: 12, 13: 14}
 EXPORT_NEEDS = {"qual", "motion", "batch", "appt", "d1"}
+LIGHT = HEADERS.index("灯")
 CHUNK = 2000
 
 
 def _export_columns():
-    return (Case.id, Case.case_no, Case.full_name, QUAL.sex, QUAL.birth_date, QUAL.ethnicity, QUAL.political_status,
+    return (Case.case_no, Case.full_name, QUAL.sex, QUAL.birth_date, QUAL.ethnicity, QUAL.political_status,
             highest_education().label("education"), Unit.name.label("unit_name"), MOTION.selection_type,
             MOTION.selection_method, MOTION.target_grade, MOTION.target_post, Batch.decision_date,
             APPT.appointment_doc_date, Case.status, Case.light, Case.version_no, D1.status.label("timeliness"))
 
 
 def export_rows(pq: ParsedQuery, scope: Scope, chunk: int = CHUNK):
-    """Every matching case as one list row, read in keyset chunks of ``chunk`` cases (ordered by id),
-    so memory stays flat and a commit between chunks (progress) never breaks an open cursor. Each
-    chunk is planned for its own values (``reporting``): the same statement run a sixth time is
-    prepared, and PostgreSQL's generic plan for it read whole tables — 1 s a chunk instead of 0.05 s."""
+    """Every matching case as one list row, in case id order, streamed from one statement on a
+    connection of its own: rows arrive ``chunk`` at a time (a server-side cursor on PostgreSQL), so
+    memory stays flat, the list is one consistent snapshot, and the progress the caller commits on
+    the session meanwhile never touches the cursor. One statement, planned once for its values, is
+    also what makes it fast: keyset chunks cost 50 round trips and 3.4 s of 100,000 rows."""
     extra = pq.extra()
-    last = 0
-    while True:
-        stmt = case_select(pq.filter, scope, extra_conditions=(*extra["extra_conditions"], Case.id > last),
-                           extra_needs=EXPORT_NEEDS | set(extra["extra_needs"]), columns=_export_columns())
-        stmt = stmt.join(Unit, Unit.id == Case.unit_id).order_by(Case.id).limit(chunk)
-        with reporting():
-            rows = db.session.execute(stmt).all()
-        if not rows:
-            return
-        for r in rows:
-            yield [r.case_no, r.full_name, r.sex, r.birth_date, r.ethnicity, r.political_status, r.education,
-                   r.unit_name, r.selection_type, r.selection_method, r.target_grade, r.target_post, r.decision_date,
-                   r.appointment_doc_date, r.status, f"{r.light}灯" if r.light else "未评估", r.version_no,
-                   r.timeliness]
-        last = rows[-1].id
-        if len(rows) < chunk:
-            return
+    stmt = case_select(pq.filter, scope, extra_conditions=extra["extra_conditions"],
+                       extra_needs=EXPORT_NEEDS | set(extra["extra_needs"]), columns=_export_columns())
+    stmt = stmt.join(Unit, Unit.id == Case.unit_id).order_by(Case.id)
+    with db.engine.connect() as conn:
+        reporting_settings(conn)
+        for r in conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt):
+            row = list(r)  # HEADERS' order; by position, not by name: 18 look-ups a row add up
+            row[LIGHT] = f"{row[LIGHT]}灯" if row[LIGHT] else "未评估"
+            yield row
 
 
 def sheet_unit(pq: ParsedQuery, user) -> str:

@@ -125,6 +125,8 @@ class Config:
                                "schedule": timedelta(minutes=JISHI_DEADLINE_SCAN_MINUTES)},
             # Checks the admin-editable report schedule; generates what is due.
             "reports-tick": {"task": "jishi.reports_tick", "schedule": timedelta(minutes=15)},
+            # The statistics fact table against the cases; repairs and records any difference.
+            "facts-check": {"task": "jishi.facts_check", "schedule": crontab(hour=2, minute=30)},
         },
     }
 

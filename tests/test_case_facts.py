@@ -149,3 +149,23 @@ def test_cli_verifies_and_rebuilds(app, office):
     mended = runner.invoke(args=["reports", "facts-rebuild"])
     assert mended.exit_code == 0 and "已重算" in mended.output, mended.output
     assert runner.invoke(args=["reports", "facts-verify"]).exit_code == 0
+
+
+def test_the_nightly_check_repairs_and_records(app, office):
+    from app.models import TaskRun
+    from app.tasks.maintenance import run_facts_check
+
+    import config
+
+    assert config.Config.CELERY["beat_schedule"]["facts-check"]["task"] == "jishi.facts_check"
+    case, _ = make_case(office, D(2026, 2, 10))
+    db.session.execute(update(CaseFact).where(CaseFact.case_id == case.id).values(type_5=True))
+    db.session.commit()
+    with acting_as("测试", "cli"):  # as the Celery task base does
+        result = run_facts_check(triggered_by="测试")
+    assert result["repaired"] >= 1
+    assert case_facts.mismatches() == []
+    run = db.session.get(TaskRun, result["task_run"])
+    assert run.status == "成功" and case.id in run.counts["case_ids"]
+    with acting_as("测试", "cli"):
+        assert run_facts_check(triggered_by="测试")["repaired"] == 0

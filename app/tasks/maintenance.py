@@ -10,3 +10,21 @@ from app.models import Unit
 def ping() -> dict:
     """A round trip through the broker that touches the database: used by health checks and tests."""
     return {"units": db.session.execute(select(func.count(Unit.id))).scalar()}
+
+
+def run_facts_check(triggered_by: str | None = None) -> dict:
+    """The nightly check of the statistics fact table: rows that differ from the cases are replaced,
+    and the run records how many (a non-zero count is worth a look: app/services/case_facts.py)."""
+    from app.services.case_facts import repair
+    from app.services.task_runs import tracked
+
+    with tracked("facts_check", triggered_by) as run:
+        repaired = repair()
+        db.session.commit()
+        run.counts = {"repaired": len(repaired), "case_ids": repaired[:50]}
+    return {"repaired": len(repaired), "task_run": run.id}
+
+
+@shared_task(name="jishi.facts_check", ignore_result=False)
+def facts_check() -> dict:
+    return run_facts_check()

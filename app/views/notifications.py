@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 DAY_TYPES = {"calendar": "自然日", "working": "工作日"}
 RUN_CLASS = {"运行中": "info", "成功": "success", "失败": "danger"}
-TASK_NAMES = {"deadlines_scan": "时限扫描", "reports_generate": "统计报表生成", "rules_daily": "每日规则评估"}
+TASK_NAMES = {"deadlines_scan": "时限扫描", "reports_generate": "统计报表生成", "rules_daily": "每日规则评估",
+              "facts_check": "统计事实表核对"}
 
 
 def _when(value) -> str:

@@ -60,7 +60,10 @@ def _mark_batch_first(session, batch_ids) -> None:
     """``batch_first`` for every row of these batches: true on the lowest case id of each (batch, unit)."""
     t = CaseFact.__table__
     firsts = select(func.min(t.c.case_id)).where(t.c.batch_id.in_(batch_ids)).group_by(t.c.batch_id, t.c.unit_id)
-    session.execute(update(t).where(t.c.batch_id.in_(batch_ids)).values(batch_first=t.c.case_id.in_(firsts)))
+    # Two plain updates: an IN (subquery) inside SET is a per-row subplan once the ids outgrow work_mem.
+    session.execute(update(t).where(t.c.batch_id.in_(batch_ids), t.c.batch_first.is_(True),
+                                    t.c.case_id.not_in(firsts)).values(batch_first=False))
+    session.execute(update(t).where(t.c.case_id.in_(firsts), t.c.batch_first.is_(False)).values(batch_first=True))
 
 
 def refresh(*, case_ids: Iterable[int] = (), root_ids: Iterable[int] = (), batch_ids: Iterable[int] = (),
@@ -115,9 +118,13 @@ def mismatches(limit: int = 20) -> list[int]:
     wrong = select(fresh.except_(stored).subquery().c[0]).union(
         select(stored.except_(fresh).subquery().c[0])).limit(limit)
     out = set(db.session.execute(wrong).scalars())
-    firsts = select(func.min(t.c.case_id)).where(t.c.batch_id.is_not(None)).group_by(t.c.batch_id, t.c.unit_id)
-    out.update(db.session.execute(select(t.c.case_id).where(
-        t.c.batch_first.is_(True) != t.c.case_id.in_(firsts)).limit(limit)).scalars())
+    # batch_first against the first case of each (batch, unit), as a join: ``case_id IN (…)`` inside
+    # an expression is a subplan PostgreSQL runs once per row when the ids outgrow work_mem.
+    firsts = (select(func.min(t.c.case_id).label("first")).where(t.c.batch_id.is_not(None))
+              .group_by(t.c.batch_id, t.c.unit_id).subquery("firsts"))
+    out.update(db.session.execute(
+        select(t.c.case_id).select_from(t.outerjoin(firsts, firsts.c.first == t.c.case_id))
+        .where(t.c.batch_first.is_(True) != firsts.c.first.is_not(None)).limit(limit)).scalars())
     return sorted(out)[:limit]
 
 

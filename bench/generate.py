@@ -693,29 +693,23 @@ def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, to
 
 
 def fill_facts(conn, verbose: bool = True) -> dict:
-    """The statistics fact rows (app/models/facts.py) of every case, on ``conn`` in its transaction:
-    the statements ``app.services.case_facts.rebuild`` runs, compiled by an app on the same database."""
+    """The statistics fact rows (app/models/facts.py) of every case: ``app.services.case_facts.rebuild``
+    run on ``conn`` itself, inside its open transaction (an engine that hands out this connection
+    and never resets it), by an app on the same database."""
     import config
-    from sqlalchemy import delete, func, insert, select, update
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
 
     from app import create_app
-    from app.extensions import db
-    from app.models import CaseFact
-    from app.services.case_facts import INSERT_COLUMNS, facts_select
+    from app.services.case_facts import rebuild
 
     p = conn.info.get_parameters()
     url = f"postgresql+psycopg://{p.get('user', 'postgres')}@{p.get('host', '127.0.0.1')}:{p.get('port', 5432)}/{p['dbname']}"
     start = time.perf_counter()
-    t = CaseFact.__table__
-    firsts = select(func.min(t.c.case_id)).where(t.c.batch_id.is_not(None)).group_by(t.c.batch_id, t.c.unit_id)
-    with create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url).app_context():
-        statements = [str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True})) for stmt in (
-            delete(t), insert(t).from_select(INSERT_COLUMNS, facts_select()),
-            update(t).where(t.c.case_id.in_(firsts)).values(batch_first=True))]
-        db.engine.dispose()
-    for sql in statements:
-        conn.execute(sql)
-    rows = conn.execute("SELECT count(*) FROM case_fact").fetchone()[0]
+    engine = create_engine("postgresql+psycopg://", creator=lambda: conn, poolclass=StaticPool,
+                           pool_reset_on_return=None)
+    with create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url).app_context(), engine.connect() as c:
+        rows = rebuild(session=c)
     if verbose:
         print(f"  {'case_fact':<20}{rows:>12,} rows {time.perf_counter() - start:8.1f} s", flush=True)
     return {"case_fact": (rows, time.perf_counter() - start)}

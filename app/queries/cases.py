@@ -71,22 +71,23 @@ def dialect() -> str:
 REPORTING_SETTINGS = {"jit": "off", "plan_cache_mode": "force_custom_plan", "work_mem": "64MB"}
 
 
-def reporting_settings(conn) -> None:
-    """REPORTING_SETTINGS for the rest of ``conn``'s transaction (a connection of its own)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT " + ", ".join(f"set_config('{n}', '{v}', true)" for n, v in REPORTING_SETTINGS.items())))
+def reporting_settings(executor) -> None:
+    """REPORTING_SETTINGS for the rest of the current transaction of ``executor`` (the session, or a
+    connection of its own)."""
+    if dialect() == "postgresql":
+        executor.execute(text("SELECT " + ", ".join(f"set_config('{n}', '{v}', true)"
+                                                    for n, v in REPORTING_SETTINGS.items())))
 
 
 @contextmanager
 def reporting():
-    """Apply REPORTING_SETTINGS inside, and put the previous values back after."""
+    """Apply REPORTING_SETTINGS to the session inside, and put the previous values back after."""
     if dialect() != "postgresql":
         yield
         return
     names = list(REPORTING_SETTINGS)
     before = db.session.execute(text("SELECT " + ", ".join(f"current_setting('{n}')" for n in names))).one()
-    db.session.execute(text("SELECT " + ", ".join(f"set_config('{n}', '{v}', true)"
-                                                  for n, v in REPORTING_SETTINGS.items())))
+    reporting_settings(db.session)
     yield
     # Not reached when a statement failed: the transaction is rolled back, and the settings with it.
     db.session.execute(text("SELECT " + ", ".join(f"set_config('{n}', :v{i}, true)" for i, n in enumerate(names))),

@@ -51,4 +51,6 @@ class CaseFact(Model):
     # (研究干部批次) without a DISTINCT, as long as a filter never splits a batch of a unit.
     batch_first = Column(Boolean, nullable=False, server_default=false())
 
+    # One flag per key, named as the column it counts for: declared in a loop (a class body is a
+    # namespace dict), so the list above is the only place the names are written.
     locals().update({key: Column(Boolean, nullable=False, server_default=false()) for key in FACT_KEYS})

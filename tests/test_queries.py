@@ -15,17 +15,10 @@ from app.queries.cases import CaseFilter, count, page
 from app.queries.columns import BY_KEY, COLUMNS
 from app.queries.statistics import period_table, rule_hits, unit_table
 from app.scoping import Scope, scope_for
-from app.services import cases
-from app.services.case_validation import id_check_char
 from tests.conftest import _make_unit, make_user, unique
-from tests.test_deadlines import CONTENT, values_decided_on
+from tests.test_deadlines import save_case
 
 D = dt.date
-
-
-def female_id(seq: int) -> str:
-    body = f"11010119800315{(seq * 2) % 1000:03d}"  # born as valid_case says; even 17th digit: a woman
-    return body + id_check_char(body)
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +41,8 @@ def district(app, world):
         plan = [(u1, clerk1, D(2026, 2, 10), True), (u1, clerk1, D(2026, 2, 11), False),
                 (u2, clerk2, D(2026, 3, 5), False), (u2, clerk2, D(2025, 2, 15), True),
                 (u2, clerk2, D(2026, 6, 1), False)]
-        made = []
-        for i, (unit, clerk, decided, woman) in enumerate(plan):
-            values = values_decided_on(unit, decided)
-            if woman:
-                values["qualification"].update(sex="女", id_card_no=female_id(i + 7))
-            with acting_as(clerk, "cli"):
-                case = cases.create_case(unit, clerk)
-                values["motion"]["case_no"] = case.case_no
-                for key in CONTENT:
-                    cases.save_module(case, key, values[key], handler="经办人", leader="领导")
-            made.append(case.id)
+        made = [save_case(unit, clerk, decided, woman=i + 7 if woman else None)[0].id
+                for i, (unit, clerk, decided, woman) in enumerate(plan)]
         ids = SimpleNamespace(dept=dept.id, u1=u1.id, u2=u2.id, sup=sup.id, clerk1=clerk1.id, cases=made)
     return ids
 

@@ -26,8 +26,7 @@ from app.services import cases
 from app.services.query_export import HEADERS
 from app.spec import modules
 from tests.conftest import _make_unit, login, make_user, unique
-from tests.test_deadlines import CONTENT, submit_first, values_decided_on
-from tests.test_queries import female_id
+from tests.test_deadlines import save_case, submit_first
 
 D = dt.date
 TODAY = dt.date.today()
@@ -67,27 +66,10 @@ def qv(app, world):
         plan = [(u1, users["clerk1"], D(2026, 2, 10), True), (u1, users["clerk1"], D(2026, 2, 11), False),
                 (u2, users["clerk2"], D(2026, 3, 5), False), (u2, users["clerk2"], D(2025, 2, 15), True),
                 (u2, users["clerk2"], D(2026, 6, 1), False)]
-        made = []
-        for i, (unit, clerk, decided, woman) in enumerate(plan):
-            values = values_decided_on(unit, decided)
-            values["qualification"]["full_name"] = cn_name(i)
-            if woman:
-                values["qualification"].update(sex="女", id_card_no=female_id(i + 31))
-            with acting_as(clerk, "cli"):
-                case = cases.create_case(unit, clerk)
-                values["motion"]["case_no"] = case.case_no
-                for key in CONTENT:
-                    cases.save_module(case, key, values[key], handler="经办人", leader="领导")
-            made.append(case.id)
+        made = [save_case(unit, clerk, decided, woman=i + 31 if woman else None, name=cn_name(i))[0].id
+                for i, (unit, clerk, decided, woman) in enumerate(plan)]
         office = SimpleNamespace(unit=u1, clerk=users["clerk1"], s1=users["s1"], s2=users["s2"], s3=users["s3"])
-        values = values_decided_on(u1, TODAY - dt.timedelta(days=3))
-        values["qualification"]["full_name"] = cn_name(5)
-        with acting_as(users["clerk1"], "cli"):
-            full = cases.create_case(u1, users["clerk1"])
-            values["motion"]["case_no"] = full.case_no
-            for key in CONTENT:
-                cases.save_module(full, key, values[key], handler="经办人", leader="领导")
-                cases.complete_module(full, key)
+        full, _ = save_case(u1, users["clerk1"], TODAY - dt.timedelta(days=3), name=cn_name(5), complete=True)
         submission = submit_first(office, full)
         v1_id = full.id
         with acting_as(users["sup"], "cli"):

@@ -34,11 +34,9 @@ from app.queries.columns import BY_KEY, COLUMNS, groups
 from app.queries.statistics import period_table, rule_hits, unit_table
 from app.reports import charts
 from app.scoping import Scope, scope_for
-from app.services import cases
 from app.services.query_export import parse_filter
 from tests.conftest import _make_unit, login, make_user, unique
-from tests.test_deadlines import CONTENT, values_decided_on
-from tests.test_queries import female_id
+from tests.test_deadlines import save_case
 
 D = dt.date
 Q1 = {"date_from": "2026-01-01", "date_to": "2026-03-31"}
@@ -72,18 +70,8 @@ def st(app, world):
                 ("clerk1", u1, D(2026, 2, 11), False), ("clerk11", u11, D(2026, 3, 20), False),
                 ("clerk2", u2, D(2026, 3, 5), False), ("clerk2", u2, D(2025, 2, 15), True),
                 ("clerk2", u2, D(2026, 6, 1), False)]
-        made = []
-        for i, (clerk_key, unit, decided, woman) in enumerate(plan):
-            clerk = users[clerk_key]
-            values = values_decided_on(unit, decided)
-            if woman:
-                values["qualification"].update(sex="女", id_card_no=female_id(i + 51))
-            with acting_as(clerk, "cli"):
-                case = cases.create_case(unit, clerk)
-                values["motion"]["case_no"] = case.case_no
-                for key in CONTENT:
-                    cases.save_module(case, key, values[key], handler="经办人", leader="领导")
-            made.append(case.id)
+        made = [save_case(unit, users[clerk_key], decided, woman=i + 51 if woman else None)[0].id
+                for i, (clerk_key, unit, decided, woman) in enumerate(plan)]
         with acting_as("测试夹具", "cli"):
             for cid, light in zip(made, ("红", "红", "黄", None, "绿", "黄", None)):
                 db.session.get(Case, cid).light = light

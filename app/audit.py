@@ -37,6 +37,9 @@ class Actor:
 
 
 _actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("jishi_actor", default=None)
+# The user behind acting_as(user, ...) (CLI --as-user, a task run for a user): app.scoping reads it so
+# that the scope and the audit actor are the same person.
+_acting_user: contextvars.ContextVar = contextvars.ContextVar("jishi_acting_user", default=None)
 
 
 @contextmanager
@@ -49,10 +52,17 @@ def acting_as(who, path: str):
     else:
         actor = Actor(None, str(who), path)
     token = _actor.set(actor)
+    user_token = _acting_user.set(who if hasattr(who, "username") else None)
     try:
         yield actor
     finally:
+        _acting_user.reset(user_token)
         _actor.reset(token)
+
+
+def acting_user():
+    """The user of the innermost acting_as block, if it names a user."""
+    return _acting_user.get()
 
 
 def current_actor() -> Actor | None:

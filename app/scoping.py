@@ -73,9 +73,14 @@ def scope_for(user) -> Scope:
 
 
 def current_scope() -> Scope:
-    """The logged-in user's scope, computed once per request."""
+    """The scope of whoever acts: the user of an ``acting_as(user, ...)`` block (CLI ``--as-user``),
+    else the request's user — signed in by cookie or by JWT (app/auth.py) — computed once per request."""
     from flask_login import current_user
 
+    from app.audit import acting_user
+
+    if acting_user() is not None:
+        return scope_for(acting_user())
     if not has_request_context():
         return Scope("none")
     scope = g.get("_jishi_scope")

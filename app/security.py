@@ -4,16 +4,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import current_app, flash, g, has_app_context, redirect, request
+from flask import current_app, flash, g, has_app_context, redirect, request, session
 from flask_appbuilder import expose
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.forms import LoginForm_db, UserInfoEdit
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, UserDBModelView
-from flask_appbuilder.security.forms import LoginForm_db
+from flask_appbuilder.security.views import UserInfoEditView as FabUserInfoEditView
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import lazy_gettext as _
-from flask_login import login_user
+from flask_login import current_user, login_user, logout_user, user_logged_in
+from werkzeug.security import check_password_hash
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 
+from app import auth
 from app.models.user import AppUser
 from app.views.base import ScopedViewMixin
 
@@ -176,6 +183,11 @@ def password_policy(password: str) -> None:
         )
 
 
+def _max_length(column: str) -> Length:
+    n = AppUser.__table__.c[column].type.length
+    return Length(max=n, message=f"不能超过 {n} 个字符")
+
+
 class JishiUserView(ScopedViewMixin, UserDBModelView):
     """User administration, scoped like every unit-owned view (an admin sees all)."""
 
@@ -202,20 +214,44 @@ class JishiUserView(ScopedViewMixin, UserDBModelView):
         "fail_login_count": _("连续失败次数"), "last_login": _("最近登录"), "locked_until": _("锁定至"),
     }
     formatters_columns = {"active": lambda v: "是" if v else "否"}
+    # Over-long text is a form error, not a database error (a 500 on PostgreSQL, silently kept on SQLite).
+    validators_columns = {name: [_max_length(name)] for name in ("first_name", "last_name", "username", "email")}
     # Admins assign users to any unit; nobody else holds can_add/can_edit here.
     unit_selectable = True
 
+    # ScopedViewMixin's pre_add/pre_update end the chain, so FAB's own (which hashes the password and
+    # stamps changed_on) are called by name.
     def pre_add(self, item):
         self.check_write(item, is_add=True)
-        super().pre_add(item)
+        UserDBModelView.pre_add(self, item)
 
     def pre_update(self, item):
         self.check_write(item, is_add=False)
-        super().pre_update(item)
+        UserDBModelView.pre_update(self, item)
+
+
+class JishiUserInfoEdit(UserInfoEdit):
+    """The user's own name form, with the column lengths checked."""
+
+    first_name = StringField(_("名"), validators=[DataRequired(), _max_length("first_name")],
+                             widget=BS3TextFieldWidget())
+    last_name = StringField(_("姓"), validators=[DataRequired(), _max_length("last_name")],
+                            widget=BS3TextFieldWidget())
+
+
+class UserInfoEditView(FabUserInfoEditView):
+    """FAB's view under its own name (the permissions are granted to "UserInfoEditView")."""
+
+    form = JishiUserInfoEdit
+
+
+# One answer for every failed login — unknown account, wrong password or locked account — so the
+# answer does not tell which accounts exist.
+LOGIN_REFUSED = "用户名或密码错误；连续多次失败的账户将被临时锁定，请稍后再试"
 
 
 class JishiAuthDBView(AuthDBView):
-    """FAB's login, with a clear message while an account is locked out."""
+    """FAB's login with one refusal message, and a logout that needs a POST with a CSRF token."""
 
     @expose("/login/", methods=["GET", "POST"])
     def login(self):
@@ -226,15 +262,31 @@ class JishiAuthDBView(AuthDBView):
             next_url = get_safe_redirect(request.args.get("next", ""))
             user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
             if not user:
-                if g.get("jishi_locked_until"):
-                    flash(f"连续登录失败次数过多，账户已临时锁定，请于 {g.jishi_locked_until:%H:%M} 后再试", "danger")
-                else:
-                    flash("用户名或密码错误", "warning")
+                flash(LOGIN_REFUSED, "warning")
                 return redirect(self.appbuilder.get_url_for_login_with(next_url))
             login_user(user, remember=False)
             return redirect(next_url)
         return self.render_template(self.login_template, title=self.title, form=form,
                                     appbuilder=self.appbuilder)
+
+    # A GET only asks (a link or an <img> on another site must not sign anyone out); the POST is
+    # CSRF-checked like every form.
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        if request.method == "GET":
+            if not current_user.is_authenticated:
+                return redirect(self.appbuilder.get_url_for_index)
+            return self.render_template("jishi/logout.html", title="退出登录", appbuilder=self.appbuilder)
+        user = self._get_authenticated_user()
+        if user is not None:
+            # Every copy of this session (and the user's JWTs) ends, not just this browser's cookie.
+            auth.rotate_session_token(user)
+            self.appbuilder.sm.update_user(user)
+        logout_user()
+        session.pop(auth.SESSION_KEY, None)
+        if user is not None:
+            self.appbuilder.sm.on_user_logout(user)
+        return redirect(current_app.config.get("LOGOUT_REDIRECT_URL", self.appbuilder.get_url_for_index))
 
 
 class _MenuPermission:
@@ -250,6 +302,7 @@ class JishiSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = JishiUserView
     authdbview = JishiAuthDBView
+    userinfoeditview = UserInfoEditView
     # FAB's user statistics chart loads Google Charts from the internet: not on a closed network.
     userstatschartview = None
 
@@ -299,7 +352,8 @@ class JishiSecurityManager(SecurityManager):
         user = self.find_user(username=username) if username else None
         now = dt.datetime.now()
         if user is not None and user.locked_until and user.locked_until > now:
-            g.jishi_locked_until = user.locked_until
+            # As slow as a real check, so timing does not tell a locked account either.
+            check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], "password")
             return None
         result = super().auth_user_db(username, password)
         if result is None and user is not None and user.is_active:
@@ -309,5 +363,53 @@ class JishiSecurityManager(SecurityManager):
                 user.locked_until = now + dt.timedelta(minutes=minutes)
                 user.fail_login_count = 0
                 self.update_user(user)
-                g.jishi_locked_until = user.locked_until
         return result
+
+    # ---- sessions and JWTs: one identity, ended by logout and password changes (app/auth.py) ------
+
+    def create_login_manager(self, app):
+        lm = super().create_login_manager(app)
+        lm.request_loader(auth.user_from_bearer)  # a Bearer JWT signs the request in, like a cookie
+        user_logged_in.connect(auth.remember_token_in_session)  # once: blinker ignores a repeat
+        return lm
+
+    def create_jwt_manager(self, app):
+        jwt_manager = super().create_jwt_manager(app)
+        jwt_manager.additional_claims_loader(self._jwt_claims)
+        return jwt_manager
+
+    def _jwt_claims(self, identity) -> dict:
+        user = self.get_user_by_id(int(identity))
+        return {auth.JWT_CLAIM: auth.ensure_session_token(user)} if user is not None else {}
+
+    def load_user(self, pk):
+        """The session's user, if the session carries the user's current token."""
+        user = super().load_user(pk)
+        if user is None or not auth.same_token(session.get(auth.SESSION_KEY), user):
+            return None
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        user = super().load_user(jwt_data["sub"])  # FAB's loader, without the session check
+        if user is None or not auth.same_token(jwt_data.get(auth.JWT_CLAIM), user):
+            return None
+        g.user = user
+        return user
+
+    def reset_password(self, userid, password):
+        """Own reset and admin reset: hash, and end the user's other sessions and JWTs."""
+        user = self.get_user_by_id(userid)
+        if user is None:
+            return
+        user.password = auth.hash_password(password)
+        auth.rotate_session_token(user)
+        self.update_user(user)
+        auth.keep_this_session(user)
+
+    def register_views(self):
+        super().register_views()
+        if self.is_auth_limited:
+            # The JWT login (/api/v1/security/login) is throttled per address like the form login.
+            for view in self.appbuilder.baseviews:
+                if isinstance(view, SecurityApi):
+                    self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)

@@ -59,10 +59,11 @@ def test_repeated_failures_lock_the_account(app, world):
     for _ in range(limit):
         resp = client.post("/login/", data={"username": username, "password": "wrong-Passw0rd"})
         assert "/login" in resp.headers["Location"]
-    # now even the right password is refused, with a Chinese message saying why
+    # now even the right password is refused, with the same Chinese message as any failed login
+    # (telling "locked" apart would tell which accounts exist)
     resp = client.post("/login/", data={"username": username, "password": PASSWORD}, follow_redirects=True)
     html = resp.get_data(as_text=True)
-    assert "账户已临时锁定" in html
+    assert "用户名或密码错误；连续多次失败的账户将被临时锁定" in html
     with app.app_context():
         user = db.session.query(AppUser).filter_by(username=username).one()
         assert user.locked_until is not None

@@ -1,7 +1,9 @@
 """The FAB user, extended with the unit it belongs to."""
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Column, DateTime, ForeignKey, Integer
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, event
 from sqlalchemy.orm import relationship
+
+from app.auth import hash_if_plain, new_token
 
 
 class AppUser(User):
@@ -9,16 +11,25 @@ class AppUser(User):
     # sqlite_autoincrement: a deleted user's id is never reused (the audit trail is keyed by id).
     __table_args__ = {"extend_existing": True, "sqlite_autoincrement": True}
     __scope_column__ = "unit_id"
-    # Login bookkeeping changes on every sign-in; it is not business data.
+    # Login bookkeeping changes on every sign-in; it is not business data. The session token is a
+    # secret that changes at every logout.
     __audit_exclude__ = {
         "login_count", "last_login", "fail_login_count", "changed_on", "created_on",
-        "locked_until",
+        "locked_until", "session_token",
     }
     __audit_redact__ = {"password"}
 
     unit_id = Column(Integer, ForeignKey("unit.id", ondelete="RESTRICT"), index=True)
     unit = relationship("Unit")
     locked_until = Column(DateTime)
+    # Sessions and JWTs carry it; replacing it (logout, password change) ends them (app/auth.py).
+    session_token = Column(String(64), default=new_token)
 
     def audit_unit_id(self):
         return self.unit_id
+
+
+@event.listens_for(AppUser, "before_insert")
+@event.listens_for(AppUser, "before_update")
+def _never_a_clear_password(_mapper, _connection, user):
+    hash_if_plain(user)

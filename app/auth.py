@@ -94,3 +94,11 @@ def user_from_bearer(request):
         return get_current_user()
     except (JWTExtendedException, PyJWTError, RuntimeError):
         return None
+
+
+def signed_in_by_bearer() -> bool:
+    """Did this request's user come in by a Bearer JWT (not by the session cookie)? A JWT is not
+    sent by a browser on its own, so such a request needs no CSRF token."""
+    from flask import g
+
+    return has_request_context() and bool(g.get("_jwt_extended_jwt"))

@@ -111,6 +111,26 @@ def test_a_plaintext_password_never_reaches_the_table(app, world):
     login(app.test_client(), username, NEW_PASSWORD)
 
 
+def test_fab_cli_users_are_hashed_and_a_cli_reset_ends_their_sessions(app, world):
+    from flask_appbuilder.cli import fab  # FAB's `flask fab ...` group (an entry point of the package)
+
+    username = unique("cli").lower()
+    runner = app.test_cli_runner()
+    result = runner.invoke(fab, args=["create-user", "--role", "填报员", "--username", username,
+                                 "--firstname", "张", "--lastname", "三", "--email", f"{username}@t.invalid",
+                                 "--password", PASSWORD])
+    assert "created" in result.output, result.output
+    stored = _stored_password(app, username)
+    assert stored != PASSWORD and check_password_hash(stored, PASSWORD)
+    client = login(app.test_client(), username)
+    result = runner.invoke(fab, args=["reset-password", "--username", username, "--password", NEW_PASSWORD])
+    assert result.exit_code == 0, result.output
+    stored = _stored_password(app, username)
+    assert stored != NEW_PASSWORD and check_password_hash(stored, NEW_PASSWORD)
+    assert not _signed_in(client)
+    login(app.test_client(), username, NEW_PASSWORD)
+
+
 def test_over_long_names_in_the_user_forms_are_refused_in_chinese(app, world, client_for):
     from app.extensions import db
     from app.models import AppUser
@@ -354,3 +374,31 @@ def test_an_unknown_account_gets_the_same_answer_as_a_locked_or_wrong_one(app, w
     api = {k: _api_answer(app, u, p) for k, (u, p) in {
         "unknown": (unknown, PASSWORD), "wrong": (wrong, "wrong-Passw0rd"), "locked": (locked, PASSWORD)}.items()}
     assert len(set(map(repr, api.values()))) == 1, api
+
+
+def test_migration_0010_hashes_clear_passwords_left_by_the_old_user_form(tmp_path):
+    """Users added by an administrator before this release have the typed password in the table;
+    the upgrade hashes it (the typed password keeps working) and adds the session token."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.extensions import db
+
+    scratch = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/m.db")
+    with scratch.app_context():
+        upgrade(revision="0010")
+        downgrade(revision="-1")  # just before 0010, whatever the chain is called after a merge
+        db.session.execute(text(
+            "INSERT INTO ab_user (first_name, last_name, username, email, active, password) "
+            "VALUES ('张', '三', 'plain', 'plain@t.invalid', 1, :pw), ('李', '四', 'hashed', 'h@t.invalid', 1, :h)"),
+            {"pw": NEW_PASSWORD, "h": "pbkdf2:sha256:1000$abcdefgh$" + "0" * 64})
+        db.session.commit()
+        upgrade(revision="0010")
+        rows = dict(db.session.execute(text("SELECT username, password FROM ab_user")).all())
+        columns = {c["name"] for c in db.inspect(db.engine).get_columns("ab_user")}
+        db.session.remove()
+        db.engine.dispose()
+    assert rows["plain"] != NEW_PASSWORD and check_password_hash(rows["plain"], NEW_PASSWORD)
+    assert rows["hashed"] == "pbkdf2:sha256:1000$abcdefgh$" + "0" * 64  # a hash is left alone
+    assert "session_token" in columns

@@ -92,7 +92,9 @@ class Walk:
 
     def logout(self) -> None:
         if self.page is not None:
-            self.page.goto(f"{self.base}/logout/")
+            self.page.goto(f"{self.base}/logout/")  # asks; the button posts with the CSRF token
+            with self.page.expect_navigation():
+                self.page.click("#logout-page button[type=submit]")
             self.page.context.close()
             self.page = None
 

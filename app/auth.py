@@ -22,7 +22,7 @@ SESSION_KEY = "_jishi_st"  # the session's copy of the user's token
 JWT_CLAIM = "jishi_st"  # the JWT's copy
 
 # What werkzeug's generate_password_hash produces ("method$salt$hexdigest"), scrypt or pbkdf2.
-_HASH = re.compile(r"^(scrypt:\d+:\d+:\d+|pbkdf2:[a-z0-9_]+(:\d+)?)\$[A-Za-z0-9]{8,}\$[0-9a-f]{64,}$")
+_HASH = re.compile(r"^(scrypt:\d+:\d+:\d+|pbkdf2:[a-z0-9_]+(:\d+)?)\$[A-Za-z0-9]+\$[0-9a-f]{40,}$")
 
 
 def is_password_hash(value: str | None) -> bool:

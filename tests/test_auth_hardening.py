@@ -111,6 +111,17 @@ def test_a_plaintext_password_never_reaches_the_table(app, world):
     login(app.test_client(), username, NEW_PASSWORD)
 
 
+@pytest.mark.parametrize("method", ["scrypt", "pbkdf2:sha256", "pbkdf2:sha256:1000", "pbkdf2:sha512:5000"])
+def test_werkzeug_hashes_are_recognised_and_clear_text_is_not(method):
+    from werkzeug.security import generate_password_hash
+
+    from app.auth import is_password_hash
+
+    assert is_password_hash(generate_password_hash(PASSWORD, method=method, salt_length=4))
+    for clear in (PASSWORD, "scrypt:1:2:3$", "pbkdf2:sha256$salt$not-hex", "", None):
+        assert not is_password_hash(clear)
+
+
 def test_fab_cli_users_are_hashed_and_a_cli_reset_ends_their_sessions(app, world):
     from flask_appbuilder.cli import fab  # FAB's `flask fab ...` group (an entry point of the package)
 

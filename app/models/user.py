@@ -1,6 +1,6 @@
 """The FAB user, extended with the unit it belongs to."""
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, event
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, event, inspect
 from sqlalchemy.orm import relationship
 
 from app.auth import hash_if_plain, new_token
@@ -30,6 +30,12 @@ class AppUser(User):
 
 
 @event.listens_for(AppUser, "before_insert")
-@event.listens_for(AppUser, "before_update")
 def _never_a_clear_password(_mapper, _connection, user):
     hash_if_plain(user)
+
+
+@event.listens_for(AppUser, "before_update")
+def _never_a_clear_password_change(_mapper, _connection, user):
+    # Only a password being written: a stored value is never touched by an unrelated update.
+    if inspect(user).attrs.password.history.has_changes():
+        hash_if_plain(user)

@@ -20,7 +20,7 @@ branch_labels = None
 depends_on = None
 
 # As app.auth._HASH, frozen here as migrations must be.
-_HASH = re.compile(r"^(scrypt:\d+:\d+:\d+|pbkdf2:[a-z0-9_]+(:\d+)?)\$[A-Za-z0-9]{8,}\$[0-9a-f]{64,}$")
+_HASH = re.compile(r"^(scrypt:\d+:\d+:\d+|pbkdf2:[a-z0-9_]+(:\d+)?)\$[A-Za-z0-9]+\$[0-9a-f]{40,}$")
 
 
 def upgrade():

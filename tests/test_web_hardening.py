@@ -111,3 +111,145 @@ def test_no_session_key_is_committed():
     source = open(config.__file__, encoding="utf-8").read()
     assert PUBLISHED_KEY not in source
     assert not hasattr(config, "DEV_SECRET_KEY")
+
+
+# ---- formula injection in the Excel exports ----------------------------------------------------
+
+# Text a spreadsheet would run: a DDE call, arithmetic, an @-function, leading tab and carriage return.
+DANGEROUS = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1,2)", "\t=1+1", "\r=1+1", "=HYPERLINK(\"http://x\")"]
+HARMLESS = ["张三", "a=b", "external:c:\\evil.exe", "http://evil.example/"]
+
+
+def _cells(path_or_bytes):
+    """Every non-empty cell of every sheet: (value, data type, quote prefix)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    src = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+    book = load_workbook(src)
+    return [(c.value, c.data_type, c.quotePrefix, c.hyperlink)
+            for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+
+
+def _assert_text_kept(cells, texts):
+    assert not [c for c in cells if c[1] == "f"], "a cell became a formula"
+    assert not [c for c in cells if c[3] is not None], "a cell became a link"
+    by_value = {c[0]: c for c in cells}
+    for text in texts:
+        read = text.replace("\r", "_x000D_")  # xlsx's escape of a carriage return (Excel reads it back, openpyxl not)
+        assert read in by_value, f"{text!r} is missing"
+        value, kind, quoted, _ = by_value[read]
+        assert kind == "s"
+        assert quoted == (text[0] in "=+-@\t\r"), text  # Excel's quote prefix: shown as is, edited as text
+
+
+@pytest.mark.parametrize("how", ["row", "plain_row"])
+def test_report_workbooks_write_formula_text_as_text(tmp_path, how):
+    """app.reports.xlsx.Writer (statistics, notices, responsibility, scheduled reports, query exports):
+    the stock per-cell path (row) and the direct-XML path (plain_row) alike; numbers stay numbers."""
+    from app.reports.xlsx import Sheet, Writer
+
+    path = tmp_path / "w.xlsx"
+    w = Writer(str(path))
+    w.sheet(Sheet("标题", unit="=单位", headers=["甲", "乙", "丙"]))
+    for text in DANGEROUS + HARMLESS:
+        getattr(w, how)([text, -5, -1.5])
+    w.row(["=合计", -7], total=True, merge_down={0: 2})
+    w.row(["", 1])
+    w.close()
+    cells = _cells(path)
+    _assert_text_kept(cells, DANGEROUS + HARMLESS)
+    numbers = [c for c in cells if isinstance(c[0], (int, float))]
+    assert {c[0] for c in numbers} >= {-5, -1.5, -7} and all(c[1] == "n" for c in numbers)
+    assert ("=合计", "s", True, None) in cells
+
+
+def test_list_exports_write_formula_text_as_text(tmp_path):
+    """The scoped list export of every view (app.services.export.write_xlsx)."""
+    from app.services.export import write_xlsx
+
+    path, count = write_xlsx("=标题", "-副标题", ["列"], [[t, -4] for t in DANGEROUS + HARMLESS])
+    try:
+        cells = _cells(path)
+    finally:
+        os.unlink(path)
+    _assert_text_kept(cells, DANGEROUS + HARMLESS + ["=标题"])
+    assert (-4, "n", False, None) in cells and count == len(DANGEROUS + HARMLESS)
+
+
+def test_no_workbook_bypasses_the_safe_writer():
+    """Every workbook of the app is written by app.reports.xlsx.SafeWorkbook."""
+    import pathlib
+    import re
+
+    bypass = re.compile(r"^\s*(import|from)\s+xlsxwriter|(?<!Safe)Workbook\(|csv\.(writer|DictWriter)", re.M)
+    root = pathlib.Path(config.BASE_DIR) / "app"
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if p.name != "xlsx.py" and bypass.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def _document(app, world, post):
+    import datetime as dt
+
+    from app.audit import acting_as
+    from app.extensions import db
+    from app.models import AppointmentDocument
+
+    with app.app_context(), acting_as("测试夹具", "cli"):
+        doc = AppointmentDocument(doc_no=unique("=文号"), doc_date=dt.date(2026, 1, 5), unit_id=world.units["a"],
+                                  person_name="-张三", post=post, imported_by_name="测试夹具")
+        db.session.add(doc)
+        db.session.commit()
+        return doc.doc_no
+
+
+def test_the_documents_export_of_an_imported_formula_is_text(app, world, client_for):
+    doc_no = _document(app, world, "=cmd|' /C calc'!A0")
+    resp = client_for("sup_a").get(f"/documents/export.xlsx?_flt_0_doc_no={doc_no}")
+    assert resp.status_code == 200
+    cells = _cells(resp.data)
+    assert not [c for c in cells if c[1] == "f"]
+    assert ("=cmd|' /C calc'!A0", "s", True, None) in cells and (doc_no, "s", True, None) in cells
+    assert ("-张三", "s", True, None) in cells
+
+
+def test_the_audit_log_export_of_a_formula_is_text(app, world, client_for):
+    from app.audit import acting_as
+    from app.extensions import db
+    from app.models import AppUser, SavedQuery
+
+    name = f'=HYPERLINK("http://evil.example","{unique()}")'
+    with app.app_context(), acting_as("测试夹具", "cli"):
+        user = db.session.query(AppUser).filter_by(username=world.users["clerk_a"]).one()
+        saved = SavedQuery(user_id=user.id, unit_id=world.units["a"], name=name, params={})
+        db.session.add(saved)
+        db.session.commit()
+        pk = saved.id
+    resp = client_for("sup_a").get(f"/auditlogview/export.xlsx?_flt_0_table_name=saved_query&_flt_3_record_id={pk}")
+    assert resp.status_code == 200
+    cells = _cells(resp.data)
+    assert not [c for c in cells if c[1] == "f" or c[3] is not None]
+    assert (name, "s", True, None) in cells
+
+
+def test_quoted_rows_are_the_same_bytes_on_both_paths(tmp_path):
+    """The direct-XML rows give the quote-prefixed cells exactly as the stock per-cell writes do."""
+    import datetime as dt
+    import zipfile
+
+    from app.reports.xlsx import Sheet, Writer
+
+    sheets = {}
+    for how in ("row", "plain_row"):
+        path = tmp_path / f"{how}.xlsx"
+        w = Writer(str(path))
+        w.sheet(Sheet("名册", headers=["甲", "乙", "丙"]))
+        for text in DANGEROUS + HARMLESS:
+            getattr(w, how)([text, -3, dt.date(2026, 3, 1)])
+            getattr(w, how)(["普通", text, None])
+        w.close()
+        with zipfile.ZipFile(path) as z:
+            sheets[how] = (z.read("xl/worksheets/sheet1.xml"), z.read("xl/styles.xml"))
+    assert sheets["row"] == sheets["plain_row"]

@@ -85,6 +85,10 @@ class Config:
     }
 
     WTF_CSRF_ENABLED = True
+    # Origins besides the request's own host from which the browser may write to the API (comma list,
+    # e.g. "https://jishi.example.gov.cn" when a proxy rewrites Host).
+    JISHI_TRUSTED_ORIGINS = tuple(o.strip().rstrip("/").lower()
+                                  for o in os.environ.get("JISHI_TRUSTED_ORIGINS", "").split(",") if o.strip())
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = os.environ.get("SESSION_COOKIE_SAMESITE", "Lax")
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

@@ -19,6 +19,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     init_db(app)
     init_integrity_and_audit()
     init_csrf(app)
+    init_web_security(app)
     init_appbuilder(app)
     init_celery(app)
     init_cli(app)
@@ -106,6 +107,13 @@ def init_csrf(app: Flask) -> None:
     from flask_wtf.csrf import CSRFProtect
 
     CSRFProtect(app)
+
+
+def init_web_security(app: Flask) -> None:
+    """Security headers on every answer; cookie-authenticated API writes need token and origin."""
+    from app.web_security import init_web_security as register
+
+    register(app)
 
 
 def init_appbuilder(app: Flask) -> None:

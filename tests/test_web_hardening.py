@@ -10,6 +10,7 @@ import pytest
 
 import config
 from tests.conftest import PASSWORD, unique
+from tests.test_browser import chromium, live_server  # noqa: F401  (fixtures)
 
 # The development key this repository once committed: a cookie signed with it must open nothing.
 PUBLISHED_KEY = "jishi-development-secret-not-for-production"
@@ -253,3 +254,204 @@ def test_quoted_rows_are_the_same_bytes_on_both_paths(tmp_path):
         with zipfile.ZipFile(path) as z:
             sheets[how] = (z.read("xl/worksheets/sheet1.xml"), z.read("xl/styles.xml"))
     assert sheets["row"] == sheets["plain_row"]
+
+
+# ---- cross-site writes to the REST API ---------------------------------------------------------
+
+def _case_count(app) -> int:
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import Case
+
+    with app.app_context():
+        n = db.session.execute(select(func.count(Case.id))).scalar()
+        db.session.remove()
+        return n
+
+
+@pytest.fixture()
+def cookie_client(client_for):
+    """clerk_a logged in by cookie, sending only what a foreign page can make the browser send."""
+    client = client_for("clerk_a")
+    token = client.environ_base.pop("HTTP_X_CSRFTOKEN")
+    return client, token
+
+
+def test_a_cross_site_api_write_is_refused(app, cookie_client):
+    client, _ = cookie_client
+    before = _case_count(app)
+    resp = client.post("/api/v1/case/create", data="{}",
+                       headers={"Origin": "http://evil.example", "Content-Type": "text/plain"})
+    assert resp.status_code == 403
+    assert "跨站" in resp.get_json()["message"]
+    assert resp.headers["Content-Type"].startswith("application/json")
+    assert _case_count(app) == before
+
+
+@pytest.mark.parametrize("headers, refusal", [
+    ({}, "安全令牌"),  # same origin, no token
+    ({"X-CSRFToken": "forged"}, "安全令牌"),
+    ({"X-CSRFToken": None, "Origin": "http://evil.example"}, "跨站"),  # the token, from another site
+    ({"X-CSRFToken": None, "Referer": "http://evil.example/page"}, "跨站"),
+    ({"X-CSRFToken": None, "Origin": "null"}, "跨站"),
+])
+def test_api_writes_need_the_token_and_this_origin(app, cookie_client, headers, refusal):
+    client, token = cookie_client
+    headers = {k: (token if v is None else v) for k, v in headers.items()}
+    before = _case_count(app)
+    for method, url in (("post", "/api/v1/case/create"), ("put", "/api/v1/case/1/module/qualification"),
+                        ("delete", "/api/v1/case/1"), ("patch", "/api/v1/case/1")):
+        resp = getattr(client, method)(url, json={}, headers=headers)
+        assert resp.status_code == 403, (method, url)
+        assert refusal in resp.get_json()["message"]
+    assert _case_count(app) == before
+
+
+def test_the_app_s_own_writes_pass(app, cookie_client, monkeypatch):
+    client, token = cookie_client
+    before = _case_count(app)
+    for headers in ({"X-CSRFToken": token}, {"X-CSRFToken": token, "Origin": "http://localhost"},
+                    {"X-CSRFToken": token, "Referer": "http://localhost/cases/list/"}):
+        assert client.post("/api/v1/case/create", headers=headers).status_code == 201
+    monkeypatch.setitem(app.config, "JISHI_TRUSTED_ORIGINS", ("https://jishi.example.gov.cn",))
+    resp = client.post("/api/v1/case/create", headers={"X-CSRFToken": token, "Origin": "https://jishi.example.gov.cn"})
+    assert resp.status_code == 201
+    assert _case_count(app) == before + 4
+    assert client.get("/api/v1/case/").status_code == 200  # reads need nothing
+
+
+def test_a_bearer_token_call_needs_no_csrf_token(app, world, cookie_client):
+    from flask_jwt_extended import create_access_token
+
+    client, _ = cookie_client
+    with app.app_context():
+        user_id = app.appbuilder.sm.find_user(username=world.users["clerk_a"]).id
+        jwt = create_access_token(identity=str(user_id), fresh=True)
+    resp = client.post("/api/v1/case/create", headers={"Authorization": f"Bearer {jwt}", "Origin": "http://other.example"})
+    assert resp.status_code == 201
+    anonymous = app.test_client()  # no cookie: nothing to borrow, FAB's own check answers
+    assert anonymous.post("/api/v1/case/create").status_code == 401
+
+
+# ---- security headers --------------------------------------------------------------------------
+
+def _nonce(resp) -> str | None:
+    import re
+
+    m = re.search(r"script-src 'self' 'nonce-([^']+)'", resp.headers["Content-Security-Policy"])
+    return m.group(1) if m else None
+
+
+def _assert_protected(resp):
+    csp = resp.headers.get("Content-Security-Policy", "")
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    # no other host, no wildcard, no inline script or eval allowed by the policy
+    assert "http" not in csp and "*" not in csp and "unsafe-eval" not in csp
+    assert "'unsafe-inline'" not in csp.replace("style-src-attr 'unsafe-inline'", "")
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Referrer-Policy"] in {"same-origin", "no-referrer", "strict-origin-when-cross-origin"}
+
+
+def test_pages_api_answers_and_downloads_carry_the_headers_and_are_not_cached(app, client_for):
+    anonymous = app.test_client()
+    admin = client_for("admin")
+    for client, path in ((anonymous, "/login/"), (admin, "/cases/list/"), (admin, "/api/v1/case/"),
+                         (admin, "/auditlogview/export.xlsx"), (anonymous, "/no-such-page")):
+        resp = client.get(path)
+        _assert_protected(resp)
+        assert resp.headers["Cache-Control"] == "no-store", path
+    refused = client_for("clerk_a").post("/api/v1/case/create", headers={"X-CSRFToken": ""})
+    assert refused.status_code == 403
+    _assert_protected(refused)
+
+
+def test_static_files_may_be_cached(app):
+    resp = app.test_client().get("/static/appbuilder/css/bootstrap.min.css")
+    assert resp.status_code == 200
+    _assert_protected(resp)
+    assert "no-store" not in resp.headers.get("Cache-Control", "")
+
+
+def test_every_inline_script_and_style_carries_the_page_nonce(app, world, client_for):
+    """All pages the administrator can GET (as in test_no_external_assets): the policy allows inline
+    code only with this answer's nonce, so a script without it would be dead in the browser."""
+    import re
+
+    from tests.test_no_external_assets import _crawlable
+
+    admin = client_for("admin")
+    rules = sorted({r.rule for r in app.url_map.iter_rules() if _crawlable(r)})
+    seen, nonces = 0, set()
+    for path in rules + ["/login/", f"/unitview/show/{world.units['a']}"]:
+        resp = (app.test_client() if path == "/login/" else admin).get(path)
+        if resp.status_code != 200 or resp.mimetype != "text/html":
+            continue
+        _assert_protected(resp)
+        nonce = _nonce(resp)
+        page = resp.get_data(as_text=True)
+        tags = re.findall(r"<(?:script|style)\b[^>]*>", page, re.I)
+        if tags:
+            assert nonce, path
+            nonces.add(nonce)
+        assert [t for t in tags if f'nonce="{nonce}"' not in t] == [], path
+        assert not re.search(r"\son[a-z]+\s*=\s*[\"']", page, re.I), f"inline event handler on {path}"
+        assert "javascript:" not in page.lower(), path
+        seen += 1
+    assert seen > 20 and len(nonces) == seen  # a fresh nonce for every answer
+
+
+# The pages a browser loads under the policy: lists with search filters (select2), forms with date
+# pickers, the workbench, statistics, the query builder, the monitor (fetch), a record page.
+BROWSER_PAGES = ["/", "/cases/list/", "/unitview/list/", "/unitview/add", "/users/add", "/monitor/",
+                 "/statistics/", "/statistics/rules", "/query/", "/notices/list/", "/spotchecks/draw",
+                 "/auditlogview/list/", "/rules/", "/patrol/", "/reconcile/", "/swagger/v1"]
+_WATCH_CSP = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
+              "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));")
+
+
+def test_the_policy_breaks_no_page_in_a_browser(chromium, live_server, world):
+    """Chromium loads the pages under the real headers: no violation of the policy, no script error;
+    the app's jQuery writes carry the token by themselves, a bare fetch() without it is refused."""
+    from tests.test_browser import CHROMIUM_ARGS
+
+    executable, sync_playwright, _ = chromium
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            page.set_default_timeout(15_000)
+            page.add_init_script(_WATCH_CSP)
+            page.on("pageerror", lambda exc: problems.append(f"{page.url}: {exc}"))
+            page.on("console", lambda msg: problems.append(f"{page.url}: {msg.text}")
+                    if "Content Security Policy" in msg.text else None)
+            page.goto(f"{live_server}/login/")
+            page.locator("input[name=username]").fill(world.users["admin"])
+            page.locator("input[name=password]").fill(PASSWORD)
+            with page.expect_navigation():
+                page.locator("form [type=submit]").click()
+            for path in BROWSER_PAGES:
+                resp = page.goto(f"{live_server}{path}")
+                assert resp is not None and resp.status == 200, path
+                page.wait_for_load_state("networkidle")
+                problems += [f"{path}: {v}" for v in page.evaluate("window.__csp")]
+            assert page.evaluate("typeof jQuery.fn.select2") == "function"  # the scripts did run
+
+            # A clerk (with a unit) writes through the API as the app's own pages do.
+            page.context.clear_cookies()
+            page.goto(f"{live_server}/login/")
+            page.locator("input[name=username]").fill(world.users["clerk_a"])
+            page.locator("input[name=password]").fill(PASSWORD)
+            with page.expect_navigation():
+                page.locator("form [type=submit]").click()
+            page.goto(f"{live_server}/cases/list/")
+            status = page.evaluate("""() => new Promise(done => jQuery.ajax({url: '/api/v1/case/create', type: 'POST'})
+                                                             .always((a, b, c) => done((c && c.status) || a.status)))""")
+            assert status == 201
+            bare = page.evaluate("() => fetch('/api/v1/case/create', {method: 'POST'}).then(r => r.status)")
+            assert bare == 403
+        finally:
+            browser.close()
+    assert problems == []

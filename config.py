@@ -121,6 +121,8 @@ class Config:
     JISHI_MAIL_FROM = os.environ.get("JISHI_MAIL_FROM", "jishi@localhost")
     JISHI_BASE_URL = os.environ.get("JISHI_BASE_URL", "http://127.0.0.1:8080")
 
+    # Seconds a web request waits for Redis when it queues a task (then: "任务队列暂不可用").
+    JISHI_BROKER_TIMEOUT = _int("JISHI_BROKER_TIMEOUT", 1)
     # Celery: Redis in production; an SQLite-backed broker when REDIS_URL is unset so that
     # deadline scans work out of the box.
     CELERY = {

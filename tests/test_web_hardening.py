@@ -25,6 +25,15 @@ def _signed_session(secret_key: str, data: dict) -> str:
     return SecureCookieSessionInterface().get_signing_serializer(signer).dumps(data)
 
 
+@pytest.fixture()
+def keep_celery(app):
+    """Building an app makes its Celery app the current one: give the session app's back afterwards."""
+    yield
+    celery = app.extensions["celery"]
+    celery.set_current()
+    celery.set_default()
+
+
 def _default_app(db_url, key_file):
     """An app on the shipped configuration (no SECRET_KEY given), not the test one."""
     from app import create_app
@@ -40,7 +49,7 @@ def _admin_id(app, world) -> int:
 
 # ---- the session key ---------------------------------------------------------------------------
 
-def test_a_cookie_signed_with_the_published_key_opens_nothing(app, world, db_url, tmp_path):
+def test_a_cookie_signed_with_the_published_key_opens_nothing(app, world, db_url, tmp_path, keep_celery):
     default = _default_app(db_url, tmp_path / "secret_key")
     admin_id = _admin_id(default, world)
     forged = _signed_session(PUBLISHED_KEY, {"_user_id": str(admin_id), "_fresh": True})
@@ -55,7 +64,7 @@ def test_a_cookie_signed_with_the_published_key_opens_nothing(app, world, db_url
     assert client.get("/users/list/").status_code == 200
 
 
-def test_the_install_key_is_private_and_kept(app, db_url, tmp_path):
+def test_the_install_key_is_private_and_kept(app, db_url, tmp_path, keep_celery):
     key_file = tmp_path / "instance" / "secret_key"
     first = _default_app(db_url, key_file)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -95,7 +104,7 @@ def test_a_too_open_key_file_is_made_private(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_production_refuses_a_weak_or_missing_key(app, db_url, tmp_path):
+def test_production_refuses_a_weak_or_missing_key(app, db_url, tmp_path, keep_celery):
     from app import create_app
 
     key_file = tmp_path / "secret_key"
@@ -455,3 +464,45 @@ def test_the_policy_breaks_no_page_in_a_browser(chromium, live_server, world):
         finally:
             browser.close()
     assert problems == []
+
+
+# ---- a queue that is down ----------------------------------------------------------------------
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_queueing_with_redis_down_fails_fast_in_chinese(app, world, db_url, keep_celery):
+    import time
+
+    from app import create_app
+    from tests.conftest import login
+
+    down = f"redis://127.0.0.1:{_closed_port()}/0"
+    web = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, FAB_UPDATE_PERMS=False,
+                     CELERY={"broker_url": down, "result_backend": down, "task_ignore_result": True})
+    client = login(web.test_client(), world.users["admin"])
+    started = time.monotonic()
+    resp = client.post("/taskruns/scan", follow_redirects=True)
+    elapsed = time.monotonic() - started
+    assert resp.status_code == 200
+    assert "任务队列暂不可用" in resp.get_data(as_text=True)
+    assert elapsed < 5, f"queueing took {elapsed:.1f} s"
+
+
+def test_the_timeouts_are_defaults_not_overrides():
+    from app.tasks import with_short_timeouts
+
+    given = {"broker_url": "redis://r/0", "result_backend": "redis://r/1", "broker_connection_timeout": 9,
+             "broker_transport_options": {"socket_timeout": 30}}
+    conf = with_short_timeouts(given, 1)
+    assert conf["broker_connection_timeout"] == 9 and conf["broker_transport_options"]["socket_timeout"] == 30
+    assert conf["broker_transport_options"]["socket_connect_timeout"] == 1
+    assert conf["result_backend_transport_options"]["retry_policy"]["max_retries"] == 0
+    assert "broker_transport_options" not in given or given["broker_transport_options"] == {"socket_timeout": 30}
+    embedded = {"broker_url": "sqla+sqlite:///x.db", "result_backend": "db+sqlite:///y.db"}
+    assert with_short_timeouts(embedded, 1) == embedded  # the SQLite broker has no sockets

@@ -447,6 +447,10 @@ def test_the_policy_breaks_no_page_in_a_browser(chromium, live_server, world):
                 page.wait_for_load_state("networkidle")
                 problems += [f"{path}: {v}" for v in page.evaluate("window.__csp")]
             assert page.evaluate("typeof jQuery.fn.select2") == "function"  # the scripts did run
+            # Swagger UI's "Try it out" sends the token too.
+            page.goto(f"{live_server}/swagger/v1")
+            sent = page.evaluate("ui.getConfigs().requestInterceptor({headers: {}}).headers['X-CSRFToken']")
+            assert sent and sent == page.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content")
 
             # A clerk (with a unit) writes through the API as the app's own pages do.
             page.context.clear_cookies()

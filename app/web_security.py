@@ -43,8 +43,9 @@ def guard_api_writes():
         return None  # nothing a foreign page could borrow
     if not same_origin():
         return _refuse("请求来源不是本系统（跨站请求），已拒绝，数据未被修改")
+    headers = current_app.config.get("WTF_CSRF_HEADERS") or ["X-CSRFToken", "X-CSRF-Token"]
     try:
-        validate_csrf(request.headers.get("X-CSRFToken"))
+        validate_csrf(next((request.headers[h] for h in headers if h in request.headers), None))
     except ValidationError:
         return _refuse("缺少或无效的安全令牌（请求头 X-CSRFToken），已拒绝，数据未被修改。请刷新页面后重试")
     return None

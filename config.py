@@ -1,9 +1,11 @@
 """Configuration, read from environment variables with safe defaults.
 
 Development defaults need nothing installed: an SQLite file under ``instance/`` and an embedded
-Celery broker on the same kind of file.  Production (``JISHI_ENV=production``) refuses to start
-with the development secret.
+Celery broker on the same kind of file.  Without ``SECRET_KEY`` an install makes its own key on first
+start (``instance/secret_key``, mode 0600); production (``JISHI_ENV=production``) must be given a strong
+one.
 """
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +16,9 @@ from flask_appbuilder.const import AUTH_DB
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("JISHI_INSTANCE_DIR", BASE_DIR / "instance"))
 
-DEV_SECRET_KEY = "jishi-development-secret-not-for-production"
+# SHA-256 of session keys that were once published (the development key this repository used to
+# commit): cookies signed with them can be forged by anyone, so no install may use them.
+PUBLISHED_KEY_SHA256 = {"36ce7dcd5683956c27930f156a6345b951a5740f71b11d8a43331e85b392a59b"}
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -33,7 +37,9 @@ def _int(name: str, default: int) -> int:
 
 class Config:
     JISHI_ENV = os.environ.get("JISHI_ENV", "development")
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    # Unset: made once per install and kept in SECRET_KEY_FILE (app/instance_secret.py); never in production.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE", str(INSTANCE_DIR / "secret_key"))
 
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'jishi.db'}"
@@ -79,6 +85,10 @@ class Config:
     }
 
     WTF_CSRF_ENABLED = True
+    # Origins besides the request's own host from which the browser may write to the API (comma list,
+    # e.g. "https://jishi.example.gov.cn" when a proxy rewrites Host).
+    JISHI_TRUSTED_ORIGINS = tuple(o.strip().rstrip("/").lower()
+                                  for o in os.environ.get("JISHI_TRUSTED_ORIGINS", "").split(",") if o.strip())
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = os.environ.get("SESSION_COOKIE_SAMESITE", "Lax")
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -111,6 +121,8 @@ class Config:
     JISHI_MAIL_FROM = os.environ.get("JISHI_MAIL_FROM", "jishi@localhost")
     JISHI_BASE_URL = os.environ.get("JISHI_BASE_URL", "http://127.0.0.1:8080")
 
+    # Seconds a web request waits for Redis when it queues a task (then: "任务队列暂不可用").
+    JISHI_BROKER_TIMEOUT = _int("JISHI_BROKER_TIMEOUT", 1)
     # Celery: Redis in production; an SQLite-backed broker when REDIS_URL is unset so that
     # deadline scans work out of the box.
     CELERY = {
@@ -134,6 +146,7 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     JISHI_ENV = "test"
+    SECRET_KEY = "jishi-test-only-key-0123456789abcdef"  # a fixed key: tests forge nothing with it
     WTF_CSRF_ENABLED = False
     FAB_UPDATE_PERMS = True
     # A fast hash keeps fixtures quick; production keeps scrypt.
@@ -144,9 +157,13 @@ class TestConfig(Config):
 
 
 def validate(config: dict) -> None:
-    """Refuse to start production with a development secret or an embedded database."""
+    """Refuse a published session key anywhere, and in production a missing or short one."""
+    key = config.get("SECRET_KEY") or ""
+    if key and hashlib.sha256(str(key).encode()).hexdigest() in PUBLISHED_KEY_SHA256:
+        raise RuntimeError("SECRET_KEY 使用了已公开的开发密钥，任何人都能伪造登录：请删除该设置（将自动生成本机密钥）"
+                           "或设置新的随机密钥")
     if config.get("JISHI_ENV") == "production":
-        if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
+        if not key:
             raise RuntimeError("JISHI_ENV=production 时必须通过环境变量 SECRET_KEY 设置密钥（不得使用默认值）")
-        if len(config["SECRET_KEY"]) < 32:
+        if len(key) < 32:
             raise RuntimeError("生产环境的 SECRET_KEY 至少需要 32 个字符")

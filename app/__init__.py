@@ -19,6 +19,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     init_db(app)
     init_integrity_and_audit()
     init_csrf(app)
+    init_web_security(app)
     init_appbuilder(app)
     init_celery(app)
     init_cli(app)
@@ -30,6 +31,7 @@ def create_app(config_object=None, **overrides) -> Flask:
 def init_config(app: Flask, config_object, overrides) -> None:
     app.config.from_object(config_object or config_module.Config)
     app.config.update(overrides)
+    init_secret_key(app)
     config_module.validate(app.config)
     from app.security import fab_roles, password_policy
 
@@ -43,6 +45,14 @@ def init_config(app: Flask, config_object, overrides) -> None:
     if uri.startswith("sqlite:///"):
         Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+
+
+def init_secret_key(app: Flask) -> None:
+    """No key given: this install's own, made on first start (production must be given one)."""
+    if not app.config.get("SECRET_KEY") and app.config.get("JISHI_ENV") != "production":
+        from app.instance_secret import load_or_create
+
+        app.config["SECRET_KEY"] = load_or_create(Path(app.config["SECRET_KEY_FILE"]))
 
 
 def init_translations(app: Flask) -> None:
@@ -97,6 +107,13 @@ def init_csrf(app: Flask) -> None:
     from flask_wtf.csrf import CSRFProtect
 
     CSRFProtect(app)
+
+
+def init_web_security(app: Flask) -> None:
+    """Security headers on every answer; cookie-authenticated API writes need token and origin."""
+    from app.web_security import init_web_security as register
+
+    register(app)
 
 
 def init_appbuilder(app: Flask) -> None:

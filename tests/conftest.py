@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 
@@ -177,6 +178,16 @@ def login(client, username, password=PASSWORD):
     resp = client.post("/login/", data={"username": username, "password": password})
     assert resp.status_code == 302, resp.data[:500]
     assert "/login" not in resp.headers.get("Location", ""), "login failed"
+    return with_csrf_header(client)
+
+
+def with_csrf_header(client):
+    """Every later request of this logged-in client sends the page's CSRF token in X-CSRFToken, as the
+    app's own JavaScript does: the API refuses cookie-authenticated writes without it."""
+    page = client.get("/").get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    assert match, "no CSRF token on the start page"
+    client.environ_base["HTTP_X_CSRFTOKEN"] = match.group(1)
     return client
 
 

@@ -103,13 +103,20 @@ def test_user_form_enforces_the_password_policy(app, world, client_for):
     assert "密码至少 10 位" in resp.get_data(as_text=True)
 
 
+# The development key this repository once committed (public, so refused everywhere).
+PUBLISHED_KEY = "jishi-development-secret-not-for-production"
+
+
 def test_production_refuses_the_default_secret():
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        config.validate({"JISHI_ENV": "production", "SECRET_KEY": config.DEV_SECRET_KEY})
+        config.validate({"JISHI_ENV": "production", "SECRET_KEY": PUBLISHED_KEY})
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        config.validate({"JISHI_ENV": "production", "SECRET_KEY": ""})
     with pytest.raises(RuntimeError, match="32"):
         config.validate({"JISHI_ENV": "production", "SECRET_KEY": "short"})
     config.validate({"JISHI_ENV": "production", "SECRET_KEY": "x" * 40})
-    config.validate({"JISHI_ENV": "development", "SECRET_KEY": config.DEV_SECRET_KEY})
+    with pytest.raises(RuntimeError, match="已公开"):
+        config.validate({"JISHI_ENV": "development", "SECRET_KEY": PUBLISHED_KEY})
 
 
 def test_create_app_refuses_production_with_default_secret(db_url):
@@ -117,7 +124,7 @@ def test_create_app_refuses_production_with_default_secret(db_url):
 
     with pytest.raises(RuntimeError):
         create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, JISHI_ENV="production",
-                   SECRET_KEY=config.DEV_SECRET_KEY)
+                   SECRET_KEY=PUBLISHED_KEY)
 
 
 def test_config_comes_from_the_environment(monkeypatch):

@@ -3,6 +3,10 @@
 xlsxwriter's constant-memory mode (so 100,000 rows cost what one row costs), merged row headers,
 and a total row.
 
+Every workbook of the app is a ``SafeWorkbook``: text is never turned into a formula or a link, and text
+that a spreadsheet would read as one when typed (starting with = + - @, a tab or a carriage return) is
+written with Excel's quote prefix — shown as is, kept as text even when the cell is edited.
+
 constant_memory writes each row as soon as the next one starts, so everything is written strictly
 top to bottom, and a vertical merge is written when its first row is written.
 """
@@ -35,6 +39,8 @@ class Sheet:
 # (and a literal _xHHHH_ gets its underscore escaped), & < > become entities, and a string with
 # leading or trailing white space gets xml:space="preserve". Such strings take the stock path.
 _NEEDS_CARE = re.compile(r"[\x00-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+# Text starting like this is a formula (or DDE call) to a spreadsheet: written with the quote prefix.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
 _EXCEL_LEAP_BUG = dt.date(1900, 3, 1)  # before it, Excel's serials count a 29 February 1900
 
@@ -49,6 +55,13 @@ class ListWorksheet(Worksheet):
     number, a date or a blank; a row with anything else goes through the stock ``write``."""
 
     _letters: tuple[str, ...] = ()
+    quoted: Callable = staticmethod(lambda fmt: fmt)  # set by SafeWorkbook: the quote-prefixed twin of a format
+
+    def _write_string(self, row, col, string, cell_format=None):
+        # Every text cell passes here (write, write_row, merge_range, the stock rows of append_row).
+        if string.startswith(FORMULA_STARTS):
+            cell_format = self.quoted(cell_format)
+        return super()._write_string(row, col, string, cell_format)
 
     def append_row(self, row: int, cells: Sequence[tuple]) -> None:
         """Write ``cells`` [(value, format)] as row ``row`` from column 0. A value is a str, an int or
@@ -69,8 +82,10 @@ class ListWorksheet(Worksheet):
         letters, r = self._letters, row + 1
         parts = []
         for col, (value, fmt) in enumerate(cells):
-            attrs = f'r="{letters[col]}{r}"' if fmt is None else f'r="{letters[col]}{r}" s="{fmt._get_xf_index()}"'
             kind = type(value)
+            if kind is str and value.startswith(FORMULA_STARTS):
+                fmt = self.quoted(fmt)
+            attrs = f'r="{letters[col]}{r}"' if fmt is None else f'r="{letters[col]}{r}" s="{fmt._get_xf_index()}"'
             if kind is str:
                 if not value:
                     parts.append(f"<c {attrs}/>")
@@ -100,12 +115,45 @@ class ListWorksheet(Worksheet):
                 self.write(row, col, value, fmt)
 
 
+class SafeWorkbook(xlsxwriter.Workbook):
+    """An xlsxwriter workbook whose sheets write text as text: no formulas, no links, and a quote prefix on
+    text a spreadsheet would take for a formula. Use it for every workbook the app writes."""
+
+    # A format's own bookkeeping (its index, its cached identity key) must not be copied to the twin.
+    _NOT_COPIED = ("xf_format_indices", "dxf_format_indices", "xf_index", "dxf_index", "_format_key")
+
+    def __init__(self, target, options: dict | None = None):
+        super().__init__(target, {**(options or {}), "strings_to_formulas": False, "strings_to_urls": False})
+        self._quoted: dict = {}
+
+    def add_worksheet(self, name=None, worksheet_class=None):
+        ws = super().add_worksheet(name, worksheet_class=worksheet_class or ListWorksheet)
+        if not isinstance(ws, ListWorksheet):
+            raise TypeError("SafeWorkbook 的工作表必须是 ListWorksheet")
+        ws.quoted = self.quoted_format
+        return ws
+
+    def quoted_format(self, fmt):
+        """``fmt`` (or the default format) with Excel's quote prefix, made once per format."""
+        known = self._quoted.get(id(fmt))
+        if known is not None:
+            return known[1]
+        twin = self.add_format()
+        if fmt is not None:
+            for name, value in vars(fmt).items():
+                if name not in self._NOT_COPIED:
+                    setattr(twin, name, value)
+        twin.set_quote_prefix()
+        self._quoted[id(fmt)] = (fmt, twin)  # fmt kept alive so that its id is never reused
+        return twin
+
+
 class Writer:
     """One workbook; ``sheet()`` starts a sheet, ``row()`` writes the next row."""
 
     def __init__(self, target):
-        self.book = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False,
-                                                 "default_date_format": "yyyy-mm-dd"})
+        self.book = SafeWorkbook(target, {"constant_memory": True, "in_memory": False,
+                                          "default_date_format": "yyyy-mm-dd"})
         f = self.book.add_format
         self.f_title = f({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
         self.f_meta = f({"font_size": 10})

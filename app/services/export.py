@@ -8,12 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 
-import xlsxwriter
-
 from app.audit import current_actor
 from app.extensions import db
 from app.models import AuditLog
 from app.models.audit import utcnow
+from app.reports.xlsx import SafeWorkbook
 
 
 def _cell(value):
@@ -32,7 +31,7 @@ def write_xlsx(title: str, subtitle: str, headers: list[str], rows) -> tuple[str
     """Write a sheet to a temporary file; returns (path, number of data rows)."""
     tmp = tempfile.NamedTemporaryFile(prefix="jishi-export-", suffix=".xlsx", delete=False)
     tmp.close()
-    wb = xlsxwriter.Workbook(tmp.name, {"constant_memory": True})
+    wb = SafeWorkbook(tmp.name, {"constant_memory": True})  # cell text stays text (no formula injection)
     ws = wb.add_worksheet("数据")
     bold = wb.add_format({"bold": True, "font_size": 14})
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})

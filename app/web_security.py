@@ -17,6 +17,9 @@ from flask import Flask, current_app, g, jsonify, request
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Writes that use no identity from the cookie: the JWT login takes its credentials from the body and
+# answers tokens that a foreign page cannot read.
+COOKIELESS_WRITES = {"/api/v1/security/login"}
 
 
 def init_web_security(app: Flask) -> None:
@@ -37,7 +40,7 @@ def csp_nonce() -> str:
 def guard_api_writes():
     if request.method not in UNSAFE_METHODS or not request.path.startswith("/api/"):
         return None
-    if request.headers.get("Authorization", "").startswith("Bearer "):
+    if request.headers.get("Authorization", "").startswith("Bearer ") or request.path in COOKIELESS_WRITES:
         return None
     if not _cookie_sent():
         return None  # nothing a foreign page could borrow

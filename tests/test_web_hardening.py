@@ -42,23 +42,27 @@ def _default_app(db_url, key_file):
                       FAB_UPDATE_PERMS=False, AUTH_RATE_LIMITED=False, RATELIMIT_ENABLED=False)
 
 
-def _admin_id(app, world) -> int:
+def _admin_session(app, world) -> dict:
+    """What a signed-in admin's session holds: the user id and the user's session token."""
+    from app.auth import SESSION_KEY, ensure_session_token
+
     with app.app_context():
-        return app.appbuilder.sm.find_user(username=world.users["admin"]).id
+        admin = app.appbuilder.sm.find_user(username=world.users["admin"])
+        return {"_user_id": str(admin.id), "_fresh": True, SESSION_KEY: ensure_session_token(admin)}
 
 
 # ---- the session key ---------------------------------------------------------------------------
 
 def test_a_cookie_signed_with_the_published_key_opens_nothing(app, world, db_url, tmp_path, keep_celery):
     default = _default_app(db_url, tmp_path / "secret_key")
-    admin_id = _admin_id(default, world)
-    forged = _signed_session(PUBLISHED_KEY, {"_user_id": str(admin_id), "_fresh": True})
+    # Even knowing the admin's session token, the published key opens nothing.
+    forged = _signed_session(PUBLISHED_KEY, _admin_session(default, world))
     client = default.test_client()
     client.set_cookie(default.config["SESSION_COOKIE_NAME"], forged)
     resp = client.get("/users/list/")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
     # The same cookie signed with this install's own key does open the page: the forgery itself was sound.
-    genuine = _signed_session(default.secret_key, {"_user_id": str(admin_id), "_fresh": True})
+    genuine = _signed_session(default.secret_key, _admin_session(default, world))
     client = default.test_client()
     client.set_cookie(default.config["SESSION_COOKIE_NAME"], genuine)
     assert client.get("/users/list/").status_code == 200

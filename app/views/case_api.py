@@ -65,23 +65,26 @@ class CaseApi(ReadOnlyModelRestApi):
     @expose("/<int:pk>/export", methods=["GET"])
     @protect()
     def export(self, pk):
-        """Export one case in the exchange format.
+        """Export one case in the exchange format (``?content_only=1``: without the system records).
         ---
         get:
           parameters:
           - in: path
             name: pk
             schema: {type: integer}
+          - {in: query, name: content_only, schema: {type: string}, required: false}
           responses:
             200: {description: The case, keyed by module and item}
             404: {$ref: '#/components/responses/404'}
         """
         from app.services.case_data import export_case
+        from app.services.case_exchange import export_content
 
         case = self._case(pk)
         if case is None:
             return self.response_404()
-        return self.response(200, **{"result": export_case(case)})
+        content_only = request.args.get("content_only", "") in ("1", "true")
+        return self.response(200, **{"result": export_content(case) if content_only else export_case(case)})
 
     @expose("/import", methods=["POST"])
     @protect()

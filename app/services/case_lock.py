@@ -144,9 +144,11 @@ def conflict_diff(module_key: str, current: dict, yours: dict, base: dict | None
     every item sent whose stored value differs."""
     yours_x = to_exchange({"x": yours}, drop_empty=False)["x"]
     out = []
-    flat_current = {**current["values"], "handler": current["handler"], "leader": current["leader"]}
+    flat_current = {**current["values"], "handler": current["handler"], "leader": current["leader"],
+                    "state": current["state"]}
     if base is not None:
-        flat_base = {**base.get("values", {}), "handler": base.get("handler"), "leader": base.get("leader")}
+        flat_base = {**base.get("values", {}), "handler": base.get("handler"), "leader": base.get("leader"),
+                     "state": base.get("state")}
         keys = [k for k in flat_current if not _same(flat_current[k], flat_base.get(k))]
     else:
         keys = [k for k in flat_current if k in yours_x and not _same(flat_current[k], yours_x[k])]

@@ -99,7 +99,33 @@ def _answer(resp):
 
 # ---- (a) a save racing 初次提交 ---------------------------------------------------------------------
 
-def test_a_save_racing_the_first_submission_never_breaks_the_evidence(app, team):
+def _api_save(app, saver):
+    def save(case_id, new_place):
+        return _answer(saver.put(f"/api/v1/case/{case_id}/module/qualification", json={"native_place": new_place}))
+
+    return save
+
+
+def _orm_save(app, _saver):
+    """A script changing the module row directly: the flush-time lock must hold the case too."""
+    def save(case_id, new_place):
+        with app.app_context():
+            try:
+                with acting_as("脚本", "cli"):
+                    db.session.get(Case, case_id).module_row("qualification").native_place = new_place
+                    db.session.commit()
+                return 200, {}
+            except wf.CaseLocked as exc:
+                db.session.rollback()
+                return 400, {"message": str(exc)}
+            finally:
+                db.session.remove()
+
+    return save
+
+
+@pytest.mark.parametrize("saving", [_api_save, _orm_save], ids=["rest", "orm"])
+def test_a_save_racing_the_first_submission_never_breaks_the_evidence(app, team, saving):
     """Submit and, 0–50 ms later, save a content module: either the save is refused (the case is
     locked) or it happened entirely before — then the signatures no longer match and the
     submission is refused. Never both: the submitted snapshot is always the live content."""
@@ -113,7 +139,8 @@ def test_a_save_racing_the_first_submission_never_breaks_the_evidence(app, team)
             wf.set_pledge(case, team.clerk, True)
         prepared.append((case.id, case.case_no, values["qualification"]["native_place"]))
     db.session.commit()
-    submitter, saver = _client(app, team.clerk), _client(app, team.plain)
+    submitter = _client(app, team.clerk)
+    save_module = saving(app, _client(app, team.plain))
     outcomes = []
     for n, (case_id, case_no, place) in enumerate(prepared):
         delay = random.uniform(0, 0.05)
@@ -124,8 +151,7 @@ def test_a_save_racing_the_first_submission_never_breaks_the_evidence(app, team)
 
         def save(case_id=case_id, delay=delay, new_place=new_place):
             time.sleep(delay)
-            return _answer(saver.put(f"/api/v1/case/{case_id}/module/qualification",
-                                     json={"native_place": new_place}))
+            return save_module(case_id, new_place)
 
         (sub_status, sub_body), (save_status, save_body) = _run_together(submit, save)
         db.session.rollback()

@@ -6,6 +6,7 @@ stale-version tests need no threads: the version each writer was based on decide
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import re
@@ -26,6 +27,7 @@ from app.models.case import STATUS_DRAFT, STATUS_FIRST
 from tests.conftest import login
 from tests.test_case_pages import form_payload
 from tests.test_case_workflow import build_case, sign_all, team  # noqa: F401  (team is a fixture)
+from tests.test_deadlines import office  # noqa: F401  (a fixture)
 
 ROUNDS = 8
 
@@ -339,3 +341,54 @@ def test_two_writers_with_the_same_version_one_wins_one_is_told(app, team):
         winner = "甲" if results[0][0] == 200 else "乙"
         db.session.expire_all()
         assert read_case(db.session.get(Case, case_id))["qualification"]["native_place"] == f"{winner}{n}"
+
+
+# ---- a review racing 退回补正 ------------------------------------------------------------------------
+
+def test_a_review_racing_a_return_for_correction_is_refused_on_the_superseded_version(app, office):
+    """退回补正 and, 0–50 ms later, 通过 by another supervisor: 通过 lands before the return (and the
+    return still goes through) or is refused — never written into the version already superseded."""
+    if _on_sqlite(app):
+        pytest.skip("SQLite runs one writer at a time: the overlap needs PostgreSQL")
+    from app.models import AppUser
+    from app.models.supervision import Review
+    from app.services import patrol
+    from tests.test_deadlines import make_case, submit_first
+
+    ids = []
+    for _ in range(ROUNDS):
+        case, _values = make_case(office, dt.date.today() - dt.timedelta(days=2))
+        submit_first(office, case)
+        ids.append(case.id)
+    sup_id = office.sup.id
+    db.session.commit()
+
+    def review(case_id, result, delay):
+        time.sleep(delay)
+        with app.app_context():
+            try:
+                with acting_as("测试巡查", "cli"):
+                    sup = db.session.get(AppUser, sup_id)
+                    patrol.review(db.session.get(Case, case_id), sup, result, f"{result}：并发审核")
+                return "ok"
+            except (patrol.PatrolError, cases.CaseError) as exc:
+                db.session.rollback()
+                return str(exc)
+            finally:
+                db.session.remove()
+
+    for n, case_id in enumerate(ids):
+        delay = random.uniform(0, 0.05)
+        back, passed = _run_together(lambda: review(case_id, "退回补正", 0), lambda: review(case_id, "通过", delay))
+        where = f"round {n} (delay {delay * 1000:.0f} ms): 退回补正 {back}, 通过 {passed}"
+        assert back == "ok", where
+        db.session.rollback()
+        db.session.expire_all()
+        old = db.session.get(Case, case_id)
+        assert not old.is_current, where
+        assert old.module_row("submission").review_result == "退回补正", where
+        results = db.session.execute(select(Review.result).where(Review.case_id == case_id)
+                                     .order_by(Review.id)).scalars().all()
+        assert results[-1] == "退回补正", where  # nothing reviewed after it on the old version
+        if passed != "ok":
+            assert "只有已提交的现行版本可以审核" in passed, where

@@ -98,6 +98,7 @@ class Config:
 
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 20) * 1024 * 1024
     JISHI_ATTACHMENT_MAX_MB = _int("JISHI_ATTACHMENT_MAX_MB", 20)  # per attachment
+    JISHI_IMPORT_MAX_MB = _int("JISHI_IMPORT_MAX_MB", 20)  # a case file read by `flask cases import/update`
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
 
     # Reporting deadlines: reminders go out this many days before a due date; a report still not

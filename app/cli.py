@@ -160,6 +160,19 @@ def _user_scope(as_user):
     return user, scope_for(user)
 
 
+def _read_case_file(file: Path):
+    """The JSON of a case file, refused before reading when larger than JISHI_IMPORT_MAX_MB."""
+    limit = int(current_app.config.get("JISHI_IMPORT_MAX_MB", 20))
+    size = file.stat().st_size
+    if size > limit * 1024 * 1024:
+        raise click.ClickException(f"文件过大（{size / 1024 / 1024:.1f} MB），超过导入上限 {limit} MB"
+                                   "（可由环境变量 JISHI_IMPORT_MAX_MB 调整），未写入任何数据")
+    try:
+        return json.loads(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"文件不是有效的 UTF-8 JSON：{exc}")
+
+
 @cases_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
@@ -169,10 +182,7 @@ def cases_import(file: Path, as_json: bool, as_user: str | None):
     from app.services.case_exchange import ImportFailed, import_cases
 
     user, scope = _user_scope(as_user)
-    try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"文件不是有效的 UTF-8 JSON：{exc}")
+    data = _read_case_file(file)
     try:
         with acting_as(user or "命令行", "cli"):
             created = import_cases(data, scope, user)
@@ -192,15 +202,17 @@ def cases_import(file: Path, as_json: bool, as_user: str | None):
 
 @cases_cli.command("export")
 @click.argument("case_id", type=int)
-def cases_export(case_id: int):
+@click.option("--content-only", is_flag=True, help="不含签字、提交等系统记录（可再导入为新草稿）")
+def cases_export(case_id: int, content_only: bool):
     """以交换格式（JSON）输出一个案例。"""
     from app.models import Case
     from app.services.case_data import export_case
+    from app.services.case_exchange import export_content
 
     case = db.session.get(Case, case_id)
     if case is None:
         raise click.ClickException(f"案例 {case_id} 不存在")
-    _echo_json(export_case(case))
+    _echo_json(export_content(case) if content_only else export_case(case))
 
 
 @cases_cli.command("update")
@@ -217,10 +229,7 @@ def cases_update(case_id: int, file: Path, as_user: str | None):
     case = db.session.get(Case, case_id)
     if case is None or not scope.contains(case.unit_id):
         raise click.ClickException(f"案例 {case_id} 不存在或不在权限范围内")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"文件不是有效的 UTF-8 JSON：{exc}")
+    data = _read_case_file(file)
     if not isinstance(data, dict) or len(data) != 1:
         raise click.ClickException("文件应为只含一个模块的 JSON 对象，例如 {\"motion\": {...}}")
     values, problems = from_exchange(data)

@@ -106,9 +106,10 @@ def workflow_write():
 
 
 def _lock_row(case: Case) -> None:
-    """Serialise workflow commands on one case (PostgreSQL: row lock; SQLite: one writer anyway)."""
-    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-    db.session.refresh(case)
+    """Serialise every write to one case (app.services.case_lock: row lock, then a fresh read)."""
+    from app.services.case_lock import lock_case
+
+    lock_case(case)
 
 
 def _signatures(case: Case) -> list[Signature]:
@@ -548,8 +549,9 @@ class _LockCheck:
     def case_state(self, case_id):
         """(case_no, status, is_current, root_id) of a stored case, as stored."""
         if case_id not in self._cases:
-            row = self.session.execute(select(Case.case_no, Case.status, Case.is_current, Case.root_id)
-                                       .where(Case.id == case_id)).first()
+            from app.services.case_lock import stored_state
+
+            row = stored_state(self.session, case_id)  # with the row lock: no submission slips in between
             self._cases[case_id] = tuple(row) if row else None
         return self._cases[case_id]
 

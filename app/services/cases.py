@@ -28,6 +28,7 @@ class CaseError(Exception):
 class SaveResult:
     state: str
     missing: list[Problem] = field(default_factory=list)
+    version: str = ""  # the module's version after the save (app.services.case_lock)
 
 
 def _checks():
@@ -67,17 +68,25 @@ def editable_modules(case: Case) -> set[str]:
 
 
 def save_module(case: Case, module_key: str, values: dict, *, handler: str | None = None,
-                leader: str | None = None) -> SaveResult:
+                leader: str | None = None, version: str | None = None, base: str | None = None) -> SaveResult:
     """Save what was entered for one module. Wrong values are refused (nothing is written);
-    missing ones are allowed while the module is being filled in and are reported back."""
-    if module_key not in editable_modules(case):
-        raise CaseError([Problem(module_key, "", f"案例当前状态为“{case.status}”，“{module(module_key).name}”已锁定，不能修改")])
-    merged = read_case(case)
-    merged[module_key] = {**merged[module_key], **values}
-    problems = module_problems(merged, module_key)
-    if problems:
-        raise CaseError(problems)
+    missing ones are allowed while the module is being filled in and are reported back.
+    ``version`` (and the form's ``base`` snapshot) is the module version the entry was based on:
+    another one means someone else saved in between (case_lock.StaleWrite, nothing written)."""
+    from app.services import case_lock
+
+    case_lock.refuse_workflow_module(module_key)
     try:
+        case_lock.lock_case(case)  # checked below as committed: a submission that won the race is seen
+        if module_key not in editable_modules(case):
+            raise CaseError([Problem(module_key, "", f"案例当前状态为“{case.status}”，“{module(module_key).name}”已锁定，不能修改")])
+        meta = {k: v for k, v in (("handler", handler), ("leader", leader)) if v is not None}
+        case_lock.check_version(case, module_key, version, {**values, **meta}, base)
+        merged = read_case(case)
+        merged[module_key] = {**merged[module_key], **values}
+        problems = module_problems(merged, module_key)
+        if problems:
+            raise CaseError(problems)
         ensure_rows(case)
         if module_key == "decision":
             _place_in_batch(case, merged["decision"], values)
@@ -96,14 +105,14 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
         db.session.flush()
         refresh(case)  # a decision or appointment date moves the reporting deadlines
         evaluate_case(case, "E", commit=False)  # the save-time rules, stored with the change
+        db.session.flush()
+        saved = SaveResult(row.state, _checks().missing_items(merged, module_key),
+                           case_lock.module_version(case, module_key))
         db.session.commit()
-    except CaseError:
-        db.session.rollback()
-        raise
     except Exception:
         db.session.rollback()
         raise
-    return SaveResult(row.state, _checks().missing_items(merged, module_key))
+    return saved
 
 
 BATCH_FIELDS = ("members_total", "members_present", "absent_opinion_collected", "vote_method", "main_leader_last")
@@ -150,7 +159,15 @@ def _void_signatures_if_changed(case: Case) -> None:
 def complete_module(case: Case, module_key: str) -> None:
     """Mark a step complete: its predecessors must be complete (前后衔接、环环相扣), nothing may be
     missing or wrong, and the step must name its handler and responsible leader."""
+    from app.services.case_lock import lock_case
+
+    try:
+        lock_case(case)  # the state checked below is the committed one
+    except Exception:
+        db.session.rollback()
+        raise
     if module_key not in editable_modules(case):
+        db.session.rollback()
         raise CaseError([Problem(module_key, "", f"“{module(module_key).name}”已锁定")])
     values = read_case(case)
     problems = []
@@ -169,6 +186,7 @@ def complete_module(case: Case, module_key: str) -> None:
     if not row.leader:
         problems.append(Problem(module_key, "leader", "请填写本环节的责任领导"))
     if problems:
+        db.session.rollback()  # ends the transaction: the case lock is released
         raise CaseError(problems)
     row.state = "已完成"
     row.completed_at = now()

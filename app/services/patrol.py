@@ -69,9 +69,15 @@ def review(case: Case, user, result: str, reason: str) -> Review:
     department; 退回补正 sends the case back (a new version). The result is written to the case's
     submission module (组织部门审核结论)."""
     from app.services.case_data import write_values
+    from app.services.case_lock import lock_case
     from app.services.case_workflow import return_for_correction, workflow_write
     from app.services.rule_engine import combined_light
 
+    try:
+        lock_case(case)  # the state checked below is the committed one: a 退回补正 in between is seen
+    except Exception:
+        db.session.rollback()
+        raise
     reason = (reason or "").strip()
     problems = []
     if result not in REVIEW_RESULTS:
@@ -82,6 +88,8 @@ def review(case: Case, user, result: str, reason: str) -> Review:
         problems.append("只有该单位的监督部门可以审核此案例")
     if case.status not in SUBMITTED or not case.is_current:
         problems.append(f"案例当前状态为“{case.status}”，只有已提交的现行版本可以审核")
+    if problems:
+        db.session.rollback()  # releases the case lock
     _fail_if(problems)
     try:
         rev = Review(case_id=case.id, root_id=case.root_id or case.id, unit_id=case.unit_id, result=result,

@@ -35,11 +35,11 @@ class CaseApi(ReadOnlyModelRestApi):
     list_columns = CASE_API_COLUMNS
     show_columns = CASE_API_COLUMNS
     search_columns = ["case_no", "status", "is_current", "full_name"]
-    include_route_methods = {"get", "get_list", "info", "export", "import_cases", "create_case",
+    include_route_methods = {"get", "get_list", "info", "export", "import_cases", "create_case", "get_module",
                              "put_module", "complete", "sign_case", "submit_case", "return_case"}
     base_permissions = ["can_get", "can_info", "can_create", "can_enter", "can_sign", "can_submit",
                         "can_review", "can_export"]
-    method_permission_name = {"export": "export", "import_cases": "create", "create_case": "create",
+    method_permission_name = {"export": "export", "get_module": "get", "import_cases": "create", "create_case": "create",
                               "put_module": "enter", "complete": "enter", "sign_case": "sign",
                               "submit_case": "submit", "return_case": "review"}
 
@@ -65,23 +65,26 @@ class CaseApi(ReadOnlyModelRestApi):
     @expose("/<int:pk>/export", methods=["GET"])
     @protect()
     def export(self, pk):
-        """Export one case in the exchange format.
+        """Export one case in the exchange format (``?content_only=1``: without the system records).
         ---
         get:
           parameters:
           - in: path
             name: pk
             schema: {type: integer}
+          - {in: query, name: content_only, schema: {type: string}, required: false}
           responses:
             200: {description: The case, keyed by module and item}
             404: {$ref: '#/components/responses/404'}
         """
         from app.services.case_data import export_case
+        from app.services.case_exchange import export_content
 
         case = self._case(pk)
         if case is None:
             return self.response_404()
-        return self.response(200, **{"result": export_case(case)})
+        content_only = request.args.get("content_only", "") in ("1", "true")
+        return self.response(200, **{"result": export_content(case) if content_only else export_case(case)})
 
     @expose("/import", methods=["POST"])
     @protect()
@@ -123,20 +126,50 @@ class CaseApi(ReadOnlyModelRestApi):
         case = case_service.create_case(unit, g.user)
         return self.response(201, id=case.id, case_no=case.case_no)
 
+    @expose("/<int:pk>/module/<key>", methods=["GET"])
+    @protect()
+    def get_module(self, pk, key):
+        """One module's values (exchange format) with its version (also the ETag header): send it
+        back as ``If-Match`` or ``version`` when saving.
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: key, schema: {type: string}}
+          responses:
+            200: {description: Values, handler, leader, state and version}
+            404: {$ref: '#/components/responses/404'}
+        """
+        from app.services.case_lock import module_snapshot, version_of
+
+        case = self._case(pk)
+        if case is None or key not in MODULE_KEYS:
+            return self.response_404()
+        snap = module_snapshot(case, key)
+        version = version_of(snap)
+        resp = self.response(200, result={k: v for k, v in snap["values"].items() if v not in (None, "", [], {})},
+                             handler=snap["handler"], leader=snap["leader"], state=snap["state"], version=version)
+        resp.headers["ETag"] = f'"{version}"'
+        return resp
+
     @expose("/<int:pk>/module/<key>", methods=["PUT"])
     @protect()
     def put_module(self, pk, key):
-        """Save one module: a JSON object keyed by item (exchange format), plus handler/leader.
+        """Save one module: a JSON object keyed by item (exchange format), plus handler/leader and
+        optionally the version it is based on (``version`` key or ``If-Match`` header).
         ---
         put:
           parameters:
           - {in: path, name: pk, schema: {type: integer}}
           - {in: path, name: key, schema: {type: string}}
+          - {in: header, name: If-Match, schema: {type: string}, required: false}
           responses:
-            200: {description: Saved; state and missing items}
+            200: {description: Saved; state, missing items and the new version}
             400: {description: Every problem, item by item}
+            409: {description: 已被他人修改 — the differences and the current version; nothing written}
         """
         from app.services.case_data import from_exchange
+        from app.services.case_lock import StaleWrite, parse_version
 
         case = self._case(pk)
         if case is None or key not in MODULE_KEYS:
@@ -145,16 +178,24 @@ class CaseApi(ReadOnlyModelRestApi):
         if not isinstance(body, dict):
             return self.response_400(message="请求体应为 JSON 对象")
         handler, leader = body.pop("handler", None), body.pop("leader", None)
+        version = parse_version(body.pop("version", None)) or parse_version(request.headers.get("If-Match"))
         values, problems = from_exchange({key: body})
         if problems:
             return self._problems(case_service.CaseError(problems))
         given = {k: v for k, v in values[key].items() if k in body}
         try:
-            result = case_service.save_module(case, key, given, handler=handler, leader=leader)
+            result = case_service.save_module(case, key, given, handler=handler, leader=leader, version=version)
+        except StaleWrite as exc:
+            db.session.rollback()
+            return self.response(409, message=exc.problems[0].message, problems=[p.as_dict() for p in exc.problems],
+                                 diff=exc.diff, version=exc.version)
         except case_service.CaseError as exc:
             db.session.rollback()
             return self._problems(exc)
-        return self.response(200, state=result.state, missing=[p.as_dict() for p in result.missing])
+        resp = self.response(200, state=result.state, missing=[p.as_dict() for p in result.missing],
+                             version=result.version)
+        resp.headers["ETag"] = f'"{result.version}"'
+        return resp
 
     @expose("/<int:pk>/module/<key>/complete", methods=["POST"])
     @protect()

@@ -4,6 +4,8 @@ app/services (cases, case_workflow, attachments); every route loads the case thr
 """
 from __future__ import annotations
 
+import json
+
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -16,6 +18,7 @@ from app.extensions import db
 from app.models import MODULE_MODELS, Alarm, Attachment, AuditLog, Batch, Case, CaseDeadline, CasePerson, Signature, Submission
 from app.services import cases as case_service
 from app.services.case_data import read_case
+from app.services.case_lock import StaleWrite, module_snapshot, version_of
 from app.services.rule_engine import latest_hits, module_lights
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelView, ScopedModelView
@@ -131,7 +134,10 @@ class CaseView(ScopedModelView):
         values = read_case(case)
         row = case.module_row(key)
         locked = key not in case_service.editable_modules(case)
-        problems, missing = [], []
+        problems, missing, conflict = [], [], []
+        # The version the form was opened on travels with it: a save over someone else's newer one
+        # is refused with the differences (case_lock.StaleWrite).
+        version, base = request.form.get("version") or None, request.form.get("base") or None
         if request.method == "POST" and not locked:
             form = form_cls()
             if form.validate_on_submit():
@@ -140,7 +146,8 @@ class CaseView(ScopedModelView):
                 try:
                     stored = self._store_files(case, key, files, new_values)
                     result = case_service.save_module(case, key, new_values, handler=form.handler.data or "",
-                                                      leader=form.leader.data or "")
+                                                      leader=form.leader.data or "", version=version, base=base)
+                    version = base = None  # the form now stands on the saved version
                     missing = result.missing
                     if request.form.get("complete"):
                         case_service.complete_module(case, key)
@@ -149,6 +156,12 @@ class CaseView(ScopedModelView):
                     flash(f"已保存“{module(key).name}”（{result.state}）", "success")
                     if not missing:
                         return redirect(url_for(".module", pk=case.id, key=key))
+                except StaleWrite as exc:
+                    db.session.rollback()
+                    _discard(stored)
+                    conflict = exc.diff
+                    version = base = None  # seen the differences: saving again is a deliberate choice
+                    flash(exc.problems[0].message, "danger")
                 except case_service.CaseError as exc:
                     db.session.rollback()
                     _discard(stored)
@@ -164,9 +177,13 @@ class CaseView(ScopedModelView):
         for p in problems + missing:
             by_key.setdefault(p.key, []).append(p.message)
         files = {i.key: values[key].get(i.key) for i in editable_items(key) if i.kind == "file-ref"}
+        if version is None:
+            snapshot = module_snapshot(case, key)
+            version, base = version_of(snapshot), json.dumps(snapshot, ensure_ascii=False)
         return self.render_template(
             "jishi/case_module.html", case=case, spec=module(key), form=form, items=editable_items(key),
             problems=problems, missing=missing, by_key=by_key, locked=locked, files=files,
+            version=version, base=base or "", conflict=conflict,
             attachments=_attachments_by_name(case), state=getattr(row, "state", "未填"),
             title=f"{case.case_no} · {module(key).name}",
         )

@@ -14,13 +14,13 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 import config
 from app.extensions import db
 from app.models import AppUser, Case, Signature, Submission, Unit
-from app.models.case import STATUS_FIRST
+from app.models.case import STATUS_FIRST, STATUS_SECOND
 from app.services import case_workflow as wf
 from app.services import evidence
 from app.services.case_data import canonical_json, sha256_text
@@ -296,3 +296,50 @@ def test_the_app_runs_as_a_role_that_owns_nothing(app, world, team, app_role):
     finally:
         restricted = None
     assert db.session.get(Case, case_id).status == STATUS_FIRST  # seen by the owner too
+
+
+# ---- the upgrade seals what is already there ----------------------------------------------------------------
+
+def test_the_upgrade_seals_the_records_already_there(tmp_path):
+    """A database with submissions made before 0012 (here: downgraded to 0009, which drops the seals)
+    is sealed by the upgrade, in one chain that verify accepts whole."""
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from app.audit import acting_as
+    from tests.conftest import _make_unit, make_user
+
+    url = f"sqlite:///{tmp_path}/before-0012.db"
+    bootstrap = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    with bootstrap.app_context():
+        upgrade()
+        db.session.remove()
+    other = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    with other.app_context():
+        sm = other.appbuilder.sm
+        with acting_as("测试夹具", "cli"):
+            unit = _make_unit(unique("M"), unique("迁移单位"), None)
+            db.session.add(unit)
+            db.session.flush()
+            roles = {"clerk": ["填报员", "签字领导"], "s1": ["签字领导"], "s2": ["签字领导"], "s3": ["签字领导"]}
+            users = {k: make_user(sm, unique(k).lower(), r, unit.id) for k, r in roles.items()}
+            db.session.commit()
+        team_ = SimpleNamespace(unit=unit, **users)
+        case_ids = [to_second_submission(team_)[0].id, to_first_submission(team_)[0].id]
+        assert wf.verify_all() == []
+        db.session.remove()
+
+        downgrade(revision="0009")
+        assert "hmac" not in {c["name"] for c in inspect(db.engine).get_columns("submission_record")}
+        upgrade()
+        db.session.remove()
+
+        rows = db.session.execute(select(Submission.id, Submission.hmac, Submission.prev_hmac)
+                                  .order_by(Submission.id)).all()
+        assert len(rows) == 3 and all(r.hmac for r in rows)
+        assert [r.prev_hmac for r in rows] == [None, rows[0].hmac, rows[1].hmac]
+        assert wf.verify_all() == []
+        assert all(s.record_hmac for s in db.session.execute(select(Signature)).scalars())
+        assert [db.session.get(Case, i).status for i in case_ids] == [STATUS_SECOND, STATUS_FIRST]
+        db.session.remove()
+        db.engine.dispose()

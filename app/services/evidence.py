@@ -24,11 +24,11 @@ import secrets
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import Case, Submission
+from app.models import Attachment, Case, Submission
 from app.models.case import STATUS_FIRST, STATUS_RETURNED, STATUS_SECOND
 from app.services.case_data import EMPTY, canonical_json, export_case, sha256_text
 from app.spec import MODULE_KEYS, module
@@ -269,11 +269,17 @@ def live_row_breaks(root_ids=None, chunk: int = 200) -> list[dict]:
             .where(Submission.id.in_([p.sub_id for p in part])))}
         cases = {c.id: c for c in db.session.execute(
             select(Case).where(Case.id.in_([p.case_id for p in part])).options(*loads)).unique().scalars()}
+        # Their attachments in the identity map (held here: it keeps only referenced objects), so
+        # that reading a file name costs no statement.
+        batch_ids = {c.batch_id for c in cases.values() if c.batch_id is not None}
+        held = db.session.execute(select(Attachment).where(
+            or_(Attachment.case_id.in_(list(cases)), Attachment.batch_id.in_(batch_ids)))).scalars().all()
         for case_id, sub_id in part:
             sub, case = subs[sub_id], cases.get(case_id)
             if case is None or sha256_text(sub.snapshot) != sub.sha256:
                 continue  # a tampered snapshot is reported as such; nothing to compare against
             out += compare_case(case, sub.node, sub.snapshot)
+        del held
     return out
 
 

@@ -59,7 +59,7 @@ def test_a_clean_flow_is_sealed_and_verifies(app, team):
     assert evidence.check_head(head) is None
     assert "不符" in evidence.check_head(f"#{second.id}:{'0' * 16}")
     assert "已不在数据库中" in evidence.check_head("#999999999:0123456789abcdef")
-    assert "格式" in evidence.check_head("乱写")
+    assert "格式" in evidence.check_head("乱写") and "格式" in evidence.check_head("#99999999999:0123456789abcdef")
     result = app.test_cli_runner().invoke(args=["jishi", "verify", "--case-no", case.case_no,
                                                 "--head", f"#{second.id}:{'f' * 16}"])
     assert result.exit_code == 1 and "被改写" in result.output
@@ -79,6 +79,20 @@ def test_the_key_lives_outside_the_database(app, ctx, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "JISHI_EVIDENCE_KEY", "short")
     with pytest.raises(RuntimeError, match="32"):
         evidence.load_key()
+
+
+def test_a_lost_or_different_key_is_reported(app, team, tmp_path, monkeypatch):
+    case, _, _ = to_first_submission(team)
+    monkeypatch.setitem(app.config, "JISHI_EVIDENCE_KEY", "")
+    monkeypatch.setitem(app.config, "JISHI_EVIDENCE_KEY_FILE", str(tmp_path / "lost.key"))
+    breaks = wf.verify_all([case.root_id])
+    assert [(b["case_id"], b["kind"]) for b in breaks] == [(None, "key")] and "密钥缺失" in breaks[0]["message"]
+    assert not (tmp_path / "lost.key").exists()  # verify never starts a new key by itself
+    result = _verify_cli(app, case.case_no)
+    assert result.exit_code == 1 and "密钥缺失" in result.output
+    monkeypatch.setitem(app.config, "JISHI_EVIDENCE_KEY", "another-key-" + "x" * 32)
+    kinds = _kinds(wf.verify_all([case.root_id]))
+    assert kinds == ["seal"] * 4  # one submission and three signatures, none sealed with this key
 
 
 # ---- live rows against the snapshot -------------------------------------------------------------------
@@ -218,6 +232,15 @@ def test_truncate_is_refused_on_evidence_tables(ctx, table):
 # ---- an application role that owns nothing ----------------------------------------------------------------
 
 @pytest.fixture()
+def own_celery(app):
+    """create_app makes its Celery the default: afterwards, later tests' tasks must run in the
+    suite's own app (and database) again."""
+    yield
+    app.extensions["celery"].set_current()
+    app.extensions["celery"].set_default()
+
+
+@pytest.fixture()
 def app_role(app, ctx, db_url):
     """A login role with the grants of `flask jishi db-grants`; dropped afterwards."""
     if not _is_pg():
@@ -252,7 +275,7 @@ def test_db_grants_refuses_an_owner_and_prints_sql(app, ctx):
     assert result.exit_code != 0 and "无效" in result.output
 
 
-def test_the_app_runs_as_a_role_that_owns_nothing(app, world, team, app_role):
+def test_the_app_runs_as_a_role_that_owns_nothing(app, world, team, app_role, own_celery):
     from app import create_app
 
     role, url = app_role
@@ -300,7 +323,7 @@ def test_the_app_runs_as_a_role_that_owns_nothing(app, world, team, app_role):
 
 # ---- the upgrade seals what is already there ----------------------------------------------------------------
 
-def test_the_upgrade_seals_the_records_already_there(tmp_path):
+def test_the_upgrade_seals_the_records_already_there(app, tmp_path, own_celery):
     """A database with submissions made before 0012 (here: downgraded to 0009, which drops the seals)
     is sealed by the upgrade, in one chain that verify accepts whole."""
     from flask_migrate import downgrade, upgrade

@@ -186,14 +186,14 @@ def head_text() -> str:
     h = head()
     if h is None:
         return "证据链头：尚无提交记录"
-    return f"证据链头：#{h[0]}:{h[1][:SHORT]}（可用 flask jishi verify --head 核对）"
+    return f"证据链头：#{h[0]}:{h[1][:SHORT]}"  # checked with `flask jishi verify --head`
 
 
 def check_head(printed: str) -> str | None:
     """A problem (Chinese) if the printed head ``#id:hex`` is not in the chain as printed."""
     value = printed.strip().removeprefix("证据链头：").split("（")[0].strip().lstrip("#")
     rid, _, digest = value.partition(":")
-    if not rid.isdigit() or len(digest) < 8 or any(c not in "0123456789abcdef" for c in digest.lower()):
+    if not rid.isdigit() or len(rid) > 10 or int(rid) > 2**31 - 1 or len(digest) < 8 or any(c not in "0123456789abcdef" for c in digest.lower()):
         return f"链头“{printed}”的格式应为 #编号:十六进制摘要（如 #12:1a2b3c4d5e6f7a8b）"
     stored = db.session.execute(select(Submission.hmac).where(Submission.id == int(rid))).first()
     if stored is None:

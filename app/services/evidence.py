@@ -79,11 +79,14 @@ def load_key(create: bool = True) -> bytes | None:
     path = key_file()
     if str(path) in _KEYS:
         return _KEYS[str(path)]
-    if not path.exists():
-        if not create:
-            return None
-        _create_key_file(path)
-    key = path.read_text(encoding="utf-8").strip()
+    try:
+        if not path.exists():
+            if not create:
+                return None
+            _create_key_file(path)
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:  # e.g. made by another user (the upgrade run as root) and unreadable
+        raise RuntimeError(f"无法读取或创建证据密钥文件 {path}：{exc.strerror or exc}") from exc
     if len(key) < 32:
         raise RuntimeError(f"证据密钥文件 {path} 的内容无效（至少 32 个字符）")
     _KEYS[str(path)] = key.encode("utf-8")

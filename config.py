@@ -96,6 +96,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_MINUTES", 120))
 
+    # The key of the evidence HMACs (app/services/evidence.py), kept outside the database: this
+    # variable, else a file generated on first use (mode 0600). Back it up apart from the database.
+    JISHI_EVIDENCE_KEY = os.environ.get("JISHI_EVIDENCE_KEY", "")
+    JISHI_EVIDENCE_KEY_FILE = os.environ.get("JISHI_EVIDENCE_KEY_FILE", str(INSTANCE_DIR / "evidence.key"))
+
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 20) * 1024 * 1024
     JISHI_ATTACHMENT_MAX_MB = _int("JISHI_ATTACHMENT_MAX_MB", 20)  # per attachment
     JISHI_IMPORT_MAX_MB = _int("JISHI_IMPORT_MAX_MB", 20)  # a case file read by `flask cases import/update`
@@ -168,3 +173,6 @@ def validate(config: dict) -> None:
             raise RuntimeError("JISHI_ENV=production 时必须通过环境变量 SECRET_KEY 设置密钥（不得使用默认值）")
         if len(key) < 32:
             raise RuntimeError("生产环境的 SECRET_KEY 至少需要 32 个字符")
+    key = config.get("JISHI_EVIDENCE_KEY") or ""
+    if key and len(key) < 32:
+        raise RuntimeError("JISHI_EVIDENCE_KEY 至少需要 32 个字符（或不设置，由系统生成密钥文件）")

@@ -1,4 +1,5 @@
-"""`flask jishi verify`: recompute every submission and signature hash (read-only)."""
+"""`flask jishi verify`: recompute every submission and signature hash and seal, and compare the
+submitted cases with their snapshots (read-only); `flask jishi db-grants`: the app role's privileges."""
 from __future__ import annotations
 
 import sys
@@ -12,10 +13,13 @@ from app.extensions import db
 
 @jishi_cli.command("verify")
 @click.option("--case-no", "case_no", default=None, help="只校验该案例编号（含其全部版本）")
-def verify_cmd(case_no: str | None):
-    """校验全部提交快照、提交链与签字记录的哈希；有任何问题时退出码为 1。"""
+@click.option("--head", "heads", multiple=True, help="核对通报或报表上打印的证据链头（如 #12:1a2b3c4d5e6f7a8b），可多次给出")
+def verify_cmd(case_no: str | None, heads: tuple[str, ...]):
+    """校验全部提交快照、提交链、签字记录的哈希与封存 HMAC，并逐项比对已提交案例的现存数据与提交快照；
+    有任何问题时退出码为 1。"""
     from app.models import Case
     from app.services.case_workflow import evidence_counts, verify_all
+    from app.services.evidence import check_head, head_text
 
     root_ids = None
     if case_no:
@@ -24,12 +28,35 @@ def verify_cmd(case_no: str | None):
         if not root_ids:
             raise click.ClickException(f"案例编号“{case_no}”不存在")
     breaks = verify_all(root_ids)
+    breaks += [{"case_id": None, "case_no": None, "kind": "head", "message": problem}
+               for problem in map(check_head, heads) if problem]
     submissions, signatures = evidence_counts(root_ids)
     for b in breaks:
-        click.echo(f"案例 {b['case_no'] or '（未知）'}（#{b['case_id']}）：{b['message']}", err=True)
+        where = f"案例 {b['case_no'] or '（未知）'}（#{b['case_id']}）：" if b["case_id"] is not None else ""
+        click.echo(f"{where}{b['message']}", err=True)
     if breaks:
-        cases = len({b["case_id"] for b in breaks})
+        cases = len({b["case_id"] for b in breaks if b["case_id"] is not None})
         click.echo(f"校验未通过：{cases} 个案例共 {len(breaks)} 处问题（共 {submissions} 份提交、{signatures} 个签字）",
                    err=True)
         sys.exit(1)
     click.echo(f"全部 {submissions} 份提交与 {signatures} 个签字校验通过")
+    click.echo(head_text())
+
+
+@jishi_cli.command("db-grants")
+@click.argument("role")
+@click.option("--apply", "do_apply", is_flag=True, help="以当前（所有者）连接直接执行；不加时只打印 SQL")
+def db_grants_cmd(role: str, do_apply: bool):
+    """打印（或 --apply 执行）应用数据库角色 ROLE 的权限：证据表只能查询和追加，其余表可增删改查。
+    每次迁移后以所有者身份执行一次（PostgreSQL）。"""
+    from app.services import db_grants
+
+    problems = db_grants.role_problems(role)
+    if problems:
+        raise click.ClickException("；".join(problems))
+    if do_apply:
+        sql = db_grants.apply(role)
+        click.echo(f"已为角色“{role}”执行 {len(sql)} 条授权语句")
+        return
+    for statement in db_grants.statements(role):
+        click.echo(statement + ";")

@@ -497,6 +497,7 @@ def test_pages_create_edit_issue_print_export(app, district, world):
     assert "@media print" in printed and "<script" not in printed
     assert "http:" not in printed and "https:" not in printed and "<link" not in printed
     assert "页面修改的通报" in printed and number in printed and 'lang="zh-CN"' in printed
+    assert "证据链头：" in printed  # a copy of the evidence chain head outside the system
 
     # the workbook, and its export in the audit trail
     resp = sup.get(f"/notices/{pk}/export.xlsx")
@@ -505,6 +506,7 @@ def test_pages_create_edit_issue_print_export(app, district, world):
 
     wb = load_workbook(io.BytesIO(resp.data))
     assert wb.sheetnames == list(svc.SHEETS)
+    assert any(str(c).startswith("证据链头：") for ws in wb for row in ws.iter_rows(values_only=True) for c in row)
     late = [r for r in wb["迟报名单"].iter_rows(values_only=True) if isinstance(r[0], int)]
     assert [r[2] for r in late] == [district.case_no["late"], district.case_no["missing"]]
     assert late[1][6] == "未报"

@@ -289,6 +289,7 @@ def test_generate_makes_one_file_per_supervising_unit(app, org, july, reports_fo
         ws = _sheet(path)
         text = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
         assert ws["A1"].value == "干部选拔任用工作统计月报（2024年7月）"
+        assert any(str(c).startswith("证据链头：") for c in text)  # the evidence chain head, outside the system
         meta = ws["A2"].value
         assert "统计期间：2024-07-01 至 2024-07-31" in meta and "制表日期：" in meta and org.names["top"] in meta
         for header in ("单位", "明细", "总量", "调整干部总人数", "研究干部批次", "任用类型", "提拔", "职务层次", "县处级副职",

@@ -192,6 +192,7 @@ class Signature(Model):
     signed_at = Column(DateTime, nullable=False, default=utcnow)
     snapshot_sha256 = Column(String(64), nullable=False)
     record_sha256 = Column(String(64), nullable=False)
+    record_hmac = Column(String(64))  # HMAC of record_sha256 with a key outside the database (evidence.py)
     voided_at = Column(DateTime)
     void_reason = Column(String(200))
 
@@ -226,6 +227,10 @@ class Submission(Model):
     sha256 = Column(String(64), nullable=False)
     content_sha256 = Column(String(64), nullable=False)  # what the signers signed (modules 1–9)
     prev_sha256 = Column(String(64))
+    # HMAC with a key kept outside the database, chained over all submissions in id order
+    # (app/services/evidence.py): a writer who recomputes the SHA-256 hashes cannot recompute these.
+    hmac = Column(String(64))
+    prev_hmac = Column(String(64))
 
     @property
     def node_label(self):

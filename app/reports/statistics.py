@@ -180,7 +180,7 @@ def _unit_layout(table: StatTable) -> list[tuple[list, dict | None]]:
 
 
 def write_statistics_xlsx(target, table: StatTable, *, title: str = TITLE, unit: str | None = None,
-                          period: str | None = None, made_on: dt.date | None = None) -> int:
+                          period: str | None = None, made_on: dt.date | None = None, footer: str | None = None) -> int:
     """Write the table as a workbook (a path or a binary file object); returns the number of data rows.
 
     ``unit`` and ``period`` default to the table's root (含下级单位) and ``filter_text``."""
@@ -212,6 +212,8 @@ def write_statistics_xlsx(target, table: StatTable, *, title: str = TITLE, unit:
         w.row(["合计", *([""] if table.by == "unit" else []), *row_values(table, total)], total=True)
     w.note("说明：人数按案例当前版本统计；“研究干部批次”为讨论决定会议数；及时率 = 按时件数 ÷ 应报件数，"
            "无应报件数时空白；同比增减按调整干部总人数计算。")
+    if footer:
+        w.note(footer)
     w.close()
     return n
 

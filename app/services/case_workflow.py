@@ -16,7 +16,8 @@ correction (退回补正) into a new version, and verification of the evidence c
   (``create_case``, a JSON import) may still fill any of its modules.
 * ``return_for_correction`` — a supervisor sends a submitted case back: the old version is kept
   unchanged (status 已退回补正, no longer current) and a new draft version continues the case.
-* ``verify_all`` — recomputes every hash and reports each break with the case it belongs to.
+* ``verify_all`` — recomputes every hash and HMAC seal and compares the submitted cases' live rows
+  with their snapshots (app/services/evidence.py); reports each break with the case it belongs to.
 
 Every refusal raises ``cases.CaseError`` listing every problem in Chinese; each command owns its
 transaction (all or nothing).
@@ -42,6 +43,7 @@ from app.services.case_data import (
     write_values,
 )
 from app.services.cases import CaseError, editable_modules
+from app.services import evidence
 from app.spec import MODULE_KEYS, items_by_key, module
 
 SIGNER_ROLE = "签字领导"
@@ -209,6 +211,7 @@ def sign(case: Case, user, level: int, post: str, opinion: str) -> Signature:
         sig = Signature(unit_id=case.unit_id, case_id=case.id, level=level, signer_id=user.id, signer_name=name,
                         post=post, opinion=opinion, signed_at=signed_at, snapshot_sha256=snapshot)
         sig.record_sha256 = _record_hash_of(sig)
+        evidence.seal_signature(sig)
         with workflow_write():
             db.session.add(sig)
             write_values(case, "signature", {
@@ -339,6 +342,7 @@ def submit(case: Case, user, node: int) -> Submission:
                              submitted_at=now().replace(microsecond=0), submitted_by_id=user.id,
                              submitted_by_name=name, snapshot=snapshot, sha256=sha256_text(snapshot),
                              content_sha256=content_hash(case), prev_sha256=prev)
+            evidence.seal_submission(sub)
             db.session.add(sub)
             db.session.flush()
             refresh(case)  # the node is now reported: on time or late, and its deadline alarm closes
@@ -444,9 +448,11 @@ def verify_all(root_ids=None) -> list[dict]:
 
     sig_query = select(Signature.id, Signature.case_id, Signature.level, Signature.signer_id, Signature.signer_name,
                        Signature.post, Signature.opinion, Signature.signed_at, Signature.snapshot_sha256,
-                       Signature.record_sha256, Signature.voided_at).order_by(Signature.id)
+                       Signature.record_sha256, Signature.record_hmac, Signature.voided_at).order_by(Signature.id)
     sub_query = select(Submission.id, Submission.case_id, Submission.root_id, Submission.node, Submission.snapshot,
-                       Submission.sha256, Submission.content_sha256, Submission.prev_sha256).order_by(Submission.id)
+                       Submission.sha256, Submission.content_sha256, Submission.prev_sha256, Submission.hmac,
+                       Submission.prev_hmac).order_by(Submission.id)
+    seals = evidence.SealCheck(whole_chain=root_ids is None)
     if root_ids is not None:
         root_ids = list(root_ids)
         case_ids = select(Case.id).where(Case.root_id.in_(root_ids))
@@ -461,12 +467,15 @@ def verify_all(root_ids=None) -> list[dict]:
         if expected != s.record_sha256:
             report(s.case_id, "signature_record",
                    f"第 {s.level} 级签字（记录 #{s.id}，签字人“{s.signer_name}”）的内容与其封存哈希不一致：签字记录已被篡改")
+        elif problem := seals.signature(s):  # only where the plain hash holds: one report per forgery
+            report(s.case_id, "seal", f"第 {s.level} 级签字（记录 #{s.id}）{problem}")
         if s.voided_at is None:
             active.setdefault(s.case_id, {})[s.level] = s.snapshot_sha256
 
     last: dict[int, str] = {}  # root_id → sha256 of its latest submission so far
     for s in db.session.execute(sub_query.execution_options(yield_per=200)):
         label = f"{Submission.NODES.get(s.node, s.node)}（记录 #{s.id}）"
+        before = len(breaks)
         if sha256_text(s.snapshot) != s.sha256:
             report(s.case_id, "submission_hash", f"{label}的快照与其 SHA-256 不一致：提交快照已被篡改")
         elif _snapshot_content_hash(s.snapshot) != s.content_sha256:
@@ -474,12 +483,19 @@ def verify_all(root_ids=None) -> list[dict]:
         if s.prev_sha256 != last.get(s.root_id):
             report(s.case_id, "chain", f"{label}的前序哈希与同一案例上一份提交不一致：提交链断裂")
         last[s.root_id] = s.sha256
+        if len(breaks) == before and (problem := seals.submission(s)):
+            report(s.case_id, "seal", f"{label}{problem}")
+        if problem := seals.link(s):
+            report(s.case_id, "seal_chain", f"{label}{problem}")
         if s.node == 1:
             sigs = active.get(s.case_id, {})
             for level, title in Signature.LEVELS.items():
                 if sigs.get(level) != s.content_sha256:
                     report(s.case_id, "signature_snapshot",
                            f"{label}缺少第 {level} 级（{title}）针对所提交内容的有效签字")
+    if problem := seals.key_problem():
+        breaks.append({"case_id": None, "case_no": None, "kind": "key", "message": problem})
+    breaks += evidence.live_row_breaks(root_ids)  # the locked modules' live rows against the snapshot
     return breaks
 
 

@@ -976,6 +976,9 @@ def write_xlsx(target, notice: Notice) -> int:
                r["wrong"], r["rate"], r["score"]])
     n += len(ranking.get("rows") or [])
     w.note(ranking.get("formula", FORMULA))
+    from app.services.evidence import head_text
+
+    w.note(head_text())  # a copy of the evidence chain head outside the system
     w.close()
     return n
 

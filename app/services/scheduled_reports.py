@@ -153,7 +153,10 @@ def _write_workbook(unit: Unit, kind: str, start: dt.date, end: dt.date) -> tupl
     path = reports_dir() / key
     table = statistics_table(unit, start, end)  # the statistics page's own computation (app.queries)
     try:
-        write_statistics_xlsx(str(path), table, title=report_title(kind, start))
+        from app.services.evidence import head_text
+
+        # The evidence chain head goes out with every report: a copy outside the system.
+        write_statistics_xlsx(str(path), table, title=report_title(kind, start), footer=head_text())
         return key, path.stat().st_size, stored_files.sha256_of(path)
     except BaseException:
         path.unlink(missing_ok=True)

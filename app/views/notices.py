@@ -286,7 +286,11 @@ class NoticeView(ScopedModelView):
         notice = self._readable(pk)
         if notice is None:
             abort(404)
-        return self.render_template("jishi/notice_print.html", notice=notice, c=notice.content or {})
+        from app.services.evidence import head_text
+
+        # The evidence chain head on paper: a copy outside the system (flask jishi verify --head).
+        return self.render_template("jishi/notice_print.html", notice=notice, c=notice.content or {},
+                                    evidence_head=head_text())
 
     @expose("/<int:pk>/export.xlsx")
     @has_access

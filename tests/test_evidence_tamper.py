@@ -324,7 +324,7 @@ def test_the_app_runs_as_a_role_that_owns_nothing(app, world, team, app_role, ow
 # ---- the upgrade seals what is already there ----------------------------------------------------------------
 
 def test_the_upgrade_seals_the_records_already_there(app, tmp_path, own_celery):
-    """A database with submissions made before 0012 (here: downgraded to 0009, which drops the seals)
+    """A database with submissions made before 0012 (here: downgraded one step, which drops the seals)
     is sealed by the upgrade, in one chain that verify accepts whole."""
     from flask_migrate import downgrade, upgrade
 
@@ -352,7 +352,7 @@ def test_the_upgrade_seals_the_records_already_there(app, tmp_path, own_celery):
         assert wf.verify_all() == []
         db.session.remove()
 
-        downgrade(revision="0009")
+        downgrade(revision="-1")
         assert "hmac" not in {c["name"] for c in inspect(db.engine).get_columns("submission_record")}
         upgrade()
         db.session.remove()

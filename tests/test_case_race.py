@@ -48,6 +48,8 @@ class _Client:
 
     def __init__(self, client):
         self.client = client
+        # Headers every request sends (the CSRF token conftest.login sets) stay on the real client.
+        self.environ_base = client.environ_base
 
     def __getattr__(self, name):
         method = getattr(self.client, name)

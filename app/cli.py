@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from app.audit import acting_as
+from app.robustness import load_json_text
 from app.extensions import db
 from app.models import Unit
 from app.scoping import Scope
@@ -170,8 +171,8 @@ def cases_import(file: Path, as_json: bool, as_user: str | None):
 
     user, scope = _user_scope(as_user)
     try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = load_json_text(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise click.ClickException(f"文件不是有效的 UTF-8 JSON：{exc}")
     try:
         with acting_as(user or "命令行", "cli"):
@@ -218,8 +219,8 @@ def cases_update(case_id: int, file: Path, as_user: str | None):
     if case is None or not scope.contains(case.unit_id):
         raise click.ClickException(f"案例 {case_id} 不存在或不在权限范围内")
     try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = load_json_text(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise click.ClickException(f"文件不是有效的 UTF-8 JSON：{exc}")
     if not isinstance(data, dict) or len(data) != 1:
         raise click.ClickException("文件应为只含一个模块的 JSON 对象，例如 {\"motion\": {...}}")
@@ -297,7 +298,7 @@ def cases_check(file: Path, as_of: str | None, as_json: bool):
 
     try:
         day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
+        data = load_json_text(file.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"参数或文件无效：{exc}")
     values, problems = from_exchange(data if isinstance(data, dict) else {})

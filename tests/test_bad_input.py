@@ -1,0 +1,143 @@
+"""Bad input on the three write paths of a case — the module-save REST route, the module form and the
+CLI import: each is refused with a Chinese message (HTTP 400/422, a form message, exit 1), never a
+server error or a traceback, and nothing is written."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Case
+from app.services.case_data import export_case, to_exchange
+from tests.test_case_pages import form_payload
+from tests.test_case_validation import valid_case
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+DEPTH = 100_000  # far beyond Python's recursion limit
+
+
+def _deep() -> str:
+    return "[" * DEPTH + "]" * DEPTH
+
+
+# (id, module, item, the value as a JSON fragment, what a browser would type — None: not a form input)
+BAD = [
+    ("nul-byte", "qualification", "resume", '"第一行\\u0000第二行"', "第一行\x00第二行"),
+    ("control-char", "qualification", "current_post", '"区发展\\u0007改革委"', "区发展\x07改革委"),
+    ("lone-surrogate", "qualification", "resume", '"简历\\ud800"', None),
+    ("deep-json", "qualification", "resume", _deep(), None),
+    ("deep-json-person", "nomination", "nominee_list", '[{"name": ' + _deep() + "}]", None),
+    ("text-too-long", "qualification", "resume", json.dumps("字" * 10_001), "字" * 10_001),
+    ("handler-too-long", "qualification", "handler", json.dumps("经" * 31), "经" * 31),
+    ("person-name-too-long", "nomination", "nominee_list",
+     json.dumps([{"name": "张明华"}, {"name": "李强"}, {"name": "王" * 31}], ensure_ascii=False),
+     "张明华\n李强\n" + "王" * 31),
+    ("person-post-too-long", "nomination", "nominee_list",
+     json.dumps([{"name": "张明华"}, {"name": "李强"}, {"name": "王芳", "post": "职" * 101}], ensure_ascii=False),
+     "张明华\n李强\n王芳，" + "职" * 101),
+    ("person-post-not-text", "nomination", "nominee_list",
+     '[{"name": "张明华"}, {"name": "李强"}, {"name": "王芳", "post": {"a": 1}}]', None),
+    ("int-above-32-bits", "motion", "approved_quota", str(2**32), str(2**32)),
+    ("int-above-64-bits", "motion", "approved_quota", str(10**30), str(10**30)),
+    ("empty-list-as-text", "qualification", "full_name", "[]", None),
+    ("empty-object-as-date", "qualification", "birth_date", "{}", None),
+    ("fullwidth-digits", "qualification", "grassroots_months", '"１２３"', "１２３"),
+    ("arabic-indic-digit", "qualification", "grassroots_months", '"٣"', "٣"),
+    ("year-0001", "nomination", "upper_consult_date", '"0001-01-01"', "0001-01-01"),
+    ("year-9999", "nomination", "nomination_date", '"9999-12-31"', "9999-12-31"),
+]
+IDS = [b[0] for b in BAD]
+
+
+def _seed(client, module_key: str) -> int:
+    """A new case of unit A with one module saved with good values."""
+    resp = client.post("/api/v1/case/create")
+    assert resp.status_code == 201, resp.get_json()
+    case_id = resp.get_json()["id"]
+    good = to_exchange({module_key: valid_case()[module_key]})[module_key]
+    resp = client.put(f"/api/v1/case/{case_id}/module/{module_key}", json={**good, "handler": "甲", "leader": "乙"})
+    assert resp.status_code == 200, resp.get_json()
+    return case_id
+
+
+def _stored(app, case_id: int, module_key: str):
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        row = case.module_row(module_key)
+        out = (export_case(case), row.handler, row.leader, row.state)
+        db.session.remove()
+        return out
+
+
+@pytest.mark.parametrize("name,module_key,key,fragment,typed", BAD, ids=IDS)
+def test_rest_module_save_refuses(app, client_for, name, module_key, key, fragment, typed):
+    client = client_for("clerk_a")
+    case_id = _seed(client, module_key)
+    before = _stored(app, case_id, module_key)
+    body = '{"%s": %s}' % (key, fragment)
+    resp = client.put(f"/api/v1/case/{case_id}/module/{module_key}", data=body.encode("utf-8"),
+                      content_type="application/json")
+    assert resp.status_code in (400, 422), resp.get_data(as_text=True)[:500]
+    assert CHINESE.search(resp.get_json()["message"]), resp.get_json()
+    assert _stored(app, case_id, module_key) == before
+
+
+def _messages(html: str) -> list[str]:
+    problems = html.split('id="problems"')[1].split("</div>")[0] if 'id="problems"' in html else ""
+    return re.findall(r"<li[^>]*>([^<]+)</li>", problems) + re.findall(r'class="help-block item-error">([^<]+)<', html)
+
+
+@pytest.mark.parametrize("name,module_key,key,fragment,typed", [b for b in BAD if b[4] is not None],
+                         ids=[b[0] for b in BAD if b[4] is not None])
+def test_module_form_refuses(app, client_for, name, module_key, key, fragment, typed):
+    client = client_for("clerk_a")
+    case_id = _seed(client, module_key)
+    before = _stored(app, case_id, module_key)
+    payload = form_payload(valid_case()[module_key], module_key)
+    payload.update({"handler": "甲", "leader": "乙", key: typed})
+    resp = client.post(f"/cases/show/{case_id}/module/{module_key}", data=payload)
+    assert resp.status_code == 200, resp.status_code
+    messages = _messages(resp.get_data(as_text=True))
+    assert messages and all(CHINESE.search(m) for m in messages), messages
+    assert _stored(app, case_id, module_key) == before
+
+
+def _case_file(app, world, module_key: str, key: str, fragment: str) -> str:
+    from tests.test_case_exchange import _case_json
+
+    with app.app_context():
+        data = _case_json(world)
+    data[module_key][key] = "@@BAD@@"
+    return json.dumps(data, ensure_ascii=False).replace('"@@BAD@@"', fragment)
+
+
+@pytest.mark.parametrize("name,module_key,key,fragment,typed", [b for b in BAD if b[2] != "handler"],
+                         ids=[b[0] for b in BAD if b[2] != "handler"])
+def test_cli_import_refuses(app, world, tmp_path, name, module_key, key, fragment, typed):
+    path = tmp_path / "case.json"
+    path.write_text(_case_file(app, world, module_key, key, fragment), encoding="utf-8")
+    with app.app_context():
+        before = db.session.scalar(select(func.count(Case.id)))
+        db.session.remove()
+    result = app.test_cli_runner().invoke(args=["cases", "import", str(path)])
+    assert result.exit_code == 1, (result.exit_code, result.output[-1000:], result.exception)
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output and CHINESE.search(result.output), result.output[-1000:]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Case.id))) == before
+
+
+def test_good_values_at_the_limits_are_accepted(app, client_for):
+    """The limits refuse nonsense, not real data: 30-character names, long text."""
+    client = client_for("clerk_a")
+    case_id = _seed(client, "qualification")
+    resp = client.put(f"/api/v1/case/{case_id}/module/qualification",
+                      json={"handler": "经" * 30, "resume": "字" * 10_000})
+    assert resp.status_code == 200, resp.get_json()
+    with app.app_context():
+        row = db.session.get(Case, case_id).module_row("qualification")
+        assert row.handler == "经" * 30 and len(row.resume) == 10_000
+        db.session.remove()

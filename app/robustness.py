@@ -3,6 +3,9 @@
 - JSON nested deeper than Python's recursion limit is a bad request, not a RecursionError.
 - ``<int:…>`` in a route matches 32-bit ids only: a larger one cannot exist (PostgreSQL ``integer``
   keys) and SQLite raises OverflowError on binding it — now it is simply "not found".
+- ``_oc_<View>`` (FAB's list sort argument) naming a column the view cannot sort by — a related
+  column, or none at all — made FAB raise (NotImplementedError / CompileError): it is dropped
+  with a message instead.
 - The safety net: a database error on a write that no check caught (a DataError, an
   IntegrityError, an integer SQLite cannot bind) is rolled back and answered with a Chinese 400.
   The real causes are checked first (app/services/input_checks.py); this only keeps a missed one
@@ -11,8 +14,9 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
-from flask import Flask, Request
+from flask import Flask, Request, flash, redirect, request
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
@@ -54,6 +58,21 @@ def load_json_text(text: str):
         raise ValueError("JSON 嵌套层数过深") from None
 
 
+def bad_order_args(views: dict) -> list[str]:
+    """The ``_oc_``/``_od_`` arguments FAB would apply that name no sortable column of their view."""
+    bad = []
+    for arg, column in request.args.items():
+        if not arg.startswith("_oc_"):
+            continue
+        name = arg[4:]
+        view = views.get(name)
+        if request.args.get(f"_od_{name}") not in ("asc", "desc") or view is None:
+            continue  # FAB ignores these
+        if column not in (getattr(view, "order_columns", None) or ()):
+            bad += [arg, f"_od_{name}"]
+    return bad
+
+
 def init_robustness(app: Flask) -> None:
     """Call before any view is registered (the converter applies to rules added afterwards)."""
     app.request_class = JishiRequest
@@ -66,3 +85,15 @@ def init_robustness(app: Flask) -> None:
 
     for kind in (DataError, IntegrityError, OverflowError):
         app.register_error_handler(kind, refused)
+
+    @app.before_request
+    def _sort_arguments():
+        if request.method != "GET" or not any(a.startswith("_oc_") for a in request.args):
+            return None
+        views = {type(v).__name__: v for v in app.appbuilder.baseviews}
+        bad = bad_order_args(views)
+        if not bad:
+            return None
+        flash("排序列无效，已按默认顺序显示", "warning")
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k not in bad]
+        return redirect(request.path + (f"?{urlencode(kept)}" if kept else ""))

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case
+from app.models import Case, Unit
 from app.services.case_data import export_case, to_exchange
 from tests.test_case_pages import form_payload
 from tests.test_case_validation import valid_case
@@ -141,3 +141,92 @@ def test_good_values_at_the_limits_are_accepted(app, client_for):
         row = db.session.get(Case, case_id).module_row("qualification")
         assert row.handler == "经" * 30 and len(row.resume) == 10_000
         db.session.remove()
+
+
+# ---- a user whose name does not fit in a case ------------------------------------------------------
+
+def _team(app, world):
+    """Users of unit A for one workflow (as tests/test_case_workflow.py's ``team``, in their own context)."""
+    from types import SimpleNamespace
+
+    from app.audit import acting_as
+    from tests.conftest import make_user, unique
+
+    tag = unique("long").lower()
+    spec = {"clerk": ["填报员", "签字领导"], "s1": ["签字领导"], "s2": ["签字领导"], "s3": ["签字领导"]}
+    with acting_as("测试夹具", "cli"):
+        users = {k: make_user(app.appbuilder.sm, f"{k}_{tag}", roles, world.units["a"]) for k, roles in spec.items()}
+        db.session.commit()
+    return SimpleNamespace(unit=db.session.get(Unit, world.units["a"]), **users)
+
+
+def _rename(username: str, first_name: str) -> None:
+    from app.audit import acting_as
+    from app.models import AppUser
+
+    with acting_as("测试夹具", "cli"):
+        db.session.execute(select(AppUser).where(AppUser.username == username)).scalar_one().first_name = first_name
+        db.session.commit()
+
+
+def test_a_signer_or_submitter_whose_name_is_too_long_is_refused_in_chinese(app, world):
+    """The signer's and the submitter's names become persons of the case (30 characters at most):
+    a longer account name is refused with a message, not a database error, and nothing is written."""
+    from app.audit import acting_as
+    from app.models import Signature, Submission
+    from app.services import case_workflow as wf
+    from tests.conftest import login
+    from tests.test_case_workflow import AGREE, POSTS, build_case, sign_all
+
+    with app.app_context():
+        team = _team(app, world)
+        case, _ = build_case(team)
+        case_id, names = case.id, {k: getattr(team, k).username for k in ("clerk", "s1")}
+        _rename(names["s1"], "长" * 40)
+        db.session.remove()
+    s1 = login(app.test_client(), names["s1"])
+    resp = s1.post(f"/api/v1/case/{case_id}/sign", json={"level": 1, "post": POSTS[1], "opinion": AGREE})
+    assert resp.status_code == 400 and "账户姓名" in resp.get_json()["message"], resp.get_data(as_text=True)[:300]
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Signature.id)).where(Signature.case_id == case_id)) == 0
+        _rename(names["s1"], "签字一")
+        _rename(names["clerk"], "提" * 31)
+        team = _team(app, world)  # fresh signers; the case's own clerk submits
+        case = db.session.get(Case, case_id)
+        sign_all(case, team)
+        clerk = db.session.execute(select(type(team.s1)).where(type(team.s1).username == names["clerk"])).scalar_one()
+        with acting_as(clerk, "cli"):
+            wf.set_pledge(case, clerk, True)
+        db.session.remove()
+    resp = login(app.test_client(), names["clerk"]).post(f"/api/v1/case/{case_id}/submit/1")
+    assert resp.status_code == 400 and "账户姓名" in resp.get_json()["message"], resp.get_data(as_text=True)[:300]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Submission.id)).where(Submission.case_id == case_id)) == 0
+        assert db.session.get(Case, case_id).status == "草稿"
+        db.session.remove()
+
+
+# ---- FAB's sort argument -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "/cases/list/?_oc_CaseView=unit&_od_CaseView=asc",
+    "/cases/list/?_oc_CaseView=batch&_od_CaseView=desc",
+    "/cases/list/?_oc_CaseView=no_such_column&_od_CaseView=asc",
+    "/batchview/list/?_oc_BatchView=unit&_od_BatchView=asc",
+])
+def test_sorting_by_a_related_or_unknown_column_is_refused_with_a_message(client_for, url):
+    client = client_for("sup_a")
+    resp = client.get(url)
+    assert resp.status_code == 302 and "_oc_" not in resp.headers["Location"]
+    page = client.get(resp.headers["Location"])
+    assert page.status_code == 200 and "排序列无效" in page.get_data(as_text=True)
+
+
+def test_sorting_by_a_listed_column_still_works(client_for):
+    assert client_for("sup_a").get("/cases/list/?_oc_CaseView=case_no&_od_CaseView=asc").status_code == 200
+
+
+def test_rest_sort_by_a_related_column_is_a_400(client_for):
+    resp = client_for("sup_a").get("/api/v1/case/?q=(order_column:unit,order_direction:asc)")
+    assert resp.status_code == 400

@@ -239,6 +239,10 @@ def ensure_rows(case: Case) -> None:
 
 
 def next_case_no(unit: Unit, year: int) -> str:
+    # Two cases created at once in one unit would count the same cases and take the same number
+    # (a unique-constraint failure under load, bench/load.py): the unit's row lock serialises the
+    # count until the transaction ends (PostgreSQL; SQLite has one writer anyway).
+    db.session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
     prefix = f"{unit.code}-{year}-"
     count = db.session.execute(
         select(func.count(func.distinct(Case.case_no))).where(Case.case_no.startswith(prefix, autoescape=True))

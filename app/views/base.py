@@ -364,7 +364,16 @@ class ScopedModelView(ScopedViewMixin, ModelView):
 class ScopedModelRestApi(_ScopeCore, ModelRestApi):
     """Base class for every unit-owned REST API."""
 
+    @property
+    def openapi_spec_methods(self):
+        from app.views.openapi_fixes import fixed_spec_methods
+
+        return fixed_spec_methods(type(self).__name__)
+
     def __init__(self, **kwargs):
+        from app.views.openapi_fixes import use_utc_datetimes
+
+        use_utc_datetimes()  # before FAB builds this API's schemas
         rel = self._init_scope()
         self.add_query_rel_fields = {**rel, **(self.add_query_rel_fields or {})}
         self.edit_query_rel_fields = {**rel, **(self.edit_query_rel_fields or {})}

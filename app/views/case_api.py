@@ -131,7 +131,18 @@ class CaseApi(ReadOnlyModelRestApi):
         put:
           parameters:
           - {in: path, name: pk, schema: {type: integer}}
-          - {in: path, name: key, schema: {type: string}}
+          - in: path
+            name: key
+            schema: {type: string, enum: [qualification, motion, nomination, recommendation, inspection, consultation, decision, publicity, appointment, signature, submission]}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    handler: {type: string, maxLength: 30}
+                    leader: {type: string, maxLength: 30}
+                  additionalProperties: true
           responses:
             200: {description: Saved; state and missing items}
             400: {description: Every problem, item by item}
@@ -162,6 +173,11 @@ class CaseApi(ReadOnlyModelRestApi):
         """Mark one module complete (predecessors first).
         ---
         post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - in: path
+            name: key
+            schema: {type: string, enum: [qualification, motion, nomination, recommendation, inspection, consultation, decision, publicity, appointment, signature, submission]}
           responses:
             200: {description: Completed}
             400: {description: What is missing or wrong}
@@ -178,6 +194,17 @@ class CaseApi(ReadOnlyModelRestApi):
         """Sign at a level: {"level": 1|2|3, "post": "...", "opinion": "情况属实同意报送"}.
         ---
         post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    level: {type: integer, enum: [1, 2, 3]}
+                    post: {type: string, maxLength: 100}
+                    opinion: {type: string}
           responses:
             200: {description: Signed}
             400: {description: Refused, with the reasons}
@@ -197,6 +224,16 @@ class CaseApi(ReadOnlyModelRestApi):
         """初次提交 (node 1) or 二次提交 (node 2). Body {"pledge": true} records the pledge first.
         ---
         post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: node, schema: {type: integer, enum: [1, 2]}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    pledge: {type: boolean}
           responses:
             200: {description: Submitted, with the snapshot hash}
             400: {description: Refused, with the reasons}
@@ -217,6 +254,16 @@ class CaseApi(ReadOnlyModelRestApi):
         """退回补正 by the supervising department: {"reason": "..."}; returns the new version.
         ---
         post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    reason: {type: string}
+                  required: [reason]
           responses:
             200: {description: The new version's id}
             400: {description: Refused}

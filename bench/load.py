@@ -37,6 +37,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Load-Passw0rd!"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/jishi_bench_load"
+KINDS = ("login", "create", "save", "read", "list")
 
 
 @dataclass
@@ -240,7 +241,9 @@ def summary(clients: list[Client], elapsed: float) -> dict:
         "server_errors": sum(n for s, n in statuses.items() if s >= 500 or s == 0),
         "conflicts_409": statuses.get(409, 0),
         "saves_acknowledged": sum(c.acked for c in clients),
-        "by_kind": {k: sum(1 for t in timings if t[0] == k) for k in ("login", "create", "save", "read", "list")},
+        "by_kind": {k: sum(1 for t in timings if t[0] == k) for k in KINDS},
+        "p50_ms_by_kind": {k: round(statistics.median(v) * 1000, 1) for k in KINDS
+                           if (v := [t[2] for t in timings if t[0] == k])},
     }
 
 

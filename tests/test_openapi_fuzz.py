@@ -99,3 +99,18 @@ def test_no_server_error_and_every_answer_as_documented(api_schema, app, world, 
             failures += _fuzz(op, headers, mode, case_id)
     assert ran > 30 or os.environ.get("FUZZ_ONLY")  # the document lists every API
     assert not failures, "\n\n".join(failures)
+
+
+def test_info_describes_fields_without_the_translation_catalogue_header(app, world):
+    client = app.test_client()
+    info = client.get("/api/v1/unit/_info", headers=bearer(client, world.users["admin"])).get_json()
+    fields = info["add_columns"] + info["edit_columns"]
+    assert fields and not any("Project-Id-Version" in str(f.get("description")) for f in fields), fields[:2]
+
+
+def test_timestamps_carry_their_utc_offset(app, world):
+    client = app.test_client()
+    headers = bearer(client, world.users["clerk_a"])
+    assert client.post("/api/v1/case/create", headers=headers).status_code == 201
+    rows = client.get("/api/v1/case/", headers=headers).get_json()["result"]
+    assert rows and all(r["created_at"].endswith("+00:00") for r in rows), rows[:1]

@@ -7,7 +7,8 @@
   column, or none at all — made FAB raise (NotImplementedError / CompileError): it is dropped
   with a message instead.
 - The safety net: a database error on a write that no check caught (a DataError, an
-  IntegrityError, an integer SQLite cannot bind) is rolled back and answered with a Chinese 400.
+  IntegrityError, an integer SQLite cannot bind, a flush-time check of app.integrity) is rolled
+  back and answered with a Chinese 400.
   The real causes are checked first (app/services/input_checks.py); this only keeps a missed one
   from turning into a 500 with a half-open transaction.
 """
@@ -22,6 +23,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
+from app.integrity import ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,13 @@ def init_robustness(app: Flask) -> None:
 
     for kind in (DataError, IntegrityError, OverflowError):
         app.register_error_handler(kind, refused)
+
+    def invalid(exc):
+        # The flush-time checks (app.integrity) on a path that did not ask them first.
+        db.session.rollback()
+        return app.handle_http_exception(BadRequest("；".join(exc.errors) + "。未写入任何数据。"))
+
+    app.register_error_handler(ValidationFailed, invalid)
 
     @app.before_request
     def _sort_arguments():

@@ -3,6 +3,7 @@ CLI import: each is refused with a Chinese message (HTTP 400/422, a form message
 server error or a traceback, and nothing is written."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -230,3 +231,56 @@ def test_sorting_by_a_listed_column_still_works(client_for):
 def test_rest_sort_by_a_related_column_is_a_400(client_for):
     resp = client_for("sup_a").get("/api/v1/case/?q=(order_column:unit,order_direction:asc)")
     assert resp.status_code == 400
+
+
+# ---- database errors -------------------------------------------------------------------------------
+
+def test_a_new_case_skips_a_number_an_imported_case_already_has(app, world, client_for):
+    """Case numbers were counted: an imported case numbered ahead of the count made the next new case
+    collide on the unique number (a 500)."""
+    from tests.test_case_exchange import _case_json
+
+    client = client_for("clerk_a")
+    with app.app_context():
+        code = db.session.get(Unit, world.units["a"]).code
+        prefix = f"{code}-{dt.date.today().year}-"
+        count = db.session.scalar(select(func.count(func.distinct(Case.case_no))).where(Case.case_no.startswith(prefix)))
+        data = _case_json(world)
+        db.session.remove()
+    ahead = f"{prefix}{count + 2:04d}"
+    data["motion"]["case_no"] = ahead
+    assert client.post("/api/v1/case/import", json=data).status_code == 201
+    first = client.post("/api/v1/case/create")
+    second = client.post("/api/v1/case/create")
+    assert first.status_code == 201 and second.status_code == 201, (first.get_data(as_text=True)[:300])
+    assert {first.get_json()["case_no"], second.get_json()["case_no"]}.isdisjoint({ahead})
+
+
+def test_an_unexpected_database_error_on_a_write_is_a_chinese_400_and_rolled_back(db_url):
+    """The safety net: a write the checks did not foresee fails in the database — the user gets a
+    Chinese 400 (JSON under /api/, a page elsewhere), the session is rolled back and usable."""
+    import config
+    from app import create_app
+    from app.audit import acting_as
+
+    app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, FAB_UPDATE_PERMS=False)
+    code = f"DUP{dt.datetime.now():%H%M%S%f}"
+
+    def duplicate_unit():
+        with acting_as("测试", "cli"):
+            for _ in range(2):  # the second insert breaks the unique code in the database itself
+                db.session.add(Unit(code=code, name=f"重复{code}", parent=None, level="市", unit_type="政府",
+                                    max_grade="县处级正职", authority="处级任免权", region_code="420100"))
+                db.session.flush()
+        return "written"
+
+    app.add_url_rule("/api/v1/_test_duplicate", "api_duplicate", duplicate_unit, methods=["POST"])
+    app.add_url_rule("/_test_duplicate", "page_duplicate", duplicate_unit, methods=["POST"])
+    client = app.test_client()
+    resp = client.post("/api/v1/_test_duplicate")
+    assert resp.status_code == 400 and CHINESE.search(resp.get_json()["message"]), resp.get_data(as_text=True)[:300]
+    resp = client.post("/_test_duplicate")
+    assert resp.status_code == 400 and "未写入任何数据" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Unit.id)).where(Unit.code == code)) == 0
+        db.session.remove()

@@ -50,14 +50,15 @@ def _describe(operation, mode, exc, case) -> str:
 def _fuzz(operation, headers, mode, case_id) -> list[str]:
     """The first failure of one operation in one generation mode (none: [])."""
     failures = []
-    # Random ids almost never exist: valid examples of a case command address a real case of unit A.
-    real_case = mode == schemathesis.GenerationMode.POSITIVE and operation.path.startswith("/api/v1/case/{pk}")
+    # Random ids almost never exist: the case commands address a real case of unit A (unless the
+    # negative example is about the id itself: then it is not an integer, and left as generated).
+    real_case = operation.path.startswith("/api/v1/case/{pk}")
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     def run(case):
-        if real_case:
+        if real_case and isinstance(case.path_parameters.get("pk"), int):
             case.path_parameters["pk"] = case_id
         try:
             case.call_and_validate(headers=headers, checks=CHECKS)

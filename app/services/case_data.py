@@ -247,7 +247,11 @@ def next_case_no(unit: Unit, year: int) -> str:
     count = db.session.execute(
         select(func.count(func.distinct(Case.case_no))).where(Case.case_no.startswith(prefix, autoescape=True))
     ).scalar()
-    return f"{prefix}{count + 1:04d}"
+    number = count + 1
+    # An imported case may already carry a later number of the sequence.
+    while db.session.execute(select(Case.id).where(Case.case_no == f"{prefix}{number:04d}")).first() is not None:
+        number += 1
+    return f"{prefix}{number:04d}"
 
 
 def new_case(unit: Unit, user=None) -> Case:

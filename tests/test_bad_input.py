@@ -284,3 +284,19 @@ def test_an_unexpected_database_error_on_a_write_is_a_chinese_400_and_rolled_bac
     with app.app_context():
         assert db.session.scalar(select(func.count(Unit.id)).where(Unit.code == code)) == 0
         db.session.remove()
+
+
+# ---- query arguments FAB would answer with a 500 ------------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/case/?q=(filters:!((col:full_name,opr:ct,value:'a%00b')))",
+    "/api/v1/case/?q=" + "(" * 5000 + ")" * 5000,
+    "/api/v1/case/?q=(page:-5,page_size:10)",
+    "/api/v1/case_motion/?q=(filters:!((col:case_id,opr:eq,value:99999999999999999999)))",
+    "/cases/list/?_flt_0_case_no=a%00b",
+], ids=["nul-in-filter", "deep-rison", "negative-page", "huge-int-filter", "nul-in-form-filter"])
+def test_bad_query_arguments_are_a_chinese_400(client_for, url):
+    resp = client_for("sup_a").get(url)
+    assert resp.status_code == 400, resp.get_data(as_text=True)[:300]
+    text = resp.get_json()["message"] if url.startswith("/api/") else resp.get_data(as_text=True)
+    assert CHINESE.search(text)

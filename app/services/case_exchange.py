@@ -42,8 +42,12 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
             found = validate_values(values)
         motion = values.get("motion", {})
         unit = None
+        # A value already refused (a NUL byte, too long) is not looked up: PostgreSQL would refuse it.
+        refused = {p.key for p in found if p.module == "motion"}
         code = motion.get("reporting_unit")
-        if not code:
+        if "reporting_unit" in refused:
+            pass
+        elif not code:
             found.append(Problem("motion", "reporting_unit", "“选任责任单位”未填写（单位代码）"))
         else:
             unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
@@ -53,10 +57,11 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
                 found.append(Problem("motion", "reporting_unit", f"单位“{unit.name}”不在您的权限范围内"))
                 unit = None
         target = motion.get("target_unit")
-        if target and db.session.execute(select(Unit.id).where(Unit.code == target)).first() is None:
+        if target and "target_unit" not in refused and \
+                db.session.execute(select(Unit.id).where(Unit.code == target)).first() is None:
             found.append(Problem("motion", "target_unit", f"单位代码“{target}”不存在"))
         case_no = motion.get("case_no")
-        if case_no:
+        if case_no and "case_no" not in refused:
             if case_no in seen_numbers or db.session.execute(
                     select(Case.id).where(Case.case_no == case_no)).first() is not None:
                 found.append(Problem("motion", "case_no", f"案例编号“{case_no}”已存在"))

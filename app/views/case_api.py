@@ -145,7 +145,10 @@ class CaseApi(ReadOnlyModelRestApi):
           - {in: path, name: pk, schema: {type: integer}}
           - in: path
             name: key
-            schema: {type: string, enum: [qualification, motion, nomination, recommendation, inspection, consultation, decision, publicity, appointment, signature, submission]}
+            schema:
+              type: string
+              enum: [qualification, motion, nomination, recommendation, inspection, consultation,
+                     decision, publicity, appointment, signature, submission]
           requestBody:
             content:
               application/json:
@@ -189,7 +192,10 @@ class CaseApi(ReadOnlyModelRestApi):
           - {in: path, name: pk, schema: {type: integer}}
           - in: path
             name: key
-            schema: {type: string, enum: [qualification, motion, nomination, recommendation, inspection, consultation, decision, publicity, appointment, signature, submission]}
+            schema:
+              type: string
+              enum: [qualification, motion, nomination, recommendation, inspection, consultation,
+                     decision, publicity, appointment, signature, submission]
           responses:
             200: {description: Completed}
             400: {description: What is missing or wrong}

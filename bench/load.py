@@ -67,7 +67,8 @@ def reset_database(url: str) -> None:
     engine.dispose()
 
 
-def migrate(url: str) -> None:
+def migrate(url: str):
+    """Migrate, then the app that syncs roles and permissions (returned)."""
     import config
     from app import create_app
     from flask_migrate import upgrade
@@ -75,21 +76,19 @@ def migrate(url: str) -> None:
     app = create_app(config.Config, SQLALCHEMY_DATABASE_URI=url, FAB_UPDATE_PERMS=False)
     with app.app_context():
         upgrade()
-    create_app(config.Config, SQLALCHEMY_DATABASE_URI=url, FAB_UPDATE_PERMS=True)  # roles and permissions
+    return create_app(config.Config, SQLALCHEMY_DATABASE_URI=url, FAB_UPDATE_PERMS=True)
 
 
-def create_clients(url: str, count: int, tag: str | None = None) -> list[Client]:
-    """A unit of its own and a 填报员 of it per client."""
-    import config
+def create_clients(app, count: int, tag: str | None = None) -> list[Client]:
+    """A unit of its own and a 填报员 of it per client, through ``app`` (the caller's: a second app
+    in a test process would become Celery's default app)."""
     from werkzeug.security import generate_password_hash
 
-    from app import create_app
     from app.audit import acting_as
     from app.extensions import db
     from app.models import AppUser, Unit
 
     tag = tag or secrets.token_hex(4).upper()
-    app = create_app(config.Config, SQLALCHEMY_DATABASE_URI=url, FAB_UPDATE_PERMS=False)
     with app.app_context(), acting_as("压力测试", "cli"):
         unit = Unit(code=f"LOAD{tag}", name=f"压力测试单位{tag}", parent=None, level="市", unit_type="政府",
                     max_grade="县处级正职", authority="处级任免权", region_code="420100")
@@ -273,8 +272,8 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     reset_database(args.database_url)
-    migrate(args.database_url)
-    clients = create_clients(args.database_url, args.clients)
+    app = migrate(args.database_url)
+    clients = create_clients(app, args.clients)
     figures = run(args.database_url, clients, budget=args.requests, seconds=args.seconds,
                   workers=args.workers, threads=args.threads)
     for key, value in figures.items():

@@ -256,14 +256,15 @@ def test_a_new_case_skips_a_number_an_imported_case_already_has(app, world, clie
     assert {first.get_json()["case_no"], second.get_json()["case_no"]}.isdisjoint({ahead})
 
 
-def test_an_unexpected_database_error_on_a_write_is_a_chinese_400_and_rolled_back(db_url):
+def test_an_unexpected_database_error_on_a_write_is_a_chinese_400_and_rolled_back(app, db_url):
     """The safety net: a write the checks did not foresee fails in the database — the user gets a
     Chinese 400 (JSON under /api/, a page elsewhere), the session is rolled back and usable."""
     import config
     from app import create_app
     from app.audit import acting_as
 
-    app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, FAB_UPDATE_PERMS=False)
+    session_app, app = app, create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, FAB_UPDATE_PERMS=False)
+    session_app.extensions["celery"].set_default()  # the new app took Celery's default: give it back
     code = f"DUP{dt.datetime.now():%H%M%S%f}"
 
     def duplicate_unit():

@@ -22,7 +22,7 @@ def test_fifty_clients_on_gunicorn_lose_nothing(app, db_url):
     if not db_url.startswith("postgresql"):
         pytest.skip("the load test runs on PostgreSQL (JISHI_TEST_DATABASE_URL)")
     load = _load_module()
-    clients = load.create_clients(db_url, 50)
+    clients = load.create_clients(app, 50)
     figures = load.run(db_url, clients, budget=6, seconds=30, workers=2, threads=4)
     print(figures)
     assert figures["by_kind"]["save"] >= 50 * 3, figures  # every client got its saves in

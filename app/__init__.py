@@ -20,6 +20,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     init_integrity_and_audit()
     init_csrf(app)
     init_web_security(app)
+    init_robustness(app)
     init_appbuilder(app)
     init_celery(app)
     init_cli(app)
@@ -99,6 +100,12 @@ def init_integrity_and_audit() -> None:
     init_case_locks()  # submitted cases are read-only through every path
     init_audit()
     init_case_facts()  # the statistics fact rows change in the transaction that changes the case
+
+
+def init_robustness(app: Flask) -> None:
+    from app.robustness import init_robustness as init
+
+    init(app)
 
 
 def init_csrf(app: Flask) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from app.audit import acting_as
+from app.robustness import load_json_text
 from app.extensions import db
 from app.models import Unit
 from app.scoping import Scope
@@ -168,8 +169,8 @@ def _read_case_file(file: Path):
         raise click.ClickException(f"文件过大（{size / 1024 / 1024:.1f} MB），超过导入上限 {limit} MB"
                                    "（可由环境变量 JISHI_IMPORT_MAX_MB 调整），未写入任何数据")
     try:
-        return json.loads(file.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return load_json_text(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError; so is nesting too deep
         raise click.ClickException(f"文件不是有效的 UTF-8 JSON：{exc}")
 
 
@@ -306,7 +307,7 @@ def cases_check(file: Path, as_of: str | None, as_json: bool):
 
     try:
         day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
+        data = load_json_text(file.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"参数或文件无效：{exc}")
     values, problems = from_exchange(data if isinstance(data, dict) else {})

@@ -85,7 +85,9 @@ def current_scope() -> Scope:
         return Scope("none")
     scope = g.get("_jishi_scope")
     if scope is None:
-        scope = scope_for(current_user)
+        # A JWT request has no flask-login user: FAB puts the token's user in g.user.
+        user = current_user if current_user.is_authenticated else g.get("user") or current_user
+        scope = scope_for(user)
         g._jishi_scope = scope
     return scope
 

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MODULE_MODELS, Attachment, Batch, Case, CasePerson, Unit
+from app.services.input_checks import ASCII_INT, shown
 from app.spec import MODULE_KEYS, module, modules
 
 EMPTY = (None, "", [], {})
@@ -129,14 +130,25 @@ def content_hash(case: Case) -> str:
 def _parse_person(value, where: tuple[str, str], problems: list[Problem]):
     if isinstance(value, str):
         value = {"name": value}
-    if not isinstance(value, dict) or not str(value.get("name", "")).strip():
-        problems.append(Problem(*where, "人员应为含“name”（姓名）的对象"))
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str) or not value["name"].strip():
+        problems.append(Problem(*where, "人员应为含“name”（姓名，文字）的对象"))
         return None
     extra = set(value) - {"name", "id_card_no", "post"}
     if extra:
-        problems.append(Problem(*where, f"人员对象含有未知字段：{'、'.join(sorted(extra))}"))
+        problems.append(Problem(*where, f"人员对象含有未知字段：{'、'.join(shown(k) for k in sorted(extra))}"))
         return None
-    return {k: str(v).strip() for k, v in value.items() if v not in (None, "")}
+    if any(not isinstance(v, str) for v in value.values() if v is not None):
+        problems.append(Problem(*where, "人员的姓名、职务、身份证号应为文字"))
+        return None
+    return {k: v.strip() for k, v in value.items() if v not in (None, "")}
+
+
+def _is_empty(item, value) -> bool:
+    """Absent: null or "" for every kind; [] only where the value is a list. ({} and a [] in place
+    of a single value are type errors, not a way to clear an item.)"""
+    if value is None or value == "":
+        return True
+    return value == [] and item.kind in ("enum*", "person[]")
 
 
 def from_exchange(data: dict) -> tuple[dict, list[Problem]]:
@@ -148,7 +160,7 @@ def from_exchange(data: dict) -> tuple[dict, list[Problem]]:
     known = set(MODULE_KEYS)
     for mkey in data:
         if mkey not in known:
-            problems.append(Problem(mkey, "", f"未知模块“{mkey}”"))
+            problems.append(Problem(shown(mkey), "", f"未知模块“{shown(mkey)}”"))
     for spec in modules():
         raw = data.get(spec.key, {}) or {}
         if not isinstance(raw, dict):
@@ -157,10 +169,10 @@ def from_exchange(data: dict) -> tuple[dict, list[Problem]]:
         item_keys = {i.key for i in spec.items}
         for key in raw:
             if key not in item_keys:
-                problems.append(Problem(spec.key, key, f"模块“{spec.name}”没有数据项“{key}”"))
+                problems.append(Problem(spec.key, shown(key), f"模块“{spec.name}”没有数据项“{shown(key)}”"))
         mod = {}
         for item in spec.items:
-            if item.key not in raw or raw[item.key] in EMPTY:
+            if item.key not in raw or _is_empty(item, raw[item.key]):
                 mod[item.key] = None
                 continue
             value = raw[item.key]
@@ -168,12 +180,16 @@ def from_exchange(data: dict) -> tuple[dict, list[Problem]]:
             label = item.label
             try:
                 if item.kind == "int":
-                    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).lstrip("-").isdigit():
+                    # ASCII digits only: int() also takes "１２３" and "٣".
+                    if isinstance(value, bool) or not isinstance(value, (int, str)) or \
+                            not ASCII_INT.fullmatch(str(value).strip()):
                         raise ValueError
                     value = int(value)
                 elif item.kind == "date":
-                    value = dt.date.fromisoformat(str(value))
-                    if len(str(raw[item.key])) != 10:
+                    if not isinstance(value, str):
+                        raise ValueError
+                    value = dt.date.fromisoformat(value)
+                    if len(raw[item.key]) != 10:
                         raise ValueError
                 elif item.kind == "bool":
                     if not isinstance(value, bool):
@@ -184,14 +200,14 @@ def from_exchange(data: dict) -> tuple[dict, list[Problem]]:
                     value = str(value).strip()
                 elif item.kind == "enum":
                     if value not in item.choices:
-                        problems.append(Problem(*where, f"“{label}”的值“{value}”不在可选范围内"))
+                        problems.append(Problem(*where, f"“{label}”的值“{shown(value)}”不在可选范围内"))
                         continue
                 elif item.kind == "enum*":
                     if isinstance(value, str):
                         value = [value]
                     bad = [v for v in value if v not in item.choices] if isinstance(value, list) else [value]
                     if bad:
-                        problems.append(Problem(*where, f"“{label}”含不在可选范围内的值：{'、'.join(map(str, bad))}"))
+                        problems.append(Problem(*where, f"“{label}”含不在可选范围内的值：{'、'.join(map(shown, bad))}"))
                         continue
                 elif item.kind == "person":
                     value = _parse_person(value, where, problems)
@@ -207,7 +223,7 @@ def from_exchange(data: dict) -> tuple[dict, list[Problem]]:
             except (ValueError, TypeError):
                 expected = {"int": "整数", "date": "日期（YYYY-MM-DD）", "bool": "true 或 false",
                             "person[]": "人员列表", "text": "文字", "file-ref": "文件名", "unit": "单位代码"}
-                problems.append(Problem(*where, f"“{label}”应为{expected.get(item.kind, item.kind)}，实际为“{raw[item.key]}”"))
+                problems.append(Problem(*where, f"“{label}”应为{expected.get(item.kind, item.kind)}，实际为“{shown(raw[item.key])}”"))
                 continue
             mod[item.key] = value
         values[spec.key] = mod
@@ -223,11 +239,19 @@ def ensure_rows(case: Case) -> None:
 
 
 def next_case_no(unit: Unit, year: int) -> str:
+    # Two cases created at once in one unit would count the same cases and take the same number
+    # (a unique-constraint failure under load, bench/load.py): the unit's row lock serialises the
+    # count until the transaction ends (PostgreSQL; SQLite has one writer anyway).
+    db.session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
     prefix = f"{unit.code}-{year}-"
     count = db.session.execute(
         select(func.count(func.distinct(Case.case_no))).where(Case.case_no.startswith(prefix, autoescape=True))
     ).scalar()
-    return f"{prefix}{count + 1:04d}"
+    number = count + 1
+    # An imported case may already carry a later number of the sequence.
+    while db.session.execute(select(Case.id).where(Case.case_no == f"{prefix}{number:04d}")).first() is not None:
+        number += 1
+    return f"{prefix}{number:04d}"
 
 
 def new_case(unit: Unit, user=None) -> Case:

@@ -64,8 +64,12 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
         found = records + found
         motion = values.get("motion", {})
         unit = None
+        # A value already refused (a NUL byte, too long) is not looked up: PostgreSQL would refuse it.
+        refused = {p.key for p in found if p.module == "motion"}
         code = motion.get("reporting_unit")
-        if not code:
+        if "reporting_unit" in refused:
+            pass
+        elif not code:
             found.append(Problem("motion", "reporting_unit", "“选任责任单位”未填写（单位代码）"))
         else:
             unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
@@ -74,10 +78,11 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
                 found.append(Problem("motion", "reporting_unit", f"单位代码“{code}”不存在或不在您的权限范围内"))
                 unit = None
         target = motion.get("target_unit")
-        if target and db.session.execute(select(Unit.id).where(Unit.code == target)).first() is None:
+        if target and "target_unit" not in refused and \
+                db.session.execute(select(Unit.id).where(Unit.code == target)).first() is None:
             found.append(Problem("motion", "target_unit", f"单位代码“{target}”不存在"))
         case_no = motion.get("case_no")
-        if case_no and unit is not None:
+        if case_no and unit is not None and "case_no" not in refused:
             # The prefix first: whether another unit's number is taken is none of the file's business.
             if not case_no.startswith(unit.code + "-"):
                 found.append(Problem("motion", "case_no", f"案例编号“{case_no}”应以单位代码“{unit.code}-”开头"))

@@ -24,6 +24,7 @@ from id_validator import helper as id_helper
 
 from app.enums import GRADES
 from app.services.case_data import Problem
+from app.services.input_checks import item_problems, shown
 from app.spec import EDU, SYSTEM_ITEMS, ItemSpec, items_by_key, module
 
 PARTY_MEMBERS = ("中共党员", "中共预备党员")
@@ -97,9 +98,15 @@ class _Case:
             if _is_empty(value):
                 continue
             try:
-                self.values[key] = _coerce(item, value)
+                typed = _coerce(item, value)
             except TypeError:
-                self.type_problems.append(_problem(key, f"“{item.label}”应为{KIND_NAMES[item.kind]}，实际为“{value}”"))
+                self.type_problems.append(_problem(key, f"“{item.label}”应为{KIND_NAMES[item.kind]}，实际为“{shown(value)}”"))
+                continue
+            # Out of the limits (app/services/input_checks.py): refused, and no other check sees it.
+            limits = item_problems(item, typed, self.today)
+            self.type_problems += [_problem(key, m) for m in limits]
+            if not limits:
+                self.values[key] = typed
 
     def raw_value(self, key: str):
         mod = self.raw.get(items_by_key()[key].module) or {}

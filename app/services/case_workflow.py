@@ -44,6 +44,7 @@ from app.services.case_data import (
 )
 from app.services.cases import CaseError, editable_modules
 from app.services import evidence
+from app.services.input_checks import person_limits
 from app.spec import MODULE_KEYS, items_by_key, module
 
 SIGNER_ROLE = "签字领导"
@@ -183,6 +184,7 @@ def sign(case: Case, user, level: int, post: str, opinion: str) -> Signature:
         post = (post or "").strip()
         if not post:
             problems.append(Problem("signature", "", "请填写签字人职务"))
+        problems += [Problem("signature", "", m) for m in person_limits(display_name(user), post, "签字人")]
         if opinion not in OPINIONS:
             problems.append(Problem("signature", "", f"签署意见应为“{OPINION_AGREE}”或“{OPINION_RETURN}”"))
         if level not in Signature.LEVELS:
@@ -284,6 +286,7 @@ def _submission_problems(case: Case, user, node: int) -> list[Problem]:
     problems = _check_case_state(case, (STATUS_DRAFT,) if node == 1 else (STATUS_FIRST,), label)
     if CLERK_ROLE not in _roles(user) or user.unit_id != case.unit_id:
         problems.append(Problem("submission", "", f"只有本单位的填报员可以{label}"))
+    problems += [Problem("submission", "", m) for m in person_limits(display_name(user), None, "提交人")]
     if node == 1:
         problems += _incomplete(case, PRE_SIGN_MODULES)
         current = content_hash(case)

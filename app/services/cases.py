@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Batch, Case, Unit
 from app.models.case import STATUS_DRAFT, now
 from app.services.case_data import Problem, ensure_rows, new_case, read_case, write_values
+from app.services.input_checks import responsible_problems
 from app.spec import MODULE_KEYS, module
 
 
@@ -85,6 +86,7 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
         merged = read_case(case)
         merged[module_key] = {**merged[module_key], **values}
         problems = module_problems(merged, module_key)
+        problems += [Problem(module_key, f, m) for f, m in responsible_problems(handler, leader)]
         if problems:
             raise CaseError(problems)
         ensure_rows(case)

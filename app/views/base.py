@@ -364,7 +364,24 @@ class ScopedModelView(ScopedViewMixin, ModelView):
 class ScopedModelRestApi(_ScopeCore, ModelRestApi):
     """Base class for every unit-owned REST API."""
 
+    def _get_field_info(self, field, *args, **kwargs):
+        info = super()._get_field_info(field, *args, **kwargs)
+        # FAB translates "" for a column without a description, and gettext("") is the catalogue's
+        # header ("Project-Id-Version: …"), which _info then sent as every field's description.
+        if not self.description_columns.get(field.name):
+            info["description"] = ""
+        return info
+
+    @property
+    def openapi_spec_methods(self):
+        from app.views.openapi_fixes import fixed_spec_methods
+
+        return fixed_spec_methods(type(self).__name__)
+
     def __init__(self, **kwargs):
+        from app.views.openapi_fixes import use_utc_datetimes
+
+        use_utc_datetimes()  # before FAB builds this API's schemas
         rel = self._init_scope()
         self.add_query_rel_fields = {**rel, **(self.add_query_rel_fields or {})}
         self.edit_query_rel_fields = {**rel, **(self.edit_query_rel_fields or {})}

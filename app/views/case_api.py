@@ -10,6 +10,7 @@ from flask_appbuilder.security.decorators import protect
 from app.extensions import db
 from app.models import MODULE_MODELS, Batch, Case, Signature, Submission
 from app.services import cases as case_service
+from app.services.input_checks import TEXT_MAX, text_problem
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelRestApi
 
@@ -21,6 +22,17 @@ def _workflow():
 
 
 # ---- REST --------------------------------------------------------------------------------------
+
+def _body() -> dict:
+    """The JSON object of a command (anything else: no arguments, which the command refuses)."""
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _text(body: dict, key: str) -> str:
+    value = body.get(key)
+    return value if isinstance(value, str) else ""
+
 
 CASE_API_COLUMNS = ["id", "case_no", "version_no", "root_id", "previous_id", "is_current", "status",
                     "full_name", "unit_id", "batch_id", "created_at"]
@@ -161,8 +173,23 @@ class CaseApi(ReadOnlyModelRestApi):
         put:
           parameters:
           - {in: path, name: pk, schema: {type: integer}}
-          - {in: path, name: key, schema: {type: string}}
+          - in: path
+            name: key
+            schema:
+              type: string
+              enum: [qualification, motion, nomination, recommendation, inspection, consultation,
+                     decision, publicity, appointment, signature, submission]
           - {in: header, name: If-Match, schema: {type: string}, required: false}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    handler: {type: string, maxLength: 30}
+                    leader: {type: string, maxLength: 30}
+                    version: {type: string, description: 所依据的模块版本（也可用 If-Match 请求头）}
+                  additionalProperties: true
           responses:
             200: {description: Saved; state, missing items and the new version}
             400: {description: Every problem, item by item}
@@ -203,6 +230,14 @@ class CaseApi(ReadOnlyModelRestApi):
         """Mark one module complete (predecessors first).
         ---
         post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - in: path
+            name: key
+            schema:
+              type: string
+              enum: [qualification, motion, nomination, recommendation, inspection, consultation,
+                     decision, publicity, appointment, signature, submission]
           responses:
             200: {description: Completed}
             400: {description: What is missing or wrong}
@@ -219,15 +254,27 @@ class CaseApi(ReadOnlyModelRestApi):
         """Sign at a level: {"level": 1|2|3, "post": "...", "opinion": "情况属实同意报送"}.
         ---
         post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    level: {type: integer, enum: [1, 2, 3]}
+                    post: {type: string, maxLength: 100}
+                    opinion: {type: string}
           responses:
             200: {description: Signed}
             400: {description: Refused, with the reasons}
         """
-        body = request.get_json(silent=True) or {}
+        body = _body()
+        level = body.get("level")
+        level = level if isinstance(level, int) and not isinstance(level, bool) else 0  # refused as a level
 
         def run(case):
-            sig = _workflow().sign(case, g.user, int(body.get("level", 0) or 0), str(body.get("post", "")),
-                                   str(body.get("opinion", "")))
+            sig = _workflow().sign(case, g.user, level, _text(body, "post"), _text(body, "opinion"))
             return {"id": sig.id, "snapshot_sha256": sig.snapshot_sha256}
 
         return self._command(pk, run)
@@ -238,11 +285,21 @@ class CaseApi(ReadOnlyModelRestApi):
         """初次提交 (node 1) or 二次提交 (node 2). Body {"pledge": true} records the pledge first.
         ---
         post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: node, schema: {type: integer, enum: [1, 2]}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    pledge: {type: boolean}
           responses:
             200: {description: Submitted, with the snapshot hash}
             400: {description: Refused, with the reasons}
         """
-        body = request.get_json(silent=True) or {}
+        body = _body()
 
         def run(case):
             if body.get("pledge") is True:
@@ -258,15 +315,28 @@ class CaseApi(ReadOnlyModelRestApi):
         """退回补正 by the supervising department: {"reason": "..."}; returns the new version.
         ---
         post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    reason: {type: string}
+                  required: [reason]
           responses:
             200: {description: The new version's id}
             400: {description: Refused}
         """
         if self._case(pk) is None:
             return self.response_404()
-        reason = str((request.get_json(silent=True) or {}).get("reason", "")).strip()
+        reason = _text(_body(), "reason").strip()
         if not reason:
             return self.response_400(message="请填写退回补正的原因")
+        problem = text_problem("退回原因", reason, TEXT_MAX)
+        if problem:
+            return self.response_400(message=problem)
 
         def run(case):
             new = _workflow().return_for_correction(case, g.user, reason)

@@ -5,6 +5,8 @@ the values format of app.services.case_data, and ``form_data_from_values`` the o
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
 from functools import lru_cache
 
 from flask_wtf import FlaskForm
@@ -13,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
+from app.services.input_checks import ASCII_INT, shown
 from app.spec import module
 
 LONG_TEXT = {"resume", "motion_reason", "nomination_scope", "consult_scope", "publicity_scope", "alarm_codes"}
@@ -31,6 +34,35 @@ def parse_person_line(line: str) -> dict | None:
     return person
 
 
+class AsciiIntegerField(IntegerField):
+    """An integer in ASCII digits: WTForms' int() also takes "１２３" and "٣"; the message is Chinese."""
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not text:
+            return
+        if not ASCII_INT.fullmatch(text) or len(text) > 20:
+            raise ValueError(f"“{self.label.text.removesuffix('（必填）')}”应为整数（半角数字0–9），实际为“{shown(text)}”")
+        self.data = int(text)
+
+
+class IsoDateField(DateField):
+    """A date as YYYY-MM-DD in ASCII digits (strptime also takes other scripts' digits)."""
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not text:
+            return
+        try:
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+                raise ValueError
+            self.data = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"“{self.label.text.removesuffix('（必填）')}”应为日期（YYYY-MM-DD），实际为“{shown(text)}”") from None
+
+
 def _field(item):
     label = item.label + ("（必填）" if item.required == "Y" else "")
     # The spec's validation notes are English developer text: the checks speak Chinese instead.
@@ -40,9 +72,9 @@ def _field(item):
             kw["description"] = "单位代码"
         return TextAreaField(**kw) if item.key in LONG_TEXT else StringField(**kw)
     if item.kind == "int":
-        return IntegerField(**kw)
+        return AsciiIntegerField(**kw)
     if item.kind == "date":
-        return DateField(**kw)
+        return IsoDateField(**kw)
     if item.kind == "bool":
         return SelectField(choices=BOOL_CHOICES, **kw)
     if item.kind == "enum":

@@ -19,6 +19,7 @@ from app.models import MODULE_MODELS, Alarm, Attachment, AuditLog, Batch, Case, 
 from app.services import cases as case_service
 from app.services.case_data import read_case
 from app.services.case_lock import StaleWrite, module_snapshot, version_of
+from app.services.input_checks import TEXT_MAX, text_problem
 from app.services.rule_engine import latest_hits, module_lights
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelView, ScopedModelView
@@ -205,7 +206,9 @@ class CaseView(ScopedModelView):
     @has_access
     @permission_name("sign")
     def sign(self, pk):
-        level, post = int(request.form.get("level", 0) or 0), request.form.get("post", "").strip()
+        level = request.form.get("level", "")
+        level = int(level) if level.isascii() and level.isdigit() and len(level) < 3 else 0  # 0: refused
+        post = request.form.get("post", "").strip()
         return self._command(pk, lambda case: _workflow().sign(case, g.user, level, post,
                                                                request.form.get("opinion", "")), "已签字")
 
@@ -240,8 +243,9 @@ class CaseView(ScopedModelView):
     def return_case(self, pk):
         case = self._case(pk)
         reason = request.form.get("reason", "").strip()
-        if not reason:
-            flash("请填写退回补正的原因", "danger")
+        problem = text_problem("退回原因", reason, TEXT_MAX) if reason else "请填写退回补正的原因"
+        if problem:
+            flash(problem, "danger")
             return redirect(url_for(".show", pk=case.id))
         try:
             new = _workflow().return_for_correction(case, g.user, reason)

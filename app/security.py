@@ -21,7 +21,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from app import auth
-from app.models.user import AppUser
+from app.models.user import AppUser, full_name_problem
 from app.views.base import ScopedViewMixin
 
 # Permissions every signed-in role needs to manage its own account.
@@ -237,6 +237,15 @@ class JishiUserInfoEdit(UserInfoEdit):
                              widget=BS3TextFieldWidget())
     last_name = StringField(_("姓"), validators=[DataRequired(), _max_length("last_name")],
                             widget=BS3TextFieldWidget())
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        problem = full_name_problem(self.last_name.data, self.first_name.data)
+        if problem:
+            self.last_name.errors = [*self.last_name.errors, problem]
+            return False
+        return True
 
 
 class UserInfoEditView(FabUserInfoEditView):

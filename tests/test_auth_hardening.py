@@ -413,3 +413,35 @@ def test_migration_0010_hashes_clear_passwords_left_by_the_old_user_form(tmp_pat
     assert rows["plain"] != NEW_PASSWORD and check_password_hash(rows["plain"], NEW_PASSWORD)
     assert rows["hashed"] == "pbkdf2:sha256:1000$abcdefgh$" + "0" * 64  # a hash is left alone
     assert "session_token" in columns
+
+
+def test_a_full_name_that_could_not_sign_is_refused_in_the_user_forms(app, world, client_for):
+    """姓 + 名 becomes the signer or submitter of a case (30 characters there): an account with a
+    longer one is refused when it is made or renamed, not later at its first signature."""
+    from app.extensions import db
+    from app.models import AppUser
+
+    admin = client_for("admin")
+    name = unique("fn").lower()
+    resp = admin.post("/users/add", data={
+        "first_name": "名" * 20, "last_name": "姓" * 11, "username": name, "active": "y",
+        "email": f"{name}@t.invalid", "unit": world.units["a"], "roles": [_role_id(app, "填报员")],
+        "password": NEW_PASSWORD, "conf_password": NEW_PASSWORD,
+    })
+    assert resp.status_code == 200 and "不能超过 30 个字符" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(AppUser).filter_by(username=name).count() == 0
+        db.session.remove()
+    # exactly 30 is accepted
+    resp = admin.post("/users/add", data={
+        "first_name": "名" * 19, "last_name": "姓" * 11, "username": name, "active": "y",
+        "email": f"{name}@t.invalid", "unit": world.units["a"], "roles": [_role_id(app, "填报员")],
+        "password": NEW_PASSWORD, "conf_password": NEW_PASSWORD,
+    })
+    assert resp.status_code == 302
+    own = login(app.test_client(), name, NEW_PASSWORD)
+    resp = own.post("/userinfoeditview/form", data={"first_name": "名" * 20, "last_name": "姓" * 11})
+    assert resp.status_code == 200 and "不能超过 30 个字符" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(AppUser.first_name).filter_by(username=name).scalar() == "名" * 19
+        db.session.remove()

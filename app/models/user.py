@@ -28,6 +28,23 @@ class AppUser(User):
     def audit_unit_id(self):
         return self.unit_id
 
+    def validate_write(self) -> list[str]:
+        """Checked by the scoped views on every add and edit (app.views.base.check_write)."""
+        problem = full_name_problem(self.last_name, self.first_name)
+        return [problem] if problem else []
+
+
+def full_name_problem(last_name, first_name) -> str | None:
+    """姓 + 名 is what a signature or submission records as the person of the case (签字人, 提交人),
+    so it must fit that column: an account whose name does not could never sign or submit."""
+    from app.models.case import CasePerson
+
+    limit = CasePerson.__table__.c.name.type.length
+    full = f"{(last_name or '').strip()}{(first_name or '').strip()}"
+    if len(full) > limit:
+        return f"姓名（姓+名）共 {len(full)} 个字符，不能超过 {limit} 个字符（签字、提交时记入案例）"
+    return None
+
 
 @event.listens_for(AppUser, "before_insert")
 def _never_a_clear_password(_mapper, _connection, user):

@@ -1,4 +1,5 @@
-"""The session-signing key of an install that was given none: made once, kept in the instance folder.
+"""Per-install keys kept in the instance folder: the session-signing key of an install that was given
+none (here) and the evidence key (app.services.evidence), both written by ``create_private_file``.
 
 A key committed to the repository signs cookies anyone can forge, so without ``SECRET_KEY`` every
 install makes its own on first start (outside production, which must be given one). Web, worker and
@@ -17,18 +18,20 @@ MIN_LENGTH = 32
 
 
 def load_or_create(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        _create(path)
+        create_private_file(path, secrets.token_urlsafe(48))
     return _read(path)
 
 
-def _create(path: Path) -> None:
+def create_private_file(path: Path, content: str) -> None:
+    """Write ``content`` to ``path`` readable by its owner only, unless the file exists already;
+    two processes racing both end up reading the one file that won."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(secrets.token_urlsafe(48) + "\n")
+            f.write(content + "\n")
             f.flush()
             os.fsync(f.fileno())
         try:

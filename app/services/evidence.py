@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac as _hmac
 import json
-import os
 import secrets
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
+from app.instance_secret import create_private_file
 from app.models import Attachment, Case, Submission
 from app.models.case import STATUS_FIRST, STATUS_RETURNED, STATUS_SECOND
 from app.services.case_data import EMPTY, canonical_json, export_case, sha256_text
@@ -50,24 +50,6 @@ def key_file() -> Path:
     return Path(current_app.config.get("JISHI_EVIDENCE_KEY_FILE") or config.INSTANCE_DIR / "evidence.key")
 
 
-def _create_key_file(path: Path) -> None:
-    """Write a new random key, readable by its owner only; two processes racing keep one key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)  # atomic, and fails if another process made the file first
-        except FileExistsError:
-            pass
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def load_key(create: bool = True) -> bytes | None:
     """The HMAC key; ``create=False`` returns None instead of making a key file (verify must not
     quietly start a new key)."""
@@ -83,7 +65,7 @@ def load_key(create: bool = True) -> bytes | None:
         if not path.exists():
             if not create:
                 return None
-            _create_key_file(path)
+            create_private_file(path, secrets.token_hex(32))
         key = path.read_text(encoding="utf-8").strip()
     except OSError as exc:  # e.g. made by another user (the upgrade run as root) and unreadable
         raise RuntimeError(f"无法读取或创建证据密钥文件 {path}：{exc.strerror or exc}") from exc

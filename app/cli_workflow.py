@@ -12,8 +12,14 @@ from app.extensions import db
 
 @jishi_cli.command("verify")
 @click.option("--case-no", "case_no", default=None, help="只校验该案例编号（含其全部版本）")
-def verify_cmd(case_no: str | None):
-    """校验全部提交快照、提交链与签字记录的哈希；有任何问题时退出码为 1。"""
+@click.option("--derived", "derived", is_flag=True,
+              help="改为校验推导状态：按事实重新推导每个在办案例的灯、评估、报送期限、期限报警与统计行，列出每处不一致")
+@click.option("--json", "as_json", is_flag=True, help="（与 --derived 同用）以 JSON 输出")
+def verify_cmd(case_no: str | None, derived: bool = False, as_json: bool = False):
+    """校验全部提交快照、提交链与签字记录的哈希；有任何问题时退出码为 1。
+    --derived：校验推导状态（只读），有任何不一致时退出码为 1。"""
+    if derived:
+        return _verify_derived(as_json)
     from app.models import Case
     from app.services.case_workflow import evidence_counts, verify_all
 
@@ -33,3 +39,19 @@ def verify_cmd(case_no: str | None):
                    err=True)
         sys.exit(1)
     click.echo(f"全部 {submissions} 份提交与 {signatures} 个签字校验通过")
+
+
+def _verify_derived(as_json: bool) -> None:
+    from app.cli import _echo_json
+    from app.services.derived import verify
+
+    result = verify()
+    if as_json:
+        _echo_json(result)
+    else:
+        for d in result["differences"]:
+            click.echo(f"案例 {d['case_no']}（#{d['case_id']}）{d['field']}：存储为 {d['stored']}，重新推导为 {d['recomputed']}",
+                       err=True)
+        click.echo(f"已重新推导 {result['cases']} 个在办案例：{len(result['differences'])} 处不一致")
+    if result["differences"]:
+        sys.exit(1)

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import Case, Unit
 from app.scoping import Scope
 from app.services.case_data import Problem, ensure_rows, from_exchange, new_case, write_values
+from app.services import derived
 from app.services.cases import find_or_create_batch
 from app.spec import MODULE_KEYS
 
@@ -95,6 +96,7 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
             merged = read_case(case)
             for key in MODULE_KEYS:
                 case.module_row(key).state = module_state(merged, key, completed=False)
+            derived.derive(case, before=None)  # monitored from the start: light, evaluation, deadlines
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -12,16 +12,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Batch, Case, Unit
 from app.models.case import STATUS_DRAFT, now
-from app.services.case_data import Problem, ensure_rows, new_case, read_case, write_values
+from app.services import case_workflow, derived
+from app.services.case_data import (
+    CaseError, Problem, editable_modules, ensure_rows, new_case, read_case, write_values,
+)
 from app.spec import MODULE_KEYS, module
-
-
-class CaseError(Exception):
-    """A refused command; ``problems`` says why, item by item, in Chinese."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        super().__init__("；".join(p.message for p in self.problems))
 
 
 @dataclass
@@ -46,24 +41,12 @@ def create_case(unit: Unit, user=None) -> Case:
     try:
         db.session.flush()
         case.root_id = case.id
+        derived.derive(case)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return case
-
-
-def editable_modules(case: Case) -> set[str]:
-    """Which modules the unit may still change (the rest is locked evidence)."""
-    from app.models.case import STATUS_FIRST
-
-    if not case.is_current:
-        return set()
-    if case.status == STATUS_DRAFT:
-        return set(MODULE_KEYS) - {"signature", "submission"}
-    if case.status == STATUS_FIRST:
-        return {"publicity", "appointment"}
-    return set()
 
 
 def save_module(case: Case, module_key: str, values: dict, *, handler: str | None = None,
@@ -72,6 +55,7 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
     missing ones are allowed while the module is being filled in and are reported back."""
     if module_key not in editable_modules(case):
         raise CaseError([Problem(module_key, "", f"案例当前状态为“{case.status}”，“{module(module_key).name}”已锁定，不能修改")])
+    before = derived.contribution(case)
     merged = read_case(case)
     merged[module_key] = {**merged[module_key], **values}
     problems = module_problems(merged, module_key)
@@ -89,13 +73,8 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
             row.leader = leader or None
         row.completed_at = None  # a change reopens the step until it is completed again
         row.state = _checks().module_state(merged, module_key, completed=False)
-        _void_signatures_if_changed(case)
-        from app.services.deadlines import refresh
-        from app.services.rule_engine import evaluate_case
-
-        db.session.flush()
-        refresh(case)  # a decision or appointment date moves the reporting deadlines
-        evaluate_case(case, "E", commit=False)  # the save-time rules, stored with the change
+        case_workflow.void_stale_signatures(case)
+        derived.derive(case, before=before)  # deadlines, evaluation and light, stored with the change
         db.session.commit()
     except CaseError:
         db.session.rollback()
@@ -141,12 +120,6 @@ def _place_in_batch(case: Case, decision: dict, given: dict) -> None:
         case.batch = copy
 
 
-def _void_signatures_if_changed(case: Case) -> None:
-    from app.services import case_workflow
-
-    case_workflow.void_stale_signatures(case)
-
-
 def complete_module(case: Case, module_key: str) -> None:
     """Mark a step complete: its predecessors must be complete (前后衔接、环环相扣), nothing may be
     missing or wrong, and the step must name its handler and responsible leader."""
@@ -170,9 +143,14 @@ def complete_module(case: Case, module_key: str) -> None:
         problems.append(Problem(module_key, "leader", "请填写本环节的责任领导"))
     if problems:
         raise CaseError(problems)
-    row.state = "已完成"
-    row.completed_at = now()
-    db.session.commit()
+    try:
+        row.state = "已完成"
+        row.completed_at = now()
+        derived.derive(case)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def module_overview(case: Case) -> list[dict]:

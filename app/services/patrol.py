@@ -69,8 +69,8 @@ def review(case: Case, user, result: str, reason: str) -> Review:
     department; 退回补正 sends the case back (a new version). The result is written to the case's
     submission module (组织部门审核结论)."""
     from app.services.case_data import write_values
+    from app.services import derived
     from app.services.case_workflow import return_for_correction, workflow_write
-    from app.services.rule_engine import combined_light
 
     reason = (reason or "").strip()
     problems = []
@@ -95,8 +95,7 @@ def review(case: Case, user, result: str, reason: str) -> Review:
                                      codes="巡查", message=f"网上巡查红灯预警：{reason}", status=ALARM_RAISED,
                                      dedup_key=f"review:{rev.id}"))
             db.session.flush()
-            case.light = combined_light(case.id)  # the review and its alarm count in the light
-            db.session.flush()
+            derived.derive(case)  # the review and its alarm count in the light
         if result == "退回补正":
             return_for_correction(case, user, f"网上巡查退回补正：{reason}")  # commits, with the review
         else:

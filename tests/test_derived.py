@@ -278,3 +278,24 @@ def test_no_import_cycle_among_the_services_that_change_cases():
 
     cycles = sorted(m for m in writers & set(graph) if reaches(m, m))
     assert cycles == [], f"这些服务模块在导入环中：{cycles}"
+
+
+# ---- an input changes ---------------------------------------------------------------------------------
+
+def test_a_changed_rule_setting_re_derives_the_open_cases_in_a_recorded_task(office):
+    from app.models import RuleSetting, TaskRun
+
+    case, _ = make_case(office, TODAY - dt.timedelta(days=4))  # due tomorrow (T01: 5 calendar days)
+    assert node(case).status == "未到期" and db.session.get(Case, case.id).light != "红"
+    last = db.session.execute(select(func.max(TaskRun.id))).scalar() or 0
+    with acting_as("测试", "cli"):  # this unit's reports are due within two days from now on
+        db.session.add(RuleSetting(code="T01", effective_from=dt.date(2020, 1, 1), unit_id=office.unit.id,
+                                   params={"first_submit_days": 2, "day_type": "calendar"}))
+        db.session.commit()
+    db.session.expire_all()
+    row = node(case)
+    assert (row.due_date, row.status, row.days_late) == (TODAY - dt.timedelta(days=2), "逾期", 2)
+    assert db.session.get(Case, case.id).light == "红"
+    [run] = db.session.execute(select(TaskRun).where(TaskRun.id > last, TaskRun.task == "rederive")).scalars().all()
+    assert run.status == "成功" and run.progress == 100 and run.counts["evaluated"] >= 1
+    assert "T01" in run.counts["reason"]

@@ -216,8 +216,9 @@ def case_differences(case: Case, today: dt.date | None = None) -> list[dict]:
     for alarm in alarms.open_deadline_alarms(case.root_id or case.id):
         if not alarms.deadline_alarm_stands(alarm, rows):
             differ(f"alarm:{alarm.id}", alarm.status, "已关闭")
-    if case_facts.differences(case.id):
-        differ("facts", _text(case_facts.differences(case.id)), "与案例一致")
+    facts = case_facts.differences(case.id)
+    if facts:
+        differ("facts", _text(facts), "与案例一致")
     return out
 
 

@@ -25,7 +25,7 @@ from app.services.case_exchange import import_cases
 from tests.conftest import _make_unit, login, make_user, unique
 from tests.test_deadlines import CONTENT, TODAY, save_case, submit_first, values_decided_on
 
-SETTINGS = settings(max_examples=5, stateful_step_count=10, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=6, stateful_step_count=10, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 CTX: dict = {}  # the test's app and folder; each example's own office and client
 

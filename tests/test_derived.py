@@ -207,6 +207,20 @@ def test_alarms_halt_cli_and_its_refusals(app, office, world):
     assert new.version_no == 2 and new.light == "红"
     again = halt(alarm.id, office.sup.username)
     assert again.exit_code == 1 and "已叫停" in again.output
+    # a T01 alarm of a draft never reported: nothing to send back (found by the generated sequences)
+    draft, _ = make_case(office, TODAY - dt.timedelta(days=7))
+    scan()
+    [late] = deadline_alarms(draft)
+    before = _snapshot()
+    out = halt(late.id, office.sup.username)
+    assert out.exit_code == 1 and "尚未报送" in out.output and "Traceback" not in out.output
+    from tests.conftest import login
+
+    page = login(app.test_client(), office.sup.username).post(
+        f"/alarms/show/{late.id}/halt", data={"reason": "叫停", "deadline": later}, follow_redirects=True)
+    assert page.status_code == 200 and "尚未报送" in page.get_data(as_text=True)  # a message, not a 500
+    db.session.expire_all()
+    assert _snapshot() == before
     rows = json.loads(runner.invoke(args=["cases", "list", "--json"]).output)
     assert {(r["id"], r["light"]) for r in rows if r["case_no"] == case.case_no} == {(new.id, "红")}
 

@@ -134,10 +134,15 @@ class Sequences(RuleBasedStateMachine):
     def halt(self, case_id):
         from app.services.alarm_actions import halt
 
+        from app.services.alarm_actions import AlarmError
+
         alarm = self._open_alarm(case_id)
         if alarm is not None:
-            with acting_as(CTX["office"].sup, "cli"):
-                halt(alarm, CTX["office"].sup, "叫停", TODAY + dt.timedelta(days=5))
+            try:  # refused (a deadline alarm of a draft, a superseded version): nothing written
+                with acting_as(CTX["office"].sup, "cli"):
+                    halt(alarm, CTX["office"].sup, "叫停", TODAY + dt.timedelta(days=5))
+            except AlarmError:
+                db.session.rollback()
 
     @rule(case_id=cases)
     def dismiss(self, case_id):

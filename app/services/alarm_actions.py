@@ -7,6 +7,7 @@ import datetime as dt
 
 from app.extensions import db
 from app.models import Case
+from app.models.case import STATUS_FIRST, STATUS_SECOND
 from app.models.rules import ALARM_CLOSED, ALARM_DISMISSED, ALARM_HALTED, ALARM_RAISED, Alarm
 from app.services import derived
 from app.services.alarms import AlarmError, check_supervisor, move
@@ -28,6 +29,11 @@ def halt(alarm: Alarm, user, reason: str, deadline: dt.date) -> Case:
     if deadline <= dt.date.today():
         raise AlarmError("整改期限应晚于今天")
     case = db.session.get(Case, alarm.case_id)
+    if not case.is_current:
+        raise AlarmError(f"报警所涉案例的第 {case.version_no} 版已被新版本取代，不能再叫停纠偏")
+    if case.status not in (STATUS_FIRST, STATUS_SECOND):
+        # e.g. a T01 alarm on a draft never reported: there is no report to send back
+        raise AlarmError(f"案例当前状态为“{case.status}”，尚未报送，不能叫停纠偏；请督促单位报送")
     # The alarm's change rides in the same transaction as the return (committed by it, or rolled back).
     alarm.correction_deadline = deadline
     move(alarm, ALARM_HALTED, user, reason)

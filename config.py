@@ -145,6 +145,7 @@ class Config:
             "reports-tick": {"task": "jishi.reports_tick", "schedule": timedelta(minutes=15)},
             # The statistics fact table against the cases; repairs and records any difference.
             "facts-check": {"task": "jishi.facts_check", "schedule": crontab(hour=2, minute=30)},
+            "derived-check": {"task": "jishi.derived_check", "schedule": crontab(hour=2, minute=45)},
         },
     }
 

@@ -100,6 +100,9 @@ def init_integrity_and_audit() -> None:
     init_case_locks()  # submitted cases are read-only through every path
     init_audit()
     init_case_facts()  # the statistics fact rows change in the transaction that changes the case
+    from app.services.input_changes import init_hooks as init_input_changes
+
+    init_input_changes()  # a changed rule setting, calendar day or quota re-derives the open cases
 
 
 def init_robustness(app: Flask) -> None:

@@ -276,21 +276,21 @@ def rules_list(as_json: bool):
 
 
 @rules_cli.command("daily")
-@click.option("--as-of", "as_of", default=None, help="评估日期 YYYY-MM-DD（默认今天）")
+@click.option("--as-of", "as_of", default=None,
+              help="评估日期 YYYY-MM-DD（默认今天）；不是今天时只计算并显示该日的结果，不写入任何数据")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def rules_daily(as_of: str | None, as_json: bool):
-    """每日评估（时限与监测类规则），与定时任务相同。"""
-    import datetime as dt
+    """每日评估（全部在办案例重新推导灯与时限），与定时任务相同。--as-of 指定其他日期时只读、不写入。"""
+    from app.tasks.rules import run_daily
 
-    from app.services.rule_engine import daily
-
-    day = dt.date.fromisoformat(as_of) if as_of else None
+    day = parse_date(as_of, "--as-of")
     with acting_as("命令行", "cli"):
-        result = daily(day)
+        result = run_daily(day)
     if as_json:
         _echo_json(result)
     else:
-        click.echo(f"已评估 {result['evaluated']} 个案例，其中红灯 {result['red']} 个")
+        note = "" if result["written"] else "（仅计算，未写入）"
+        click.echo(f"{result['as_of']}：已评估 {result['evaluated']} 个案例，其中红灯 {result['red']} 个{note}")
 
 
 @cases_cli.command("check")
@@ -370,6 +370,7 @@ def calendar_seed():
 def register(app) -> None:
     from app import cli_workflow  # noqa: F401  (adds `flask jishi verify` to the jishi group)
     from app import cli_serve  # noqa: F401  (adds `flask jishi serve`: web + embedded worker, `make run`)
+    from app import cli_derived  # noqa: F401  (adds `flask cases list` and `flask alarms halt`)
     from app.cli_deadlines import deadlines_cli, tasks_cli
     from app.cli_reports import reports_cli
     from app.cli_notices import notices_cli

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.cli import _echo_json, parse_date
+from app.audit import acting_as
 from app.extensions import db
 
 deadlines_cli = AppGroup("deadlines", help="报送时限")
@@ -18,27 +19,32 @@ _date = parse_date
 
 
 @deadlines_cli.command("scan")
-@click.option("--as-of", "as_of", default=None, help="按该日期扫描（YYYY-MM-DD，默认今天）")
+@click.option("--as-of", "as_of", default=None,
+              help="按该日期扫描（YYYY-MM-DD，默认今天）；不是今天时只计算并显示该日会发生什么，不写入任何数据")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def scan_cmd(as_of: str | None, as_json: bool):
-    """同步执行一次时限扫描：标记逾期、发出报警与提醒。只统计本次新产生的标记与消息。"""
+    """同步执行一次时限扫描：标记逾期、发出报警与提醒。只统计本次新产生的标记与消息。
+    --as-of 指定其他日期时只读：显示该日的扫描结果，不写入。"""
     from app.tasks.deadlines import run_scan
 
     result = run_scan(_date(as_of, "--as-of"))
     if as_json:
         _echo_json(result)
         return
-    click.echo(f"扫描日期 {result['as_of']}：新标记逾期 {result['flagged']} 个节点，新发送消息 {result['sent']} 条"
+    note = "" if result["written"] else "（仅计算，未写入）"
+    click.echo(f"扫描日期 {result['as_of']}{note}：新标记逾期 {result['flagged']} 个节点，新发送消息 {result['sent']} 条"
                f"（到期提醒 {result['reminders']}、逾期通知 {result['overdue']}、未报通知 {result['missing']}），"
                f"更新状态 {result['updated']} 条")
 
 
 @deadlines_cli.command("refresh")
 def refresh_cmd():
-    """按现行参数与工作日历重新计算全部在办案例的报送期限（修改日历或参数后使用）。"""
-    from app.services.deadlines import refresh_all
+    """按现行参数与工作日历重新推导全部在办案例的报送期限、评估与灯（修改日历或参数后使用）。"""
+    from app.tasks.rules import run_rederive
 
-    click.echo(f"已重新计算 {refresh_all()} 个案例的报送期限")
+    with acting_as("命令行", "cli"):
+        result = run_rederive(reason="命令行重新计算")
+    click.echo(f"已重新推导 {result['evaluated']} 个案例（报送期限、评估与灯）")
 
 
 @deadlines_cli.command("list")

@@ -14,9 +14,14 @@ from app.extensions import db
 @jishi_cli.command("verify")
 @click.option("--case-no", "case_no", default=None, help="只校验该案例编号（含其全部版本）")
 @click.option("--head", "heads", multiple=True, help="核对通报或报表上打印的证据链头（如 #12:1a2b3c4d5e6f7a8b），可多次给出")
-def verify_cmd(case_no: str | None, heads: tuple[str, ...]):
+@click.option("--derived", "derived", is_flag=True,
+              help="改为校验推导状态：按事实重新推导每个在办案例的灯、评估、报送期限、期限报警与统计行，列出每处不一致")
+@click.option("--json", "as_json", is_flag=True, help="（与 --derived 同用）以 JSON 输出")
+def verify_cmd(case_no: str | None, heads: tuple[str, ...], derived: bool = False, as_json: bool = False):
     """校验全部提交快照、提交链、签字记录的哈希与封存 HMAC，并逐项比对已提交案例的现存数据与提交快照；
-    有任何问题时退出码为 1。"""
+    有任何问题时退出码为 1。--derived：校验推导状态（只读），有任何不一致时退出码为 1。"""
+    if derived:
+        return _verify_derived(as_json)
     from app.models import Case
     from app.services.case_workflow import evidence_counts, verify_all
     from app.services.evidence import check_head, head_text
@@ -60,3 +65,19 @@ def db_grants_cmd(role: str, do_apply: bool):
         return
     for statement in db_grants.statements(role):
         click.echo(statement + ";")
+
+
+def _verify_derived(as_json: bool) -> None:
+    from app.cli import _echo_json
+    from app.services.derived import verify
+
+    result = verify()
+    if as_json:
+        _echo_json(result)
+    else:
+        for d in result["differences"]:
+            click.echo(f"案例 {d['case_no']}（#{d['case_id']}）{d['field']}：存储为 {d['stored']}，重新推导为 {d['recomputed']}",
+                       err=True)
+        click.echo(f"已重新推导 {result['cases']} 个在办案例：{len(result['differences'])} 处不一致")
+    if result["differences"]:
+        sys.exit(1)

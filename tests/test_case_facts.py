@@ -16,7 +16,7 @@ from app.queries.statistics import unit_table
 from app.scoping import Scope
 from app.services import case_facts, cases
 from app.services import case_workflow as wf
-from tests.test_deadlines import make_case, office, scan, submit_first  # noqa: F401 (fixture)
+from tests.test_deadlines import derived_on, make_case, office, scan, submit_first  # noqa: F401 (fixture)
 
 D = dt.date
 
@@ -78,15 +78,16 @@ def test_a_new_version_replaces_the_row_and_the_batch_keeps_one_first(office):
 
 
 def test_the_deadline_scan_changes_the_rows_of_the_nodes_it_flags(office):
-    case, _ = make_case(office, dt.date.today() - dt.timedelta(days=1))
+    case, _ = make_case(office, dt.date.today() - dt.timedelta(days=7))
+    derived_on(case, dt.date.today() - dt.timedelta(days=3))  # as it stood three days ago
     row = fact(case.id)
     assert row.due1 is False and not row.late1 and not row.red  # 未到期
-    scan(dt.date.today() + dt.timedelta(days=20))  # the scan writes statuses and lights set-based
+    scan()  # the scan writes statuses and lights set-based
     row = fact(case.id)
     assert row.due1 and row.late1 and row.red
     assert case_facts.mismatches() == []
-    scan(dt.date.today())  # as of today the node is not due yet: back to 未到期
-    assert fact(case.id).due1 is False
+    scan(dt.date.today() - dt.timedelta(days=3))  # another day: only read
+    assert fact(case.id).due1
     assert case_facts.mismatches() == []
 
 

@@ -381,6 +381,9 @@ def test_only_the_transaction_creating_a_case_writes_its_signature_module(team):
         db.session.flush()
         case.root_id = case.id
         write_values(case, "signature", values["signature"])
+        from app.services.derived import derive
+
+        derive(case)  # as every path that creates a case does
         db.session.commit()
     assert read_case(case)["signature"]["authenticity_pledge"] is True
     case.module_row("signature").authenticity_pledge = False

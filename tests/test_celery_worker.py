@@ -51,7 +51,7 @@ def _late_case(app, world) -> SimpleNamespace:
     six days ago, not reported: its first report was due yesterday (T01: 5 calendar days)."""
     from app.services.case_data import to_exchange
     from app.services.case_exchange import import_cases
-    from app.services.deadlines import refresh
+    from app.services.derived import derive
     from tests.test_case_validation import valid_case
 
     decided = dt.date.today() - dt.timedelta(days=6)
@@ -80,7 +80,7 @@ def _late_case(app, world) -> SimpleNamespace:
         [case_id] = import_cases(data, Scope("all"), clerk)
         case = db.session.get(Case, case_id)
         # As the clerk left it on the day of the decision: the node open, the light not red.
-        refresh(case, as_of=decided)
+        derive(case, decided)
         db.session.commit()
         row = db.session.execute(select(CaseDeadline).where(CaseDeadline.root_id == case.root_id)).scalar_one()
         assert (row.node, row.status, row.due_date) == (1, "未到期", decided + dt.timedelta(days=5))

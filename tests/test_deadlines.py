@@ -127,8 +127,21 @@ def deadline_alarms(case) -> list[Alarm]:
 
 
 def scan(as_of=None):
+    """The scan as the task runs it (today: written; another day: only read)."""
+    from app.services.derived import after_scan
+
     with acting_as("测试", "task"):
-        return deadlines.scan(as_of)
+        return deadlines.scan(as_of, after=after_scan)
+
+
+def derived_on(case, day: dt.date) -> None:
+    """Days pass in a test by going back: the case's derived state as it was derived on ``day``
+    (the scan of today then moves it on, as the first scan after those days would)."""
+    from app.services import derived
+
+    with acting_as("测试", "task"):
+        derived.derive(db.session.get(Case, case.id), day)
+        db.session.commit()
 
 
 # ---- due dates ----------------------------------------------------------------------------------------
@@ -234,31 +247,37 @@ def test_reminder_before_the_due_date_goes_to_the_clerk_only(office):
     scan()
     assert len(inbox(office.clerk, case)) == 1
     # two days later it is late: the scan moves it, turns the case red, and tells both
-    later = scan(TODAY + dt.timedelta(days=2))
+    other, _ = make_case(office, TODAY - dt.timedelta(days=6))
+    derived_on(other, TODAY - dt.timedelta(days=2))  # due the day after that
+    assert node(other).status == "未到期" and db.session.get(Case, other.id).light != "红"
+    later = scan()
     assert later.updated >= 1 and later.red >= 1 and later.flagged >= 1
-    assert node(case).status == "逾期" and db.session.get(Case, case.id).light == "红"
-    assert sorted(m.kind for m in inbox(office.clerk, case)) == ["到期提醒", "逾期通知"]
-    assert [m.kind for m in inbox(office.sup, case)] == ["逾期通知"]
+    assert node(other).status == "逾期" and db.session.get(Case, other.id).light == "红"
+    assert [m.kind for m in inbox(office.clerk, other)] == ["逾期通知"]
+    assert [m.kind for m in inbox(office.sup, other)] == ["逾期通知"]
 
 
 def test_long_unreported_is_escalated_to_missing(office):
-    case, _ = make_case(office, TODAY - dt.timedelta(days=6))
-    scan()
-    late = scan(TODAY + dt.timedelta(days=40))
+    case, _ = make_case(office, TODAY - dt.timedelta(days=46))
+    derived_on(case, TODAY - dt.timedelta(days=40))
+    scan(TODAY - dt.timedelta(days=40))  # only read: what that day would have given
+    assert node(case).status == "逾期" and inbox(office.sup, case) == []
+    late = scan()
     row = node(case)
     assert (row.status, row.days_late) == ("未报", 41)
     assert late.by_kind.get("未报通知", 0) >= 2
     assert sorted(m.kind for m in inbox(office.sup, case)) == ["未报通知", "逾期通知"]
     assert len(deadline_alarms(case)) == 1  # the same late node: one alarm
-    scan(TODAY + dt.timedelta(days=41))
+    scan()
     assert len(inbox(office.sup, case)) == 2
 
 
-def test_a_scan_as_of_an_earlier_day_does_not_call_a_pending_node_late(office):
+def test_a_scan_as_of_an_earlier_day_only_reads(office):
     case, _ = make_case(office, TODAY - dt.timedelta(days=6))
     scan()
-    scan(TODAY - dt.timedelta(days=3))
-    assert node(case).status == "未到期"
+    earlier = scan(TODAY - dt.timedelta(days=3))
+    assert earlier.written is False and earlier.updated >= 1  # that day the node was not due yet…
+    assert node(case).status == "逾期"  # …and today it is late, as stored
 
 
 def test_late_submission_closes_the_deadline_alarm_and_is_recorded_late(office):
@@ -387,9 +406,12 @@ def test_cli_scan_json(app, office):
     out = app.test_cli_runner().invoke(args=["deadlines", "scan", "--as-of", as_of, "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
-    assert data["as_of"] == as_of and data["flagged"] >= 1 and data["sent"] >= 2
+    assert data["as_of"] == as_of and data["flagged"] >= 1 and data["sent"] >= 2 and data["written"] is False
+    assert len(inbox(office.sup, case)) == 0  # another day: only read
+    data = json.loads(app.test_cli_runner().invoke(args=["deadlines", "scan", "--json"]).output)
+    assert data["written"] is True and data["flagged"] >= 1 and data["sent"] >= 2
     assert len(inbox(office.sup, case)) == 1
-    again = json.loads(app.test_cli_runner().invoke(args=["deadlines", "scan", "--as-of", as_of, "--json"]).output)
+    again = json.loads(app.test_cli_runner().invoke(args=["deadlines", "scan", "--json"]).output)
     assert again["flagged"] == 0 and again["sent"] == 0
 
 

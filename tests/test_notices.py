@@ -386,7 +386,7 @@ def test_a_later_notice_reports_the_previous_ones_correction(app, world, ctx):
     must = {u["unit_id"]: u for u in second.content["requirements"]["units"]}
     assert must[d.u2.id]["previous"] == 1 and must[d.u2.id]["wrong"] == 1
     # the dismissed alarm counts as settled in a later notice, and is not an error any more
-    from app.services.rule_engine import dismiss
+    from app.services.alarm_actions import dismiss
 
     alarm = db.session.execute(select(Alarm).where(Alarm.root_id == d.wrong.root_id,
                                                    Alarm.codes.contains("P27"))).scalar_one()

@@ -16,7 +16,7 @@ import config
 from app.audit import acting_as
 from app.extensions import db
 from app.models import AuditLog, CaseDeadline, Message, TaskRun, Unit
-from tests.conftest import login, make_user, unique
+from tests.conftest import login, make_user, planted, unique
 
 TODAY = dt.date.today()
 
@@ -46,7 +46,8 @@ def _message(app, world, recipient_id, unit="a", title=None, link=None, case_id=
 
 
 def _case_with_deadlines(app, world, unit="a", nodes=None):
-    """A case of the unit (named uniquely) with deadline rows made directly; returns (case id, name, row ids)."""
+    """A case of the unit (named uniquely) with deadline rows made directly (planted: the case has no
+    decision to derive them from); returns (case id, name, row ids)."""
     from app.services.cases import create_case
 
     nodes = nodes or [dict(node=1, status="逾期", due_date=TODAY - dt.timedelta(days=5), days_late=5)]
@@ -63,6 +64,7 @@ def _case_with_deadlines(app, world, unit="a", nodes=None):
             db.session.flush()
             ids.append(row.id)
         db.session.commit()
+        planted(case.case_no)
         return case.id, case.full_name, ids
 
 
@@ -280,9 +282,17 @@ def test_task_runs_are_for_admins_only(app, world, client_for):
 
 
 def test_admin_runs_the_scan_now(app, world, client_for):
-    case_id, name, (row_id,) = _case_with_deadlines(app, world, nodes=[
-        dict(node=1, status="未到期", due_date=TODAY - dt.timedelta(days=3), days_late=0)])
+    from app.models import AppUser, Case
+    from app.services import cases
+    from tests.test_deadlines import derived_on, node, save_case, values_decided_on
+
     with app.app_context():
+        unit = db.session.get(Unit, world.units["a"])
+        clerk = db.session.execute(select(AppUser).where(AppUser.username == world.users["clerk_a"])).scalar_one()
+        case, _ = save_case(unit, clerk, TODAY - dt.timedelta(days=8))  # its first report was due 3 days ago
+        derived_on(case, TODAY - dt.timedelta(days=4))  # as the last scan left it, four days ago: 未到期
+        row_id, ids = node(case).id, (case.id, clerk.id, unit.id)
+        assert node(case).status == "未到期"
         last = db.session.execute(select(func.max(TaskRun.id))).scalar() or 0
     try:
         admin = client_for("admin")
@@ -302,9 +312,10 @@ def test_admin_runs_the_scan_now(app, world, client_for):
         show = admin.get(f"/taskruns/show/{run.id}").get_data(as_text=True)
         assert "成功" in show and "100%" in show
     finally:
-        with app.app_context(), acting_as("测试", "cli"):  # leave no late node for other tests' scans
-            db.session.delete(db.session.get(CaseDeadline, row_id))
-            db.session.commit()
+        with app.app_context():  # leave no late node for other tests' scans: the meeting moves to today
+            case, clerk, unit = db.session.get(Case, ids[0]), db.session.get(AppUser, ids[1]), db.session.get(Unit, ids[2])
+            with acting_as(clerk, "cli"):
+                cases.save_module(case, "decision", values_decided_on(unit, TODAY)["decision"])
 
 
 def test_a_failing_queue_is_a_message_not_a_500(app, world, client_for, monkeypatch):

@@ -18,7 +18,7 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import Alarm, AuditLog, Case
 from app.models.supervision import Finding
-from app.services import patrol, rule_engine
+from app.services import alarm_actions, patrol
 from app.services.reconcile import reconcile
 from app.services.responsibility import report_for_alarm, report_for_finding, write_xlsx
 from tests.conftest import login
@@ -44,7 +44,7 @@ def evidence(app, world, tmp_path):
             patrol.review(case, office.sup, "黄灯提示", "到会人数记录不清")
             finding = patrol.add_finding(case, office.sup, rule_codes="P27", description="到会人数不足三分之二仍表决",
                                          deadline=TODAY + dt.timedelta(days=10))
-            rule_engine.halt(alarm, office.sup, "到会人数不足，重新讨论决定", TODAY + dt.timedelta(days=10))
+            alarm_actions.halt(alarm, office.sup, "到会人数不足，重新讨论决定", TODAY + dt.timedelta(days=10))
             result = reconcile(csv_file(tmp_path / "docs.csv", [
                 ["西组任〔2026〕7号", days_ago(3), o.code, "王五", "", "区统计局局长"]]), office.sup)
         o.case_id, o.case_no, o.alarm_id, o.finding_id = case.id, case.case_no, alarm.id, finding.id

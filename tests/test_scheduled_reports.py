@@ -32,7 +32,7 @@ from app.queries.columns import COLUMNS, GRADES, METHODS, SELECTION_TYPES
 from app.reports.statistics import statistics_table
 from app.services import case_workflow, cases
 from app.services import scheduled_reports as sr
-from tests.conftest import _make_unit, make_user, unique
+from tests.conftest import _make_unit, make_user, planted, unique
 
 D = dt.date
 JULY = (D(2024, 7, 1), D(2024, 7, 31))
@@ -153,6 +153,7 @@ def org(app, world, reports_folder):
         row.status, row.submitted_on, row.days_late = "按时", row.due_date, 0
         db.session.get(Case, c["p2"]).light = "红"
         db.session.get(Case, c["t4"]).light = "绿"
+        planted(*(db.session.get(Case, c[k]).case_no for k in ("p1", "p2", "t4")))
         # alarms: one in July (s11), one in August (s2), one in June (s1)
         for key, unit_key, raised in [("u3", "s11", dt.datetime(2024, 7, 10, 9)),
                                       ("b5", "s2", dt.datetime(2024, 8, 15, 9)),

@@ -35,7 +35,7 @@ from app.queries.statistics import period_table, rule_hits, unit_table
 from app.reports import charts
 from app.scoping import Scope, scope_for
 from app.services.query_export import parse_filter
-from tests.conftest import _make_unit, login, make_user, unique
+from tests.conftest import _make_unit, login, make_user, planted, unique
 from tests.test_deadlines import save_case
 
 D = dt.date
@@ -75,6 +75,7 @@ def st(app, world):
         with acting_as("测试夹具", "cli"):
             for cid, light in zip(made, ("红", "红", "黄", None, "绿", "黄", None)):
                 db.session.get(Case, cid).light = light
+                planted(db.session.get(Case, cid).case_no)
             first = {c.root_id: c for c in (db.session.get(Case, cid) for cid in made)}
             for dl in db.session.execute(select(CaseDeadline).where(CaseDeadline.root_id.in_(first),
                                                                     CaseDeadline.node == 1)).scalars():

@@ -42,6 +42,27 @@ class Problem:
 
 # ---- reading ------------------------------------------------------------------------------------
 
+class CaseError(Exception):
+    """A refused command; ``problems`` says why, item by item, in Chinese."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("；".join(p.message for p in self.problems))
+
+
+def editable_modules(case) -> set[str]:
+    """Which modules the unit may still change (the rest is locked evidence)."""
+    from app.models.case import STATUS_DRAFT, STATUS_FIRST
+
+    if not case.is_current:
+        return set()
+    if case.status == STATUS_DRAFT:
+        return set(MODULE_KEYS) - {"signature", "submission"}
+    if case.status == STATUS_FIRST:
+        return {"publicity", "appointment"}
+    return set()
+
+
 def _persons(case: Case | None, batch: Batch | None) -> dict[str, list[CasePerson]]:
     out: dict[str, list[CasePerson]] = {}
     rows = list(case.persons) if case is not None else []

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case, Unit
 from app.scoping import Scope
+from app.services import derived
 from app.services.case_data import EMPTY, Problem, ensure_rows, from_exchange, new_case, write_values
 from app.services.case_lock import WORKFLOW_MODULES
 from app.services.cases import find_or_create_batch
@@ -124,6 +125,7 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
             merged = read_case(case)
             for key in MODULE_KEYS:
                 case.module_row(key).state = module_state(merged, key, completed=False)
+            derived.derive(case, before=None)  # monitored from the start: light, evaluation, deadlines
         db.session.commit()
     except Exception:
         db.session.rollback()

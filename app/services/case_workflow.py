@@ -37,13 +37,13 @@ from app.extensions import db
 from app.integrity import ValidationFailed
 from app.models import MODULE_MODELS, Attachment, Batch, Case, CasePerson, Signature, Submission
 from app.models.case import STATUS_DRAFT, STATUS_FIRST, STATUS_RETURNED, STATUS_SECOND, now
-from app.services import case_data
+from app.services import case_data, derived
 from app.services.case_data import (
-    CONTENT_MODULES, Problem, canonical_json, content_hash, export_case, read_case, sha256_text, to_exchange,
-    write_values,
+    CONTENT_MODULES, CaseError, Problem, canonical_json, content_hash, editable_modules, export_case, read_case,
+    sha256_text, to_exchange, write_values,
 )
-from app.services.cases import CaseError, editable_modules
 from app.services import evidence
+from app.services.case_lock import lock_case, stored_state
 from app.services.input_checks import person_limits
 from app.spec import MODULE_KEYS, items_by_key, module
 
@@ -110,8 +110,6 @@ def workflow_write():
 
 def _lock_row(case: Case) -> None:
     """Serialise every write to one case (app.services.case_lock: row lock, then a fresh read)."""
-    from app.services.case_lock import lock_case
-
     lock_case(case)
 
 
@@ -221,10 +219,11 @@ def sign(case: Case, user, level: int, post: str, opinion: str) -> Signature:
                 f"sig{level}_opinion": opinion, f"sig{level}_signed_at": dt.date.today(),
             })
             db.session.flush()
-            from app.services.cases import module_problems
+            from app.services.case_validation import validate_values
 
-            _fail(module_problems(read_case(case), "signature"))
+            _fail([p for p in validate_values(read_case(case)) if p.module == "signature"])
             _signature_module_state(case)
+            derived.derive(case)
             db.session.commit()
         return sig
     except Exception:
@@ -271,6 +270,7 @@ def set_pledge(case: Case, user, value: bool = True) -> None:
             write_values(case, "signature", {"authenticity_pledge": value})
             db.session.flush()
             _signature_module_state(case)
+            derived.derive(case)
             db.session.commit()
     except Exception:
         db.session.rollback()
@@ -313,6 +313,7 @@ def submit(case: Case, user, node: int) -> Submission:
     the snapshot chained to the previous submission of the case — one transaction."""
     try:
         _lock_row(case)
+        before = derived.contribution(case)
         _fail(_submission_problems(case, user, node))
         name = display_name(user)
         prefix = "first" if node == 1 else "second"
@@ -320,7 +321,7 @@ def submit(case: Case, user, node: int) -> Submission:
             write_values(case, "submission", {f"{prefix}_submitted_at": dt.date.today(),
                                               f"{prefix}_submitter": {"name": name}})
             row = case.module_row("submission")
-            from app.services.deadlines import refresh, submission_status
+            from app.services.deadlines import submission_status
 
             setattr(row, f"{prefix}_submit_status", submission_status(case, node, dt.date.today()))
             if node == 1 and not row.second_submit_status:
@@ -331,9 +332,7 @@ def submit(case: Case, user, node: int) -> Submission:
             db.session.flush()
             # The submission point's rules run in the same transaction (a red hit raises an alarm);
             # the red codes are part of what is submitted.
-            from app.services.rule_engine import evaluate_case
-
-            result = evaluate_case(case, "S1" if node == 1 else "S2", commit=False)
+            result = derived.evaluate_submission(case, "S1" if node == 1 else "S2")
             row.alarm_codes = ",".join(h.code for h in result.hits if h.severity == "red") or None
             db.session.flush()
             snapshot = canonical_json(export_case(case))
@@ -348,7 +347,7 @@ def submit(case: Case, user, node: int) -> Submission:
             evidence.seal_submission(sub)
             db.session.add(sub)
             db.session.flush()
-            refresh(case)  # the node is now reported: on time or late, and its deadline alarm closes
+            derived.derive(case, before=before)  # the node is now reported: on time or late; its deadline alarm closes
             db.session.commit()
         return sub
     except Exception:
@@ -368,6 +367,7 @@ def return_for_correction(case: Case, supervisor, reason: str) -> Case:
 
     try:
         _lock_row(case)
+        before = derived.contribution(case)
         problems = _check_case_state(case, (STATUS_FIRST, STATUS_SECOND), "退回补正")
         if not _roles(supervisor) & set(SUPERVISOR_ROLES):
             problems.append(Problem("", "", "只有监督员或系统管理员可以退回补正"))
@@ -402,9 +402,7 @@ def return_for_correction(case: Case, supervisor, reason: str) -> Case:
             db.session.flush()  # the old version stops being current before the new one is added
             db.session.add(new)
             db.session.flush()
-            from app.services.deadlines import refresh
-
-            refresh(new)  # the deadlines follow the case to its new version
+            derived.derive(new, before=before)  # the deadlines, evaluation and light follow the case to its new version
             db.session.commit()
         return new
     except Exception:
@@ -517,6 +515,7 @@ def evidence_counts(root_ids=None) -> tuple[int, int]:
 
 _CASE_WORKFLOW_FIELDS = ("status", "is_current", "version_no", "previous_id", "root_id", "return_reason")
 _ROW_META = {"id", "case_id", "unit_id", "state", "handler", "leader", "completed_at"}
+_DERIVED_FIELDS = {"light"}  # derived from the facts (app/services/derived.py), not content: never locked
 
 
 def _changed_fields(obj) -> set[str]:
@@ -568,8 +567,6 @@ class _LockCheck:
     def case_state(self, case_id):
         """(case_no, status, is_current, root_id) of a stored case, as stored."""
         if case_id not in self._cases:
-            from app.services.case_lock import stored_state
-
             row = stored_state(self.session, case_id)  # with the row lock: no submission slips in between
             self._cases[case_id] = tuple(row) if row else None
         return self._cases[case_id]
@@ -677,7 +674,7 @@ class _LockCheck:
             if status != STATUS_DRAFT or not is_current or self.db_value(obj, "previous_id") is not None:
                 self.refuse("", "", f"案例“{case_no}”已提交或属于补正版本链，不能删除")
             return
-        changed = _changed_fields(obj)
+        changed = _changed_fields(obj) - _DERIVED_FIELDS
         if not changed:
             return
         if status != STATUS_DRAFT or not is_current:

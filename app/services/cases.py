@@ -12,17 +12,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Batch, Case, Unit
 from app.models.case import STATUS_DRAFT, now
-from app.services.case_data import Problem, ensure_rows, new_case, read_case, write_values
+from app.services import case_lock, case_workflow, derived
+from app.services.case_data import (
+    CaseError, Problem, editable_modules, ensure_rows, new_case, read_case, write_values,
+)
 from app.services.input_checks import responsible_problems
 from app.spec import MODULE_KEYS, module
-
-
-class CaseError(Exception):
-    """A refused command; ``problems`` says why, item by item, in Chinese."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        super().__init__("；".join(p.message for p in self.problems))
 
 
 @dataclass
@@ -48,24 +43,12 @@ def create_case(unit: Unit, user=None) -> Case:
     try:
         db.session.flush()
         case.root_id = case.id
+        derived.derive(case)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return case
-
-
-def editable_modules(case: Case) -> set[str]:
-    """Which modules the unit may still change (the rest is locked evidence)."""
-    from app.models.case import STATUS_FIRST
-
-    if not case.is_current:
-        return set()
-    if case.status == STATUS_DRAFT:
-        return set(MODULE_KEYS) - {"signature", "submission"}
-    if case.status == STATUS_FIRST:
-        return {"publicity", "appointment"}
-    return set()
 
 
 def save_module(case: Case, module_key: str, values: dict, *, handler: str | None = None,
@@ -74,8 +57,6 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
     missing ones are allowed while the module is being filled in and are reported back.
     ``version`` (and the form's ``base`` snapshot) is the module version the entry was based on:
     another one means someone else saved in between (case_lock.StaleWrite, nothing written)."""
-    from app.services import case_lock
-
     case_lock.refuse_workflow_module(module_key)
     try:
         case_lock.lock_case(case)  # checked below as committed: a submission that won the race is seen
@@ -83,6 +64,7 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
             raise CaseError([Problem(module_key, "", f"案例当前状态为“{case.status}”，“{module(module_key).name}”已锁定，不能修改")])
         meta = {k: v for k, v in (("handler", handler), ("leader", leader)) if v is not None}
         case_lock.check_version(case, module_key, version, {**values, **meta}, base)
+        before = derived.contribution(case)  # what other cases read of this one, before the change
         merged = read_case(case)
         merged[module_key] = {**merged[module_key], **values}
         problems = module_problems(merged, module_key)
@@ -100,14 +82,8 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
             row.leader = leader or None
         row.completed_at = None  # a change reopens the step until it is completed again
         row.state = _checks().module_state(merged, module_key, completed=False)
-        _void_signatures_if_changed(case)
-        from app.services.deadlines import refresh
-        from app.services.rule_engine import evaluate_case
-
-        db.session.flush()
-        refresh(case)  # a decision or appointment date moves the reporting deadlines
-        evaluate_case(case, "E", commit=False)  # the save-time rules, stored with the change
-        db.session.flush()
+        case_workflow.void_stale_signatures(case)
+        derived.derive(case, before=before)  # deadlines, evaluation and light, stored with the change
         saved = SaveResult(row.state, _checks().missing_items(merged, module_key),
                            case_lock.module_version(case, module_key))
         db.session.commit()
@@ -152,19 +128,11 @@ def _place_in_batch(case: Case, decision: dict, given: dict) -> None:
         case.batch = copy
 
 
-def _void_signatures_if_changed(case: Case) -> None:
-    from app.services import case_workflow
-
-    case_workflow.void_stale_signatures(case)
-
-
 def complete_module(case: Case, module_key: str) -> None:
     """Mark a step complete: its predecessors must be complete (前后衔接、环环相扣), nothing may be
     missing or wrong, and the step must name its handler and responsible leader."""
-    from app.services.case_lock import lock_case
-
     try:
-        lock_case(case)  # the state checked below is the committed one
+        case_lock.lock_case(case)  # the state checked below is the committed one
     except Exception:
         db.session.rollback()
         raise
@@ -190,9 +158,14 @@ def complete_module(case: Case, module_key: str) -> None:
     if problems:
         db.session.rollback()  # ends the transaction: the case lock is released
         raise CaseError(problems)
-    row.state = "已完成"
-    row.completed_at = now()
-    db.session.commit()
+    try:
+        row.state = "已完成"
+        row.completed_at = now()
+        derived.derive(case)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def module_overview(case: Case) -> list[dict]:

@@ -1,7 +1,7 @@
 """Reporting deadlines (初次提交 / 二次提交) as data, and the scan that catches late reports.
 
-``refresh(case)`` recomputes a case's due dates whenever its decision or appointment date, or a
-submission, changes: T01/T02's parameters in force on the decision date give the number of days
+``expected(case, as_of)`` / ``apply`` give a case's due dates (called by ``derived.derive`` whenever
+its decision or appointment date, or a submission, changes): T01/T02's parameters in force on the decision date give the number of days
 and whether they are calendar or working days (counted on the working-day calendar).
 
 ``scan(as_of)`` is what the beat task and ``flask deadlines scan`` run. It is a handful of
@@ -32,7 +32,7 @@ from app.models.case import STATUS_RETURNED
 from app.models.deadlines import (
     DL_LATE, DL_MISSING, DL_ON_TIME, DL_PENDING, NODE_LABELS, CaseDeadline, Message,
 )
-from app.models.rules import ALARM_CLOSED, ALARM_HALTED, ALARM_RAISED, Alarm
+from app.models.rules import ALARM_RAISED, Alarm
 from app.models.audit import utcnow
 from app.services import case_facts
 
@@ -121,25 +121,29 @@ def submitted_dates(root_id: int) -> dict[int, dt.date]:
     return {node: (at.date() if isinstance(at, dt.datetime) else at) for node, at in rows if at is not None}
 
 
-def refresh(case: Case, as_of: dt.date | None = None) -> dict[int, CaseDeadline]:
-    """Recompute a case's deadline rows in the caller's transaction; returns them by node.
-
-    A node whose due date moved or that is no longer late has its open deadline alarm closed, and
-    the case's light is recomputed."""
-    from app.services.rule_engine import _move, combined_light
-    from app.services.case_workflow import workflow_write
-
-    as_of = as_of or dt.date.today()
+def expected(case: Case, as_of: dt.date) -> dict[int, dict]:
+    """The deadline rows a case should have on ``as_of`` (node → column values); reads only.
+    A node whose anchor was removed after it was reported keeps its row as it is (not listed)."""
     _, missing_after = _settings()
+    plans = plan(case) if case.status != STATUS_RETURNED else {}
+    done = submitted_dates(case.root_id or case.id)
+    out = {}
+    for node, p in plans.items():
+        status, late = status_of(p.due, done.get(node), as_of, missing_after)
+        out[node] = {"anchor_date": p.anchor, "days": p.days, "day_type": p.day_type, "setting_id": p.setting_id,
+                     "due_date": p.due, "submitted_on": done.get(node), "status": status, "days_late": late}
+    return out
+
+
+def apply(case: Case, rows: dict[int, dict]) -> dict[int, CaseDeadline]:
+    """Write ``expected``'s rows in the caller's transaction; returns the case's rows by node."""
     root_id = case.root_id or case.id
     existing = {d.node: d for d in db.session.execute(
         select(CaseDeadline).where(CaseDeadline.root_id == root_id)).scalars()}
-    plans = plan(case) if case.status != STATUS_RETURNED else {}
-    done = submitted_dates(root_id)
     out = {}
     for node in (1, 2):
-        row, p = existing.get(node), plans.get(node)
-        if p is None:
+        row, values = existing.get(node), rows.get(node)
+        if values is None:
             if row is not None and row.submitted_on is None:
                 db.session.delete(row)  # the anchor was removed before anything was reported
             elif row is not None:
@@ -148,31 +152,11 @@ def refresh(case: Case, as_of: dt.date | None = None) -> dict[int, CaseDeadline]
         if row is None:
             row = CaseDeadline(root_id=root_id, node=node, unit_id=case.unit_id, case_id=case.id)
             db.session.add(row)
-        status, late = status_of(p.due, done.get(node), as_of, missing_after)
-        row.case_id, row.unit_id = case.id, case.unit_id
-        row.anchor_date, row.days, row.day_type, row.setting_id, row.due_date = (
-            p.anchor, p.days, p.day_type, p.setting_id, p.due)
-        row.submitted_on, row.status, row.days_late = done.get(node), status, late
+        for name, value in {**values, "case_id": case.id, "unit_id": case.unit_id}.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
         out[node] = row
     db.session.flush()
-    # Deadline alarms that no longer stand: reported since, or the due date moved.
-    open_alarms = db.session.execute(
-        select(Alarm).where(Alarm.root_id == root_id, Alarm.dedup_key.like(f"deadline:{root_id}:%"),
-                            Alarm.status.in_((ALARM_RAISED, ALARM_HALTED)))).scalars().all()
-    for alarm in open_alarms:
-        _, _, node, due = alarm.dedup_key.split(":", 3)
-        row = out.get(int(node))
-        if row is None or row.due_date.isoformat() != due or row.submitted_on is not None:
-            if row is not None and row.submitted_on is not None:
-                reason = f"已于 {row.submitted_on.isoformat()} {row.node_label}" + (
-                    f"（逾期 {row.days_late} 天，逾期提交由提交时的规则评估记录）" if row.days_late else "")
-            else:
-                reason = "讨论决定或任职日期已更改，期限重新计算"
-            _move(alarm, ALARM_CLOSED, None, reason)
-    db.session.flush()
-    with workflow_write():  # the light of a submitted (locked) case is derived, not content
-        case.light = combined_light(case.id)
-        db.session.flush()
     return out
 
 
@@ -184,13 +168,6 @@ def submission_status(case: Case, node: int, on: dt.date) -> str:
     if p is not None and on > p.due:
         return "逾期提交"
     return "按时提交"
-
-
-def open_late(case_id: int) -> bool:
-    """Whether a node of this case version is past due and still unreported (the case is red)."""
-    return db.session.execute(
-        select(CaseDeadline.id).where(CaseDeadline.case_id == case_id, CaseDeadline.submitted_on.is_(None),
-                                      CaseDeadline.status.in_(OPEN_LATE)).limit(1)).first() is not None
 
 
 # ---- recipients ---------------------------------------------------------------------------------
@@ -239,11 +216,13 @@ class ScanResult:
     sent: int = 0         # notices newly sent
     by_kind: dict = field(default_factory=dict)
     message_ids: list = field(default_factory=list)
+    written: bool = True
 
     def as_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "flagged": self.flagged, "sent": self.sent, "updated": self.updated,
                 "red": self.red, "reminders": self.by_kind.get(KIND_REMINDER, 0),
-                "overdue": self.by_kind.get(KIND_OVERDUE, 0), "missing": self.by_kind.get(KIND_MISSING, 0)}
+                "overdue": self.by_kind.get(KIND_OVERDUE, 0), "missing": self.by_kind.get(KIND_MISSING, 0),
+                "written": self.written}
 
 
 def _days_between(later, earlier):
@@ -266,9 +245,15 @@ def _text(col):
     return cast(col, SAString)
 
 
-def scan(as_of: dt.date | None = None) -> ScanResult:
-    """Flag late nodes, raise their alarms, turn their cases red and send the notices — one transaction."""
-    as_of = as_of or dt.date.today()
+def scan(as_of: dt.date | None = None, after=None) -> ScanResult:
+    """Flag late nodes, raise their alarms, turn their cases red and send the notices — one transaction.
+    ``after(case_ids)`` runs before the commit on the cases whose statuses changed.
+
+    Another day than today is only read: the same statements run and are rolled back, so the counts
+    say what that day would give and nothing is written (``res.written`` is False)."""
+    today = dt.date.today()
+    as_of = as_of or today
+    dry = as_of != today
     remind_days, missing_after = _settings()
     res = ScanResult(as_of)
     d, c = CaseDeadline.__table__, Case.__table__
@@ -367,23 +352,17 @@ def scan(as_of: dt.date | None = None) -> ScanResult:
                 res.by_kind[kind] = len(ids)
                 res.sent += len(ids)
             conn.execute(text("DROP TABLE IF EXISTS tmp_notice_route"))
+        if dry:
+            db.session.rollback()
+            res.message_ids = []
+            res.written = False
+            return res
+        if after is not None and fact_roots:
+            after(db.session.execute(select(Case.id).where(Case.root_id.in_(fact_roots),
+                                                           Case.is_current.is_(True))).scalars().all())
         case_facts.refresh(root_ids=fact_roots)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return res
-
-
-def refresh_all(as_of: dt.date | None = None) -> int:
-    """Recompute every current case's deadlines (after a calendar or parameter change); returns the count."""
-    from app.models import Batch
-
-    ids = db.session.execute(
-        select(Case.id).join(Batch, Case.batch_id == Batch.id)
-        .where(Case.is_current.is_(True), Batch.decision_date.is_not(None)).order_by(Case.id)).scalars().all()
-    for case_id in ids:
-        refresh(db.session.get(Case, case_id), as_of)
-    db.session.commit()
-    return len(ids)
-

@@ -22,6 +22,7 @@ from app.models.supervision import (
 from app.models.rules import ALARM_RAISED
 from app.models.audit import utcnow
 from app.scoping import Scope, scope_for
+from app.services.case_lock import lock_case
 
 SUBMITTED = (STATUS_FIRST, STATUS_SECOND)
 MAX_SEED = 64  # spot_check.seed
@@ -69,9 +70,8 @@ def review(case: Case, user, result: str, reason: str) -> Review:
     department; 退回补正 sends the case back (a new version). The result is written to the case's
     submission module (组织部门审核结论)."""
     from app.services.case_data import write_values
-    from app.services.case_lock import lock_case
+    from app.services import derived
     from app.services.case_workflow import return_for_correction, workflow_write
-    from app.services.rule_engine import combined_light
 
     try:
         lock_case(case)  # the state checked below is the committed one: a 退回补正 in between is seen
@@ -103,8 +103,7 @@ def review(case: Case, user, result: str, reason: str) -> Review:
                                      codes="巡查", message=f"网上巡查红灯预警：{reason}", status=ALARM_RAISED,
                                      dedup_key=f"review:{rev.id}"))
             db.session.flush()
-            case.light = combined_light(case.id)  # the review and its alarm count in the light
-            db.session.flush()
+            derived.derive(case)  # the review and its alarm count in the light
         if result == "退回补正":
             return_for_correction(case, user, f"网上巡查退回补正：{reason}")  # commits, with the review
         else:

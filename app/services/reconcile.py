@@ -373,9 +373,9 @@ def find_case(doc: AppointmentDocument, candidates: list) -> Case | None:
 
 
 def _close(alarm: Alarm, user, reason: str) -> None:
-    from app.services.rule_engine import _move
+    from app.services.alarms import move
 
-    _move(alarm, ALARM_CLOSED, user, reason)
+    move(alarm, ALARM_CLOSED, user, reason)
 
 
 def match(docs: list[AppointmentDocument], user=None) -> tuple[list, list]:

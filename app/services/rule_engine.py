@@ -1,5 +1,6 @@
-"""The rule engine: evaluate a case at a point (E, S1, S2, D), store every outcome append-only,
-set the case's light, raise an alarm on a red hit at a submission.
+"""The rule engine: evaluate values at a point (E, S1, S2, D) under the inputs in force — the rule
+settings, the calendar, the unit's facts. It writes nothing but the calendar seed: storing an
+evaluation and the light is ``app/services/derived.py``'s, alarms are ``app/services/alarms.py``'s.
 
 A case is judged by the settings in force on its decision date (before a decision, its motion
 date), so changing a threshold never silently re-judges what was already submitted. All the
@@ -13,24 +14,19 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case as sa_case, func, or_, select
 
 from app.extensions import db
 from app.models import Case, Unit
-from app.models.case import STATUS_DRAFT, STATUS_RETURNED
-from app.models.rules import (
-    ALARM_CLOSED, ALARM_CORRECTED, ALARM_HALTED, ALARM_RAISED, Alarm, AlarmEvent, CalendarDay, CalendarYear,
-    EvaluationRun, RuleEvaluation, RuleSetting,
-)
+from app.models.case import STATUS_DRAFT
+from app.models.rules import CalendarDay, CalendarYear, EvaluationRun, RuleSetting
 from app.rules.calendar import WorkCalendar, default_calendar
 from app.rules.context import Ctx, Related, UnitFacts
 from app.rules.registry import Outcome, Rule, all_rules
-from app.spec import items_by_key
 
 RULE_VERSION = "1"  # bump when a rule's logic changes; stored with every outcome
 # What runs at each point: a submission re-checks everything checked on save before it.
 POINT_RULES = {"E": {"E"}, "S1": {"E", "S1"}, "S2": {"E", "S1", "S2"}, "D": {"D"}}
-LIGHTS = ("红", "黄", "绿")
 
 
 @dataclass
@@ -82,8 +78,10 @@ def load_calendar() -> WorkCalendar:
 
     Every save evaluates rules, so the table (hundreds of rows) is read again only when it has
     changed: one small fingerprint query per evaluation instead of the whole table."""
+    # (the sum of the working days' ids: an admin turning a day into a working day or back is a change too)
     fingerprint = db.session.execute(
         select(func.count(CalendarDay.id), func.max(CalendarDay.id),
+               func.sum(sa_case((CalendarDay.working.is_(True), CalendarDay.id), else_=0)),
                select(func.count(CalendarYear.year)).scalar_subquery())
     ).one()
     fingerprint = (db.engine.url.render_as_string(), *fingerprint)
@@ -232,187 +230,3 @@ def evaluate_values(flat: dict, point: str | None, *, as_of: dt.date | None = No
     severities = {h.severity for h in result.hits}
     result.light = "红" if "red" in severities else ("黄" if "yellow" in severities else "绿")
     return result
-
-
-def evaluate_case(case: Case, point: str, *, as_of: dt.date | None = None, commit: bool = True) -> Result:
-    """Evaluate a stored case, store the run append-only, set its light, raise or settle alarms."""
-    from app.services.case_data import read_case
-    from app.services.case_workflow import workflow_write
-
-    values = read_case(case)
-    flat = flat_values(values)
-    target = case.module_row("motion").target_unit if case.module_row("motion") is not None else None
-    result = evaluate_values(flat, point, as_of=as_of, unit=case.unit, target_unit=target, case=case)
-    run = EvaluationRun(case_id=case.id, unit_id=case.unit_id, point=point, as_of=as_of or dt.date.today(),
-                        judged_on=result.judged_on, light=result.light,
-                        red=sum(h.severity == "red" for h in result.hits),
-                        yellow=sum(h.severity == "yellow" for h in result.hits))
-    db.session.add(run)
-    db.session.flush()
-    db.session.add_all([
-        RuleEvaluation(run_id=run.id, case_id=case.id, unit_id=case.unit_id, rule_code=rule.code,
-                       rule_version=RULE_VERSION, setting_id=setting_id, inputs_hash=_inputs_hash(rule, flat, params),
-                       outcome=outcome.status, severity=outcome.severity, message=outcome.message or None)
-        for rule, outcome, setting_id, params in result.outcomes
-    ])
-    with workflow_write():
-        case.light = combined_light(case.id)
-        if point in ("S1", "S2"):
-            _alarms_after_submission(case, run, result)
-        db.session.flush()
-    result.run = run
-    if commit:
-        db.session.commit()
-    return result
-
-
-def combined_light(case_id: int) -> str:
-    """The worst of the latest save/submission evaluation, the latest daily one and the case's
-    deadlines: a daily run must not wash out a red found at submission, nor the other way round,
-    and a report past due keeps the case red until it is made."""
-    lights = []
-    for points in (("E", "S1", "S2"), ("D",)):
-        light = db.session.execute(
-            select(EvaluationRun.light).where(EvaluationRun.case_id == case_id, EvaluationRun.point.in_(points))
-            .order_by(EvaluationRun.id.desc()).limit(1)).scalar()
-        if light:
-            lights.append(light)
-    from app.models.supervision import Review
-    from app.services.deadlines import open_late
-
-    if open_late(case_id):  # a report past due and still not made
-        lights.append("红")
-    # The supervisor's own verdict (网上巡查) stands until the case changes version.
-    if db.session.execute(select(Alarm.id).where(Alarm.case_id == case_id, Alarm.point == "R",
-                                                 Alarm.status.in_((ALARM_RAISED, ALARM_HALTED))).limit(1)).first():
-        lights.append("红")
-    last_review = db.session.execute(select(Review.result).where(Review.case_id == case_id)
-                                     .order_by(Review.id.desc()).limit(1)).scalar()
-    if last_review == "黄灯提示":
-        lights.append("黄")
-    return min(lights, key=LIGHTS.index) if lights else "绿"
-
-
-def daily(as_of: dt.date | None = None) -> dict:
-    """The daily (D) evaluation of every current case that has a decision: deadlines and monitoring."""
-    from app.models import Batch
-
-    as_of = as_of or dt.date.today()
-    ids = db.session.execute(
-        select(Case.id).join(Batch, Case.batch_id == Batch.id)
-        .where(Case.is_current.is_(True), Case.status != STATUS_RETURNED, Batch.decision_date.is_not(None))
-        .order_by(Case.id)
-    ).scalars().all()
-    red = 0
-    for case_id in ids:
-        result = evaluate_case(db.session.get(Case, case_id), "D", as_of=as_of)
-        red += result.light == "红"
-    return {"evaluated": len(ids), "red": red}
-
-
-def _alarms_after_submission(case: Case, run: EvaluationRun, result: Result) -> None:
-    reds = [h for h in result.hits if h.severity == "red"]
-    # A corrected version resubmitted: earlier halted alarms whose rules no longer fire are settled.
-    for alarm in db.session.execute(select(Alarm).where(Alarm.root_id == case.root_id,
-                                                        Alarm.status.in_((ALARM_RAISED, ALARM_HALTED)),
-                                                        Alarm.case_id != case.id)).scalars():
-        still = set(alarm.codes.split(",")) & {h.code for h in reds}
-        if not still:
-            _move(alarm, ALARM_CORRECTED, None, f"整改后重新评估（第 {case.version_no} 版）未再触发")
-            _move(alarm, ALARM_CLOSED, None, "整改完成，自动关闭")
-    if reds:
-        db.session.add(Alarm(
-            case_id=case.id, root_id=case.root_id, unit_id=case.unit_id, run_id=run.id, point=run.point,
-            codes=",".join(h.code for h in reds), message="；".join(f"{h.code} {h.message}" for h in reds),
-            status=ALARM_RAISED,
-        ))
-
-
-def _move(alarm: Alarm, to_status: str, actor, reason: str | None) -> None:
-    from app.audit import current_actor
-
-    who = current_actor()
-    db.session.add(AlarmEvent(alarm_id=alarm.id, unit_id=alarm.unit_id, from_status=alarm.status, to_status=to_status,
-                              actor_id=getattr(actor, "id", None) or (who.user_id if who else None),
-                              actor_name=getattr(actor, "username", None) or (who.name if who else "系统"),
-                              reason=reason))
-    alarm.status = to_status
-    if to_status == ALARM_CLOSED:
-        from app.models.audit import utcnow
-
-        alarm.closed_at = utcnow()
-
-
-def module_lights(case: Case) -> dict[str, str]:
-    """Per module, the worst severity among the latest run's hits on that module's items."""
-    run = db.session.execute(select(EvaluationRun).where(EvaluationRun.case_id == case.id)
-                             .order_by(EvaluationRun.id.desc()).limit(1)).scalar_one_or_none()
-    lights: dict[str, str] = {}
-    if run is None:
-        return lights
-    items = items_by_key()
-    rules = all_rules()
-    for res in run.results:
-        if res.outcome != "fail":
-            continue
-        reads = rules[res.rule_code].meta["reads"] if res.rule_code in rules else []
-        modules = {items[k].module for k in reads if k in items}
-        for m in modules:
-            if res.severity == "red" or lights.get(m) != "红":
-                lights[m] = "红" if res.severity == "red" else lights.get(m, "黄")
-    return lights
-
-
-def latest_hits(case: Case) -> list[RuleEvaluation]:
-    run = db.session.execute(select(EvaluationRun).where(EvaluationRun.case_id == case.id)
-                             .order_by(EvaluationRun.id.desc()).limit(1)).scalar_one_or_none()
-    return [r for r in run.results if r.outcome == "fail"] if run else []
-
-
-
-# ---- the alarm lifecycle ------------------------------------------------------------------------
-
-class AlarmError(Exception):
-    pass
-
-
-def _check_supervisor(alarm: Alarm, user) -> None:
-    from app.scoping import scope_for
-
-    roles = {r.name for r in getattr(user, "roles", [])}
-    if not roles & {"监督员", "系统管理员"} or not scope_for(user).contains(alarm.unit_id):
-        raise AlarmError("只有该单位的监督部门可以处理报警")
-
-
-def halt(alarm: Alarm, user, reason: str, deadline: dt.date) -> Case:
-    """叫停纠偏: the case goes back to its unit (a new version to correct) with a reason and a deadline."""
-    from app.services.case_workflow import return_for_correction
-
-    _check_supervisor(alarm, user)
-    if alarm.case_id is None:  # 应报未报: a document no case was reported for — nothing to send back
-        raise AlarmError("该报警（应报未报）没有对应的报送案例，不能叫停纠偏；请督促单位补报，核实后可“核实无误”关闭")
-    if alarm.status != ALARM_RAISED:
-        raise AlarmError(f"报警当前状态为“{alarm.status}”，不能叫停")
-    if not reason.strip():
-        raise AlarmError("请写明叫停的原因")
-    if deadline <= dt.date.today():
-        raise AlarmError("整改期限应晚于今天")
-    case = db.session.get(Case, alarm.case_id)
-    # The alarm's change rides in the same transaction as the return (committed by it, or rolled back).
-    alarm.correction_deadline = deadline
-    _move(alarm, ALARM_HALTED, user, reason)
-    return return_for_correction(case, user, f"叫停纠偏：{reason}（整改期限 {deadline.isoformat()}）")
-
-
-def dismiss(alarm: Alarm, user, reason: str) -> None:
-    """核实无误: the hit was checked and stands (e.g. an approved 破格); written reason required."""
-    from app.models.rules import ALARM_DISMISSED
-
-    _check_supervisor(alarm, user)
-    if alarm.status != ALARM_RAISED:
-        raise AlarmError(f"报警当前状态为“{alarm.status}”，不能核实销号")
-    if not reason.strip():
-        raise AlarmError("请写明核实无误的依据")
-    _move(alarm, ALARM_DISMISSED, user, reason)
-    _move(alarm, ALARM_CLOSED, user, "核实无误，关闭")
-    db.session.commit()

@@ -20,7 +20,7 @@ from app.services import cases as case_service
 from app.services.case_data import read_case
 from app.services.case_lock import StaleWrite, module_snapshot, version_of
 from app.services.input_checks import TEXT_MAX, text_problem
-from app.services.rule_engine import latest_hits, module_lights
+from app.services.lights import latest_hits, module_lights
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelView, ScopedModelView
 from app.views.case_forms import editable_items, form_data_from_values, form_for, values_from_form

@@ -152,7 +152,7 @@ class AlarmView(ScopedModelView):
     @has_access
     @permission_name("review")
     def halt(self, pk):
-        from app.services.rule_engine import AlarmError, halt
+        from app.services.alarm_actions import AlarmError, halt
 
         alarm = self.datamodel.get(pk, self._base_filters)
         if alarm is None:
@@ -172,7 +172,7 @@ class AlarmView(ScopedModelView):
     @has_access
     @permission_name("review")
     def dismiss(self, pk):
-        from app.services.rule_engine import AlarmError, dismiss
+        from app.services.alarm_actions import AlarmError, dismiss
 
         alarm = self.datamodel.get(pk, self._base_filters)
         if alarm is None:

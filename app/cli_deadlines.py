@@ -1,7 +1,6 @@
 """`flask deadlines …`, `flask tasks …` and `flask reports schedule/generate`: the scheduled work, by hand."""
 from __future__ import annotations
 
-import datetime as dt
 
 import click
 from flask.cli import AppGroup

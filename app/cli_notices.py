@@ -1,7 +1,6 @@
 """`flask notices …`: draft a 通报 from the data (printed, saved only with --save), list and issue."""
 from __future__ import annotations
 
-import datetime as dt
 import sys
 
 import click

@@ -2,7 +2,6 @@
 workbook for any period and unit."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click

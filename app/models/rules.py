@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_appbuilder import Model
 from sqlalchemy import (
-    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text,
 )
 from sqlalchemy.orm import relationship
 

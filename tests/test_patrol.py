@@ -23,6 +23,7 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import Alarm, AppUser, Case, CaseDeadline, Submission, Unit
 from app.models.case import STATUS_DRAFT, STATUS_FIRST, STATUS_RETURNED
+from app.services import derived
 from app.models.supervision import Finding, Review, SpotCheck
 from app.scoping import Scope, scope_for
 from app.services import case_workflow as wf
@@ -77,6 +78,7 @@ def _fake_submitted(unit: Unit, n: int) -> list[int]:
             case = case_service.create_case(unit)
             with wf.workflow_write():
                 case.status = STATUS_FIRST
+                derived.derive(case)  # its light and evaluation follow the status, as on every real path
                 db.session.commit()
             ids.append(case.id)
     return ids

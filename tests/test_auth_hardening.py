@@ -445,3 +445,22 @@ def test_a_full_name_that_could_not_sign_is_refused_in_the_user_forms(app, world
     with app.app_context():
         assert db.session.query(AppUser.first_name).filter_by(username=name).scalar() == "名" * 19
         db.session.remove()
+
+
+def test_an_older_account_with_a_long_name_can_still_sign_in(app, world):
+    """The full-name check applies to a name being written, not to every save of the account: the
+    sign-in bookkeeping of an account named before the check is still stored."""
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.models import AppUser
+
+    username = _new_user(app, world)
+    with app.app_context():
+        db.session.execute(update(AppUser).where(AppUser.username == username).values(first_name="名" * 40))
+        db.session.commit()
+        db.session.remove()
+    login(app.test_client(), username)
+    with app.app_context():
+        assert db.session.query(AppUser.login_count).filter_by(username=username).scalar() >= 1
+        db.session.remove()

@@ -29,7 +29,12 @@ class AppUser(User):
         return self.unit_id
 
     def validate_write(self) -> list[str]:
-        """Checked by the scoped views on every add and edit (app.views.base.check_write)."""
+        """Checked on every add and edit (the scoped views' check_write, and app.integrity at flush).
+        Only a name being written: an older account's sign-in bookkeeping must still be saved."""
+        state = inspect(self)
+        if state.persistent and not (state.attrs.first_name.history.has_changes()
+                                     or state.attrs.last_name.history.has_changes()):
+            return []
         problem = full_name_problem(self.last_name, self.first_name)
         return [problem] if problem else []
 

@@ -313,3 +313,20 @@ def test_a_changed_rule_setting_re_derives_the_open_cases_in_a_recorded_task(off
     [run] = db.session.execute(select(TaskRun).where(TaskRun.id > last, TaskRun.task == "rederive")).scalars().all()
     assert run.status == "成功" and run.progress == 100 and run.counts["evaluated"] >= 1
     assert "T01" in run.counts["reason"]
+
+
+def test_a_change_of_the_shared_meeting_re_derives_the_batch_mates(app, office, tmp_path):
+    """Found by the generated sequences: the meeting's data belong to its batch, and every case of
+    the batch is judged on them (P27)."""
+    first, _ = make_case(office, TODAY - dt.timedelta(days=3))
+    mate, _ = make_case(office, TODAY - dt.timedelta(days=3))
+    assert first.batch_id == mate.batch_id and db.session.get(Case, mate.id).light != "红"
+    path = tmp_path / "decision.json"
+    path.write_text(json.dumps({"decision": {"members_present": 7, "votes_for": 7}}), "utf-8")
+    out = app.test_cli_runner().invoke(args=["cases", "update", str(first.id), str(path)])
+    assert out.exit_code == 0, out.output
+    db.session.expire_all()
+    from app.services.derived import case_differences
+
+    assert db.session.get(Case, mate.id).light == "红" and "P27" in latest_codes(mate.id)
+    assert case_differences(db.session.get(Case, mate.id)) == []

@@ -116,7 +116,19 @@ def contribution(case: Case | None) -> tuple | None:
     return (case.is_current, case.status, case.case_no, case.batch_id,
             case.batch.decision_date if case.batch is not None else None,
             getattr(q, "id_card_no", None), getattr(m, "target_grade", None), getattr(m, "selection_type", None),
-            getattr(m, "is_breaking_rule", None))
+            getattr(m, "is_breaking_rule", None), _meeting(case.batch))
+
+
+def _meeting(batch) -> tuple | None:
+    """The batch's meeting data and its people: facts every case of the batch is judged on."""
+    if batch is None or batch.id is None:
+        return None
+    from app.models import CasePerson
+
+    people = db.session.execute(select(CasePerson.item_key, CasePerson.position, CasePerson.name,
+                                       CasePerson.id_card_no, CasePerson.post)
+                                .where(CasePerson.batch_id == batch.id).order_by(CasePerson.id)).all()
+    return tuple(getattr(batch, c.key) for c in Batch.__table__.columns), tuple(tuple(p) for p in people)
 
 
 def neighbours(case: Case, before: tuple | None) -> list[int]:

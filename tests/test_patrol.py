@@ -30,7 +30,7 @@ from app.services import case_workflow as wf
 from app.services import cases as case_service
 from app.services import patrol
 from app.services.patrol import PatrolError
-from tests.conftest import _make_unit, login, make_user, planted, unique
+from tests.conftest import _make_unit, login, make_user, unique
 from tests.test_deadlines import make_case, office, submit_first  # noqa: F401  (office is a fixture)
 
 TODAY = dt.date.today()
@@ -71,8 +71,8 @@ def _submitted(office, n=1, decided=DECIDED) -> list[Case]:
 
 
 def _fake_submitted(unit: Unit, n: int) -> list[int]:
-    """Cheap submitted current cases (status set directly, so planted: their light is not derived
-    from a submission): enough for the draw arithmetic."""
+    """Cheap submitted current cases (status set directly, then derived like a real one): enough for
+    the draw arithmetic."""
     ids = []
     with acting_as("测试", "cli"):
         for _ in range(n):
@@ -81,7 +81,6 @@ def _fake_submitted(unit: Unit, n: int) -> list[int]:
                 case.status = STATUS_FIRST
                 derived.derive(case)  # its light and evaluation follow the status, as on every real path
                 db.session.commit()
-            planted(case.case_no)
             ids.append(case.id)
     return ids
 

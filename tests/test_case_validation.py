@@ -6,6 +6,7 @@ import: ``from tests.test_case_validation import valid_case``.
 from __future__ import annotations
 
 import copy
+import itertools
 import datetime as dt
 
 import pytest
@@ -27,6 +28,27 @@ def make_id(region: str, birth: str, seq: str) -> str:
 
 
 CANDIDATE_ID = make_id("110101", "19800315", "123")  # 北京市东城区, born 1980-03-15, digit 17 = 3 (男)
+# Odd sequence numbers (a man's), the candidate's own (123) left out.
+_OTHER_MEN = itertools.cycle(f"{n:03d}" for n in range(1, 1000, 2) if n != 123)
+
+
+def another_person(values: dict) -> dict:
+    """``values`` with the candidate under a new ID number (same birth date and sex, so every rule
+    reads the same facts). Cases that the database tests build are different people, as in real
+    use: one person with hundreds of cases would make every save re-derive all of them (a change to
+    a case re-derives the same person's other cases, app.services.derived.neighbours)."""
+    new = make_id("110101", "19800315", next(_OTHER_MEN))
+
+    def swap(value):
+        if value == CANDIDATE_ID:
+            return new
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    return swap(values)
 
 
 def person(name, post=None, id_card_no=None):

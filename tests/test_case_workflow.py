@@ -29,7 +29,7 @@ from app.services.case_data import canonical_json, content_hash, export_case, re
 from app.services.cases import CaseError
 from app.spec import MODULE_KEYS
 from tests.conftest import make_user, unique
-from tests.test_case_validation import valid_case
+from tests.test_case_validation import another_person, valid_case
 
 AGREE = "情况属实同意报送"
 POSTS = {1: "组织部副部长", 2: "组织部部长", 3: "党委书记"}
@@ -45,7 +45,7 @@ def messages(exc_info) -> str:
 
 
 def case_values(unit: Unit) -> dict:
-    values = valid_case()
+    values = another_person(valid_case())
     shift = dt.timedelta(days=next(_OFFSETS))
     for key in _SHIFTED:
         for item, value in values[key].items():

@@ -23,7 +23,7 @@ from app.services.case_data import read_case
 from app.services.case_validation import id_check_char
 from app.services.demo_cases import PERSONAL_DATES
 from tests.conftest import _make_unit, make_user, unique
-from tests.test_case_validation import valid_case
+from tests.test_case_validation import another_person, valid_case
 
 D = dt.date
 TODAY = dt.date.today()
@@ -77,7 +77,7 @@ def save_case(unit: Unit, clerk, decided: dt.date, *, woman: int | None = None, 
               complete: bool = False) -> tuple[Case, dict]:
     """A valid case of ``unit`` whose meeting decided on ``decided``, saved module by module as
     ``clerk`` (and each module completed); ``woman``: a woman's, with ``female_id(woman)``."""
-    values = values_decided_on(unit, decided)
+    values = another_person(values_decided_on(unit, decided))
     if name:
         values["qualification"]["full_name"] = name
     if woman is not None:

@@ -69,6 +69,17 @@ def app(db_url):
 _APPS: list = []
 
 
+@pytest.fixture(autouse=True)
+def celery_stays_with_the_suite_app():
+    """create_app makes its Celery app the default: after a test that built another app (CSRF on,
+    another database or configuration), later tests' tasks must run in the suite's app again."""
+    yield
+    if _APPS:
+        celery = _APPS[0].extensions["celery"]
+        celery.set_current()
+        celery.set_default()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def statistics_facts_stay_true():
     """After every test of the run, the statistics fact table still says what the cases say: no
@@ -213,6 +224,23 @@ def with_csrf_header(client):
     match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
     assert match, "no CSRF token on the start page"
     client.environ_base["HTTP_X_CSRFTOKEN"] = match.group(1)
+    return client
+
+
+@pytest.fixture(scope="module")
+def csrf_app(db_url, app):
+    """An app with CSRF protection on, as in production (the test configuration turns it off)."""
+    from app import create_app
+
+    return create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, WTF_CSRF_ENABLED=True)
+
+
+def csrf_login(client, username, password=PASSWORD):
+    """Log in through the form with the token the login page gives, as a browser does."""
+    page = client.get("/login/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    resp = client.post("/login/", data={"username": username, "password": password, "csrf_token": token})
+    assert resp.status_code == 302 and "/login" not in resp.headers["Location"]
     return client
 
 

@@ -7,7 +7,7 @@ import pytest
 from werkzeug.security import check_password_hash
 
 import config
-from tests.conftest import PASSWORD, login, make_user, unique
+from tests.conftest import PASSWORD, csrf_login, login, make_user, unique
 
 NEW_PASSWORD = "Changed-Passw0rd!"
 
@@ -298,24 +298,10 @@ def test_a_get_to_logout_does_not_log_out(app, world):
         assert re.search(r'<form[^>]+method="post"[^>]+action="/logout/"', resp.get_data(as_text=True))
 
 
-@pytest.fixture(scope="module")
-def csrf_app(db_url, app):
-    from app import create_app
-
-    return create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, WTF_CSRF_ENABLED=True)
-
-
-def _csrf_login(client, username):
-    page = client.get("/login/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    resp = client.post("/login/", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    assert resp.status_code == 302 and "/login" not in resp.headers["Location"]
-
-
 def test_logout_needs_the_csrf_token_and_the_navbar_posts_it(csrf_app, world):
     username = _new_user(csrf_app, world)
     client = csrf_app.test_client()
-    _csrf_login(client, username)
+    csrf_login(client, username)
     # a forged cross-site POST without the token does not end the session
     resp = client.post("/logout/")
     assert resp.status_code == 400

@@ -1,29 +1,11 @@
 """CSRF: with protection on (as in production), every form POST without the token is refused with
 a Chinese page and writes nothing; FAB's REST API stays usable (it exempts itself)."""
-import re
 
-import pytest
 from sqlalchemy import func, select
 
-import config
 from app.extensions import db
 from app.models import Case
-from tests.conftest import PASSWORD
-
-
-@pytest.fixture(scope="module")
-def csrf_app(db_url, app):
-    from app import create_app
-
-    return create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, WTF_CSRF_ENABLED=True)
-
-
-def login(client, username):
-    page = client.get("/login/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    resp = client.post("/login/", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    assert resp.status_code == 302 and "/login" not in resp.headers["Location"]
-    return client
+from tests.conftest import PASSWORD, csrf_login as login
 
 
 def cases(app) -> int:

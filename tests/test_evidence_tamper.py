@@ -232,15 +232,6 @@ def test_truncate_is_refused_on_evidence_tables(ctx, table):
 # ---- an application role that owns nothing ----------------------------------------------------------------
 
 @pytest.fixture()
-def own_celery(app):
-    """create_app makes its Celery the default: afterwards, later tests' tasks must run in the
-    suite's own app (and database) again."""
-    yield
-    app.extensions["celery"].set_current()
-    app.extensions["celery"].set_default()
-
-
-@pytest.fixture()
 def app_role(app, ctx, db_url):
     """A login role with the grants of `flask jishi db-grants`; dropped afterwards."""
     if not _is_pg():
@@ -275,7 +266,7 @@ def test_db_grants_refuses_an_owner_and_prints_sql(app, ctx):
     assert result.exit_code != 0 and "无效" in result.output
 
 
-def test_the_app_runs_as_a_role_that_owns_nothing(app, world, team, app_role, own_celery):
+def test_the_app_runs_as_a_role_that_owns_nothing(app, world, team, app_role):
     from app import create_app
 
     role, url = app_role
@@ -323,7 +314,7 @@ def test_the_app_runs_as_a_role_that_owns_nothing(app, world, team, app_role, ow
 
 # ---- the upgrade seals what is already there ----------------------------------------------------------------
 
-def test_the_upgrade_seals_the_records_already_there(app, tmp_path, own_celery):
+def test_the_upgrade_seals_the_records_already_there(app, tmp_path):
     """A database with submissions made before 0012 (here: downgraded one step, which drops the seals)
     is sealed by the upgrade, in one chain that verify accepts whole."""
     from flask_migrate import downgrade, upgrade

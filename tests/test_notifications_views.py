@@ -9,14 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 from sqlalchemy import func, select
 
-import config
 from app.audit import acting_as
 from app.extensions import db
 from app.models import AuditLog, CaseDeadline, Message, TaskRun, Unit
-from tests.conftest import login, make_user, planted, unique
+from tests.conftest import csrf_login, login, make_user, planted, unique
 
 TODAY = dt.date.today()
 
@@ -332,27 +330,12 @@ def test_a_failing_queue_is_a_message_not_a_500(app, world, client_for, monkeypa
 
 # ---- CSRF -----------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def csrf_app(db_url, app):
-    from app import create_app
-
-    return create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, WTF_CSRF_ENABLED=True)
-
-
-def _csrf_login(client, username):
-    from tests.conftest import PASSWORD
-
-    page = client.get("/login/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    resp = client.post("/login/", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    assert resp.status_code == 302 and "/login" not in resp.headers["Location"]
-    return client
 
 
 def test_post_routes_need_the_csrf_token(csrf_app, app, world):
     me_id, me = _new_user(app, world)
     pk, _ = _message(app, world, me_id)
-    client = _csrf_login(csrf_app.test_client(), me)
+    client = csrf_login(csrf_app.test_client(), me)
     html = client.post("/inbox/mark_all_read", follow_redirects=True).get_data(as_text=True)
     assert "安全令牌" in html
     with app.app_context():
@@ -364,7 +347,7 @@ def test_post_routes_need_the_csrf_token(csrf_app, app, world):
         assert db.session.get(Message, pk).read_at is not None
 
     before = _runs(app)
-    admin = _csrf_login(csrf_app.test_client(), world.users["admin"])
+    admin = csrf_login(csrf_app.test_client(), world.users["admin"])
     html = admin.post("/taskruns/scan", follow_redirects=True).get_data(as_text=True)
     assert "安全令牌" in html
     assert _runs(app) == before

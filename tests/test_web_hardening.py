@@ -25,15 +25,6 @@ def _signed_session(secret_key: str, data: dict) -> str:
     return SecureCookieSessionInterface().get_signing_serializer(signer).dumps(data)
 
 
-@pytest.fixture()
-def keep_celery(app):
-    """Building an app makes its Celery app the current one: give the session app's back afterwards."""
-    yield
-    celery = app.extensions["celery"]
-    celery.set_current()
-    celery.set_default()
-
-
 def _default_app(db_url, key_file):
     """An app on the shipped configuration (no SECRET_KEY given), not the test one."""
     from app import create_app
@@ -53,7 +44,7 @@ def _admin_session(app, world) -> dict:
 
 # ---- the session key ---------------------------------------------------------------------------
 
-def test_a_cookie_signed_with_the_published_key_opens_nothing(app, world, db_url, tmp_path, keep_celery):
+def test_a_cookie_signed_with_the_published_key_opens_nothing(app, world, db_url, tmp_path):
     default = _default_app(db_url, tmp_path / "secret_key")
     # Even knowing the admin's session token, the published key opens nothing.
     forged = _signed_session(PUBLISHED_KEY, _admin_session(default, world))
@@ -68,7 +59,7 @@ def test_a_cookie_signed_with_the_published_key_opens_nothing(app, world, db_url
     assert client.get("/users/list/").status_code == 200
 
 
-def test_the_install_key_is_private_and_kept(app, db_url, tmp_path, keep_celery):
+def test_the_install_key_is_private_and_kept(app, db_url, tmp_path):
     key_file = tmp_path / "instance" / "secret_key"
     first = _default_app(db_url, key_file)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -108,7 +99,7 @@ def test_a_too_open_key_file_is_made_private(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_production_refuses_a_weak_or_missing_key(app, db_url, tmp_path, keep_celery):
+def test_production_refuses_a_weak_or_missing_key(app, db_url, tmp_path):
     from app import create_app
 
     key_file = tmp_path / "secret_key"
@@ -484,7 +475,7 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_queueing_with_redis_down_fails_fast_in_chinese(app, world, db_url, keep_celery):
+def test_queueing_with_redis_down_fails_fast_in_chinese(app, world, db_url):
     import time
 
     from app import create_app

@@ -96,7 +96,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_MINUTES", 120))
 
-    # The key of the evidence HMACs (app/services/evidence.py), kept outside the database: this
+    # The key of the evidence HMACs (app/record/evidence.py), kept outside the database: this
     # variable, else a file generated on first use (mode 0600). Back it up apart from the database.
     JISHI_EVIDENCE_KEY = os.environ.get("JISHI_EVIDENCE_KEY", "")
     JISHI_EVIDENCE_KEY_FILE = os.environ.get("JISHI_EVIDENCE_KEY_FILE", str(INSTANCE_DIR / "evidence.key"))

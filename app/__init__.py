@@ -93,14 +93,14 @@ def init_db(app: Flask) -> None:
 def init_integrity_and_audit() -> None:
     from app.audit import init_audit
     from app.integrity import init_integrity
-    from app.services.case_facts import init_hooks as init_case_facts
-    from app.services.case_workflow import init_case_locks
+    from app.queries.facts import init_hooks as init_case_facts
+    from app.workflow.submission import init_case_locks
 
     init_integrity()
     init_case_locks()  # submitted cases are read-only through every path
     init_audit()
     init_case_facts()  # the statistics fact rows change in the transaction that changes the case
-    from app.services.input_changes import init_hooks as init_input_changes
+    from app.tasks.input_changes import init_hooks as init_input_changes
 
     init_input_changes()  # a changed rule setting, calendar day or quota re-derives the open cases
 

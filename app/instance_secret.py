@@ -1,5 +1,5 @@
 """Per-install keys kept in the instance folder: the session-signing key of an install that was given
-none (here) and the evidence key (app.services.evidence), both written by ``create_private_file``.
+none (here) and the evidence key (app.record.evidence), both written by ``create_private_file``.
 
 A key committed to the repository signs cookies anyone can forge, so without ``SECRET_KEY`` every
 install makes its own on first start (outside production, which must be given one). Web, worker and

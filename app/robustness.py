@@ -11,7 +11,7 @@
 - The safety net: a database error on a write that no check caught (a DataError, an
   IntegrityError, an integer SQLite cannot bind, a flush-time check of app.integrity) is rolled
   back and answered with a Chinese 400.
-  The real causes are checked first (app/services/input_checks.py); this only keeps a missed one
+  The real causes are checked first (app/record/input_checks.py); this only keeps a missed one
   from turning into a 500 with a half-open transaction.
 """
 from __future__ import annotations

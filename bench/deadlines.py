@@ -7,7 +7,7 @@
 Generates the database with bench/generate.py, or with ``--reuse`` takes the existing one and puts
 back what earlier scans did (deletes the deadline alarms and notices, reopens the statuses, un-reds
 the cases: exact, because the generator never makes a case with an open node red). Then, through
-the app, ``app.services.deadlines.scan``:
+the app, ``app.deadlines.due.scan``:
 
 1. cold, as of today (``--as-of``): flags and notifies everything open;
 2. again, as of the same day: nothing new (the unique keys);
@@ -61,7 +61,7 @@ def refresh_open_facts(app) -> None:
     from sqlalchemy import text
 
     from app.extensions import db
-    from app.services import case_facts
+    from app.queries import facts as case_facts
 
     with app.app_context():
         roots = db.session.execute(text("SELECT DISTINCT root_id FROM case_deadline WHERE submitted_on IS NULL")).scalars()
@@ -159,7 +159,7 @@ def main(argv=None):
 
     from app import create_app
     from app.extensions import db
-    from app.services.deadlines import scan
+    from app.deadlines.due import scan
 
     app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url)
     if args.reuse:

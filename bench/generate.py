@@ -693,7 +693,7 @@ def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, to
 
 
 def fill_facts(conn, verbose: bool = True) -> dict:
-    """The statistics fact rows (app/models/facts.py) of every case: ``app.services.case_facts.rebuild``
+    """The statistics fact rows (app/models/facts.py) of every case: ``app.queries.facts.rebuild``
     run on ``conn`` itself, inside its open transaction (an engine that hands out this connection
     and never resets it), by an app on the same database."""
     import config
@@ -701,7 +701,7 @@ def fill_facts(conn, verbose: bool = True) -> dict:
     from sqlalchemy.pool import StaticPool
 
     from app import create_app
-    from app.services.case_facts import rebuild
+    from app.queries.facts import rebuild
 
     p = conn.info.get_parameters()
     url = f"postgresql+psycopg://{p.get('user', 'postgres')}@{p.get('host', '127.0.0.1')}:{p.get('port', 5432)}/{p['dbname']}"

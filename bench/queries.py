@@ -22,7 +22,7 @@ Through the real app:
 3. the yearly statistics table (``unit_table``, all units under the root, the last full calendar
    year, ``Scope("all")``, with 同比) and the same year by month (``period_table``): median seconds
    of ``--stat-repeat`` runs after one warm-up, and the ratio to ``count(*)`` of the same cases;
-4. the query-result export (app.services.query_export.write_export) of about ``--export-rows``
+4. the query-result export (app.reporting.exports.write_export) of about ``--export-rows``
    cases (the province-root supervisor's decision dates back from the end of ``--year`` until that
    many), in a subprocess: seconds, rows, the file's size, the resident set before and at its peak
    while the export ran (sampled every 5 ms: the growth is the figure) and, in a second run, the
@@ -399,7 +399,7 @@ def export_child(url: str, username: str, year: int, rows: int, trace: bool, no_
     from app.models import AppUser
     from app.queries.cases import count
     from app.scoping import scope_for
-    from app.services import query_export
+    from app.reporting import exports as query_export
 
     app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url, FAB_UPDATE_PERMS=False,
                      **(NO_PREPARE if no_prepare else {}))

@@ -23,10 +23,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def generated_cases(n: int, seed: int = 7):
-    from app.services.case_data import from_exchange
-    from app.services.rule_engine import flat_values
+    from app.record.data import from_exchange
+    from app.alarms.engine import flat_values
 
-    template = json.load(open(os.path.join(os.path.dirname(__file__), "..", "app/services/demo_case.json"),
+    template = json.load(open(os.path.join(os.path.dirname(__file__), "..", "app/demo/demo_case.json"),
                               encoding="utf-8"))
     base, problems = from_exchange(template)
     assert not problems, problems
@@ -59,7 +59,7 @@ def main():
     from app import create_app
     from app.rules.registry import all_rules
     from app.rules.context import Related
-    from app.services.rule_engine import evaluate_values, load_calendar, settings_for, unit_facts
+    from app.alarms.engine import evaluate_values, load_calendar, settings_for, unit_facts
 
     url = f"sqlite:///{os.environ['JISHI_INSTANCE_DIR']}/bench.db"
     boot = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url)

@@ -86,7 +86,7 @@ def statistics_facts_stay_true():
     path of the application (nor of the tests' own fixtures) changed a case without its fact row."""
     yield
     from app.extensions import db
-    from app.services.case_facts import differences, mismatches
+    from app.queries.facts import differences, mismatches
 
     for app in _APPS:
         with app.app_context():

@@ -68,7 +68,7 @@ def _foreign_case_objects(world):
     """A case of unit A1 with a batch, a person, a signature and a submission (rows made directly:
     the matrix tests scoping, not the workflow)."""
     from app.models import Batch, Case, CasePerson, Signature, Submission
-    from app.services.cases import create_case
+    from app.workflow.cases import create_case
 
     cached = _CASE_CACHE.get(world.units["a1"])
     if cached and db.session.get(Case, cached["case"]) is not None:
@@ -297,7 +297,7 @@ def _foreign_notice(world):
 
     from app.models import Notice
     from app.models.audit import utcnow
-    from app.services.notices import compose
+    from app.supervision.notices import compose
 
     title = "甲下属通报" + world.names["a1"]
     row = db.session.execute(select(Notice).where(Notice.title == title)).scalars().first()

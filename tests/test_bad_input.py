@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Case, Unit
-from app.services.case_data import export_case, to_exchange
+from app.record.data import export_case, to_exchange
 from tests.test_case_pages import form_payload
 from tests.test_case_validation import valid_case
 
@@ -176,7 +176,7 @@ def test_a_signer_or_submitter_whose_name_is_too_long_is_refused_in_chinese(app,
     a longer account name is refused with a message, not a database error, and nothing is written."""
     from app.audit import acting_as
     from app.models import Signature, Submission
-    from app.services import case_workflow as wf
+    from app.workflow import submission as wf
     from tests.conftest import login
     from tests.test_case_workflow import AGREE, POSTS, build_case, sign_all
 

@@ -174,7 +174,7 @@ def test_case_from_motion_to_second_submission(chromium, app, world, live_server
     from app.audit import acting_as
     from app.extensions import db
     from app.models import Case, Submission, Unit
-    from app.services.case_data import sha256_text
+    from app.record.data import sha256_text
 
     executable, sync_playwright, expect = chromium
     base = live_server

@@ -57,7 +57,7 @@ UNREPORTED = "王五一"  # on the document list, never reported by anyone
 def _period(today: dt.date) -> tuple[dt.date, dt.date, bool]:
     """(from, to, quarterly): this calendar quarter — unless it began less than 8 days ago, when there is no
     room in it for a report five days late; then the last quarter and this one together."""
-    from app.services import notices
+    from app.supervision import notices
 
     start, end = notices.quarter_of(today)
     if (today - start).days >= 8:
@@ -79,7 +79,7 @@ def _office(sm, dept, key: str, name: str, tag: str):
 def _record(office, decided: dt.date, keys=CONTENT, *, name=None, id_no=None, no_quorum=False):
     """The clerk creates a case decided on ``decided`` and completes ``keys``; returns (case, values)."""
     from app.audit import acting_as
-    from app.services import cases
+    from app.workflow import cases
 
     values = values_decided_on(office.unit, decided)
     if name:  # another person: the candidate, and the same person on the nominee list
@@ -88,7 +88,7 @@ def _record(office, decided: dt.date, keys=CONTENT, *, name=None, id_no=None, no
         for person in values["nomination"]["nominee_list"]:
             if person.get("id_card_no") == old_id:
                 person.update(name=name, id_card_no=id_no)
-    if no_quorum:  # 7 of 11 present: below two thirds (P27), as app.services.demo_cases._violating does
+    if no_quorum:  # 7 of 11 present: below two thirds (P27), as app.demo.cases._violating does
         values["decision"].update(members_present=7, votes_for=7, votes_against=0, votes_defer=0)
     with acting_as(office.clerk, "cli"):
         case = cases.create_case(office.unit, office.clerk)
@@ -156,7 +156,7 @@ def unit2_decides_and_submits(app, data) -> None:
     from app.audit import acting_as
     from app.extensions import db
     from app.models import Case
-    from app.services import cases
+    from app.workflow import cases
 
     with app.app_context():
         office = _load_office(data.u2)
@@ -276,8 +276,8 @@ def fast_monitor(app):
 def test_supervisor_workbench_walk(chromium, app, world, live_server, fast_monitor, tmp_path):  # noqa: F811
     from app.extensions import db
     from app.models import Alarm, AppointmentDocument, Case, Finding, Notice, SpotCheck, Unit
-    from app.services import notices as notice_svc
-    from app.services import patrol as patrol_svc
+    from app.supervision import notices as notice_svc
+    from app.supervision import patrol as patrol_svc
 
     executable, sync_playwright, expect = chromium
     base = live_server

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.audit import acting_as
 from app.extensions import db
 from app.models import MODULE_MODELS, Batch, Case, CasePerson, Unit
-from app.services.case_data import export_case, to_exchange
+from app.record.data import export_case, to_exchange
 from app.spec import BATCH_ITEMS, items_by_key, modules
 from tests.test_case_validation import valid_case
 
@@ -95,7 +95,7 @@ def _counts():
 
 def test_export_then_import_gives_back_the_same_values(app, world, ctx):
     from app.scoping import Scope
-    from app.services.case_exchange import import_cases
+    from app.workflow.exchange import import_cases
 
     data = _case_json(world)
     with acting_as("测试", "cli"):
@@ -119,7 +119,7 @@ def test_export_then_import_gives_back_the_same_values(app, world, ctx):
 
 def test_bad_input_lists_every_problem_and_writes_nothing(app, world, ctx):
     from app.scoping import Scope
-    from app.services.case_exchange import ImportFailed, import_cases
+    from app.workflow.exchange import ImportFailed, import_cases
 
     good = _case_json(world)
     bad = _case_json(world)
@@ -142,7 +142,7 @@ def test_bad_input_lists_every_problem_and_writes_nothing(app, world, ctx):
 
 def test_an_imported_pledge_is_refused(app, world, ctx):
     from app.scoping import Scope
-    from app.services.case_exchange import ImportFailed, import_cases
+    from app.workflow.exchange import ImportFailed, import_cases
 
     data = _case_json(world)
     data["signature"]["authenticity_pledge"] = True
@@ -155,7 +155,7 @@ def test_an_imported_pledge_is_refused(app, world, ctx):
 
 def test_values_checks_run_on_import(app, world, ctx):
     from app.scoping import Scope
-    from app.services.case_exchange import ImportFailed, import_cases
+    from app.workflow.exchange import ImportFailed, import_cases
 
     bad = _case_json(world, {("decision", "members_present"): 99})
     with acting_as("测试", "cli"), pytest.raises(ImportFailed) as err:
@@ -166,7 +166,7 @@ def test_values_checks_run_on_import(app, world, ctx):
 def test_import_refuses_a_unit_outside_the_scope(app, world, ctx):
     from app.scoping import scope_for
     from app.models import AppUser
-    from app.services.case_exchange import ImportFailed, import_cases
+    from app.workflow.exchange import ImportFailed, import_cases
 
     clerk_b = db.session.execute(select(AppUser).where(AppUser.username == world.users["clerk_b"])).scalar_one()
     with acting_as(clerk_b, "cli"), pytest.raises(ImportFailed) as err:

@@ -1,4 +1,4 @@
-"""The statistics fact table (app/models/facts.py, app/services/case_facts.py): one row per current
+"""The statistics fact table (app/models/facts.py, app/queries/facts.py): one row per current
 case whose flags are the statistics columns' own conditions, replaced in the transaction that
 changes the case — by the ORM hooks or, for the deadline scan, by the roots it returns."""
 from __future__ import annotations
@@ -14,8 +14,9 @@ from app.queries.cases import CaseFilter, count
 from app.queries.columns import COLUMNS
 from app.queries.statistics import unit_table
 from app.scoping import Scope
-from app.services import case_facts, cases
-from app.services import case_workflow as wf
+from app.queries import facts as case_facts
+from app.workflow import cases
+from app.workflow import submission as wf
 from tests.test_deadlines import derived_on, make_case, office, scan, submit_first  # noqa: F401 (fixture)
 
 D = dt.date

@@ -11,7 +11,7 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import AppUser, Case, CasePerson, Signature, Submission, Unit
 from app.scoping import Scope
-from app.services.case_exchange import ImportFailed, import_cases
+from app.workflow.exchange import ImportFailed, import_cases
 from tests.test_case_exchange import _case_json
 from tests.test_case_workflow import team  # noqa: F401  (a fixture)
 
@@ -111,7 +111,7 @@ def test_round_trip_of_a_signed_case_goes_through_its_content(app, world, team):
     content["motion"].pop("case_no")
     with acting_as("测试", "cli"):
         [copy_id] = import_cases(content, Scope("all"))
-    from app.services.case_data import export_case
+    from app.record.data import export_case
 
     again = export_case(db.session.get(Case, copy_id))
     again["motion"].pop("case_no")

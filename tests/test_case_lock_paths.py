@@ -9,9 +9,10 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import AppUser, Case, Unit
 from app.scoping import Scope
-from app.services import case_workflow, cases
-from app.services.case_data import to_exchange
-from app.services.case_exchange import import_cases
+from app.workflow import submission as case_workflow
+from app.workflow import cases
+from app.record.data import to_exchange
+from app.workflow.exchange import import_cases
 from tests.conftest import login, make_user, unique
 from tests.test_case_pages import form_payload
 from tests.test_case_validation import valid_case

@@ -16,13 +16,12 @@ import time
 import pytest
 from sqlalchemy import select
 
-import app.cli_workflow  # noqa: F401  (attaches `verify` to the `jishi` group)
 from app.audit import acting_as
 from app.extensions import db
 from app.models import Case, Signature, Submission
-from app.services import case_workflow as wf
-from app.services import cases
-from app.services.case_data import canonical_json, content_hash, export_case, read_case
+from app.workflow import submission as wf
+from app.workflow import cases
+from app.record.data import canonical_json, content_hash, export_case, read_case
 from app.models.case import STATUS_DRAFT, STATUS_FIRST
 from tests.conftest import login
 from tests.test_case_pages import form_payload
@@ -33,7 +32,7 @@ ROUNDS = 8
 
 
 def module_version(case, key):
-    from app.services.case_lock import module_version as version
+    from app.record.lock import module_version as version
 
     return version(case, key)
 
@@ -354,7 +353,7 @@ def test_a_review_racing_a_return_for_correction_is_refused_on_the_superseded_ve
         pytest.skip("SQLite runs one writer at a time: the overlap needs PostgreSQL")
     from app.models import AppUser
     from app.models.supervision import Review
-    from app.services import patrol
+    from app.supervision import patrol
     from tests.test_deadlines import make_case, submit_first
 
     ids = []

@@ -1,4 +1,4 @@
-"""Unit tests of app.services.case_validation (pure: no app, no database).
+"""Unit tests of app.record.validation (pure: no app, no database).
 
 ``valid_case()`` builds a complete, valid case (all 11 modules, all 181 items) that other test files
 import: ``from tests.test_case_validation import valid_case``.
@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 from id_validator import validator
 
-from app.services.case_validation import missing_items, module_state, validate_values
+from app.record.validation import missing_items, module_state, validate_values
 from app.spec import MODULE_KEYS, items_by_key, module
 
 D = dt.date
@@ -36,7 +36,7 @@ def another_person(values: dict) -> dict:
     """``values`` with the candidate under a new ID number (same birth date and sex, so every rule
     reads the same facts). Cases that the database tests build are different people, as in real
     use: one person with hundreds of cases would make every save re-derive all of them (a change to
-    a case re-derives the same person's other cases, app.services.derived.neighbours)."""
+    a case re-derives the same person's other cases, app.alarms.derived.neighbours)."""
     new = make_id("110101", "19800315", next(_OTHER_MEN))
 
     def swap(value):

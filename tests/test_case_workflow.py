@@ -18,15 +18,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-import app.cli_workflow  # noqa: F401  (attaches `verify` to the `jishi` group)
 from app.audit import acting_as
 from app.extensions import db
 from app.integrity import ValidationFailed
 from app.models import Attachment, Case, CasePerson, Signature, Submission, Unit
-from app.services import case_workflow as wf
-from app.services import cases
-from app.services.case_data import canonical_json, content_hash, export_case, read_case, sha256_text
-from app.services.cases import CaseError
+from app.workflow import submission as wf
+from app.workflow import cases
+from app.record.data import canonical_json, content_hash, export_case, read_case, sha256_text
+from app.workflow.cases import CaseError
 from app.spec import MODULE_KEYS
 from tests.conftest import make_user, unique
 from tests.test_case_validation import another_person, valid_case
@@ -372,7 +371,7 @@ def test_workflow_write_passes_the_lock_and_resets(team):
 def test_only_the_transaction_creating_a_case_writes_its_signature_module(team):
     """An import fills every module of the case it creates (in one transaction); afterwards the
     signature and submission modules of a draft are written by the workflow only."""
-    from app.services.case_data import new_case, write_values
+    from app.record.data import new_case, write_values
 
     values = case_values(team.unit)
     with acting_as(team.clerk, "cli"):
@@ -381,7 +380,7 @@ def test_only_the_transaction_creating_a_case_writes_its_signature_module(team):
         db.session.flush()
         case.root_id = case.id
         write_values(case, "signature", values["signature"])
-        from app.services.derived import derive
+        from app.alarms.derived import derive
 
         derive(case)  # as every path that creates a case does
         db.session.commit()

@@ -49,9 +49,9 @@ WAIT = 40  # seconds for a worker to start and answer
 def _late_case(app, world) -> SimpleNamespace:
     """A fresh 组织部 (one supervisor) above a fresh unit (one clerk), and a case of that unit decided
     six days ago, not reported: its first report was due yesterday (T01: 5 calendar days)."""
-    from app.services.case_data import to_exchange
-    from app.services.case_exchange import import_cases
-    from app.services.derived import derive
+    from app.record.data import to_exchange
+    from app.workflow.exchange import import_cases
+    from app.alarms.derived import derive
     from tests.test_case_validation import valid_case
 
     decided = dt.date.today() - dt.timedelta(days=6)
@@ -321,7 +321,7 @@ def test_make_run_mode_serves_and_runs_the_scan_on_the_embedded_broker(app, worl
 HANG = r"""
 import time
 
-import app.services.deadlines as deadlines
+import app.deadlines.due as deadlines
 from app import create_app
 from app.audit import acting_as
 from app.tasks.deadlines import run_scan
@@ -396,7 +396,7 @@ def test_a_scan_killed_half_way_leaves_nothing_and_the_next_run_recovers(app, wo
 def test_two_scans_at_once_notify_each_recipient_once(app, world, monkeypatch):
     """Two workers run the scan together: PostgreSQL queues them on the advisory lock, SQLite on its
     single writer, and the unique keys would stop a second notice anyway."""
-    import app.services.deadlines as deadlines
+    import app.deadlines.due as deadlines
     from app.tasks.deadlines import run_scan
 
     info = _late_case(app, world)

@@ -1,4 +1,4 @@
-"""`flask units list` and `flask units import` (app/cli.py) on the test database."""
+"""`flask units list` and `flask units import` (app/cli/units.py) on the test database."""
 from __future__ import annotations
 
 import csv

@@ -17,11 +17,12 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import Alarm, Case, CaseDeadline, Message, RuleSetting, TaskRun, Unit
 from app.models.deadlines import RUN_FAILED, RUN_OK, RUN_RUNNING
-from app.services import case_workflow as wf
-from app.services import cases, deadlines
-from app.services.case_data import read_case
-from app.services.case_validation import id_check_char
-from app.services.demo_cases import PERSONAL_DATES
+from app.workflow import submission as wf
+from app.workflow import cases
+from app.deadlines import due as deadlines
+from app.record.data import read_case
+from app.record.validation import id_check_char
+from app.demo.cases import PERSONAL_DATES
 from tests.conftest import _make_unit, make_user, unique
 from tests.test_case_validation import another_person, valid_case
 
@@ -128,7 +129,7 @@ def deadline_alarms(case) -> list[Alarm]:
 
 def scan(as_of=None):
     """The scan as the task runs it (today: written; another day: only read)."""
-    from app.services.derived import after_scan
+    from app.alarms.derived import after_scan
 
     with acting_as("测试", "task"):
         return deadlines.scan(as_of, after=after_scan)
@@ -137,7 +138,7 @@ def scan(as_of=None):
 def derived_on(case, day: dt.date) -> None:
     """Days pass in a test by going back: the case's derived state as it was derived on ``day``
     (the scan of today then moves it on, as the first scan after those days would)."""
-    from app.services import derived
+    from app.alarms import derived
 
     with acting_as("测试", "task"):
         derived.derive(db.session.get(Case, case.id), day)

@@ -1,4 +1,4 @@
-"""`flask jishi seed-demo` (app/services/demo.py) on the test database.
+"""`flask jishi seed-demo` (app/demo/seed.py) on the test database.
 
 The world fixture's units share the database, so demo units are counted in the SZZB subtree
 (materialised path "/SZZB/...") only.
@@ -33,7 +33,7 @@ def printed_credentials(output: str) -> dict:
 
 
 def demo_usernames():
-    from app.services.demo import DEMO_USERS
+    from app.demo.seed import DEMO_USERS
 
     return [u[0] for u in DEMO_USERS]
 

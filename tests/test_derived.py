@@ -12,9 +12,9 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import Alarm, Case, CaseDeadline, EvaluationRun, Message
 from app.scoping import Scope
-from app.services import cases
-from app.services.case_data import to_exchange
-from app.services.case_exchange import import_cases
+from app.workflow import cases
+from app.record.data import to_exchange
+from app.workflow.exchange import import_cases
 from tests.test_deadlines import (  # noqa: F401 (office is a fixture)
     CONTENT, TODAY, deadline_alarms, make_case, node, office, save_case, scan, submit_first, values_decided_on,
 )
@@ -32,7 +32,7 @@ def violating_case(office):
 
 
 def latest_codes(case_id: int) -> set[str]:
-    from app.services.lights import latest_hits
+    from app.alarms.lights import latest_hits
 
     return {r.rule_code for r in latest_hits(db.session.get(Case, case_id))}
 
@@ -40,7 +40,7 @@ def latest_codes(case_id: int) -> set[str]:
 # ---- story 1: a halted case stays red -------------------------------------------------------------
 
 def test_a_halted_case_stays_red_with_its_hits(office):
-    from app.services.alarm_actions import halt
+    from app.supervision.alarm_actions import halt
 
     case = violating_case(office)
     assert case.light == "红"
@@ -145,7 +145,8 @@ def test_the_checker_names_a_wrong_light_a_missing_deadline_and_a_stale_fact_row
         plain = app.test_cli_runner().invoke(args=["jishi", "verify", "--derived"])
         assert plain.exit_code == 1 and one.case_no in plain.output
     finally:  # the repair a nightly check points to: derive again
-        from app.services import case_facts, derived
+        from app.queries import facts as case_facts
+        from app.alarms import derived
 
         with acting_as("测试", "cli"):
             for case in (one, two, three):
@@ -255,45 +256,6 @@ def test_the_demo_holds_one_truth_after_its_scans_and_a_halt(app, world):
     assert out.exit_code == 0, out.output
 
 
-# ---- no import cycle ---------------------------------------------------------------------------------
-
-def service_imports() -> dict[str, set[str]]:
-    """app.services module → the app.services modules it imports, at the top or inside a function."""
-    import ast
-    from pathlib import Path
-
-    folder = Path(__file__).resolve().parent.parent / "app" / "services"
-    names = {p.stem for p in folder.glob("*.py")} - {"__init__"}
-    graph = {}
-    for name in names:
-        found = set()
-        for node in ast.walk(ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module == "app.services":
-                found.update(a.name for a in node.names if a.name in names)
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app.services."):
-                found.add(node.module.split(".")[2])
-            elif isinstance(node, ast.Import):
-                found.update(a.name.split(".")[2] for a in node.names if a.name.startswith("app.services."))
-        graph[name] = found - {name}
-    return graph
-
-
-def test_no_import_cycle_among_the_services_that_change_cases():
-    graph = service_imports()
-    writers = {"cases", "case_workflow", "case_exchange", "deadlines", "rule_engine", "derived", "lights",
-               "alarms", "alarm_actions", "patrol", "case_facts", "case_data"}
-
-    def reaches(start, goal, seen=None):
-        seen = seen if seen is not None else set()
-        for nxt in graph.get(start, ()):
-            if nxt == goal or (nxt not in seen and not seen.add(nxt) and reaches(nxt, goal, seen)):
-                return True
-        return False
-
-    cycles = sorted(m for m in writers & set(graph) if reaches(m, m))
-    assert cycles == [], f"这些服务模块在导入环中：{cycles}"
-
-
 # ---- an input changes ---------------------------------------------------------------------------------
 
 def test_a_changed_rule_setting_re_derives_the_open_cases_in_a_recorded_task(office):
@@ -326,7 +288,7 @@ def test_a_change_of_the_shared_meeting_re_derives_the_batch_mates(app, office, 
     out = app.test_cli_runner().invoke(args=["cases", "update", str(first.id), str(path)])
     assert out.exit_code == 0, out.output
     db.session.expire_all()
-    from app.services.derived import case_differences
+    from app.alarms.derived import case_differences
 
     assert db.session.get(Case, mate.id).light == "红" and "P27" in latest_codes(mate.id)
     assert case_differences(db.session.get(Case, mate.id)) == []

@@ -18,10 +18,11 @@ from app.extensions import db
 from app.models import Alarm, Case, CaseDeadline, EvaluationRun, Message, RuleSetting
 from app.models.rules import CalendarDay
 from app.scoping import Scope
-from app.services import case_workflow as wf
-from app.services import cases, derived
-from app.services.case_data import CaseError, to_exchange
-from app.services.case_exchange import import_cases
+from app.workflow import submission as wf
+from app.workflow import cases
+from app.alarms import derived
+from app.record.data import CaseError, to_exchange
+from app.workflow.exchange import import_cases
 from tests.conftest import _make_unit, login, make_user, unique
 from tests.test_deadlines import CONTENT, TODAY, save_case, submit_first, values_decided_on
 
@@ -132,9 +133,9 @@ class Sequences(RuleBasedStateMachine):
 
     @rule(case_id=cases)
     def halt(self, case_id):
-        from app.services.alarm_actions import halt
+        from app.supervision.alarm_actions import halt
 
-        from app.services.alarm_actions import AlarmError
+        from app.supervision.alarm_actions import AlarmError
 
         alarm = self._open_alarm(case_id)
         if alarm is not None:
@@ -146,7 +147,7 @@ class Sequences(RuleBasedStateMachine):
 
     @rule(case_id=cases)
     def dismiss(self, case_id):
-        from app.services.alarm_actions import dismiss
+        from app.supervision.alarm_actions import dismiss
 
         alarm = self._open_alarm(case_id)
         if alarm is not None:
@@ -155,7 +156,7 @@ class Sequences(RuleBasedStateMachine):
 
     @rule(case_id=cases, result=st.sampled_from(["通过", "黄灯提示", "红灯预警"]))
     def patrol_review(self, case_id, result):
-        from app.services import patrol
+        from app.supervision import patrol
 
         case = self._current(case_id)
         if case.status in ("已初次提交", "已二次提交"):

@@ -21,9 +21,9 @@ import config
 from app.extensions import db
 from app.models import AppUser, Case, Signature, Submission, Unit
 from app.models.case import STATUS_FIRST, STATUS_SECOND
-from app.services import case_workflow as wf
-from app.services import evidence
-from app.services.case_data import canonical_json, sha256_text
+from app.workflow import submission as wf
+from app.record import evidence
+from app.record.data import canonical_json, sha256_text
 from app.spec import MODULE_KEYS
 from tests.conftest import unique
 from tests.test_case_workflow import (  # noqa: F401  (team is a fixture)
@@ -236,7 +236,7 @@ def app_role(app, ctx, db_url):
     """A login role with the grants of `flask jishi db-grants`; dropped afterwards."""
     if not _is_pg():
         pytest.skip("数据库角色与权限只适用于 PostgreSQL")
-    from app.services import db_grants
+    from app.infra import db_grants
 
     role = f"jishi_app_{unique('').lower()}"
     db.session.execute(text(f"CREATE ROLE {role} LOGIN"))

@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 from app.audit import acting_as
 from app.extensions import db
 from app.models import Alarm, AppUser, AuditLog, CaseDeadline, Message, Notice, NoticeCase, Unit
-from app.services import cases, deadlines
-from app.services import notices as svc
+from app.workflow import cases
+from app.deadlines import due as deadlines
+from app.supervision import notices as svc
 from tests.conftest import _make_unit, login, make_user, unique
 from tests.test_deadlines import CONTENT, submit_first, values_decided_on
 
@@ -271,7 +272,7 @@ def test_edit_issue_lock_and_inbox(ctx, district):
         svc.update_draft(other, sup, number=number)
     assert "已被" in str(err.value)
 
-    from app.services import notify
+    from app.infra import notify
 
     class Recorder(notify.Channel):  # a gateway: copies go out after the commit, once each
         name, sent = "recorder", []
@@ -305,7 +306,7 @@ def test_edit_issue_lock_and_inbox(ctx, district):
     assert len(_inbox(district.sup, notice)) == 1 and len(_inbox(district.sup2, notice)) == 1
     assert len(ids) == 4
     # sending again (a retried run) adds nothing: the dedup keys hold
-    from app.services.deadlines import _insert_ignore
+    from app.deadlines.due import _insert_ignore
 
     again = db.session.execute(_insert_ignore(Message.__table__).values(svc._message_rows(notice))
                                .returning(Message.__table__.c.id)).scalars().all()
@@ -386,7 +387,7 @@ def test_a_later_notice_reports_the_previous_ones_correction(app, world, ctx):
     must = {u["unit_id"]: u for u in second.content["requirements"]["units"]}
     assert must[d.u2.id]["previous"] == 1 and must[d.u2.id]["wrong"] == 1
     # the dismissed alarm counts as settled in a later notice, and is not an error any more
-    from app.services.alarm_actions import dismiss
+    from app.supervision.alarm_actions import dismiss
 
     alarm = db.session.execute(select(Alarm).where(Alarm.root_id == d.wrong.root_id,
                                                    Alarm.codes.contains("P27"))).scalar_one()

@@ -46,7 +46,7 @@ def _message(app, world, recipient_id, unit="a", title=None, link=None, case_id=
 def _case_with_deadlines(app, world, unit="a", nodes=None):
     """A case of the unit (named uniquely) with deadline rows made directly (planted: the case has no
     decision to derive them from); returns (case id, name, row ids)."""
-    from app.services.cases import create_case
+    from app.workflow.cases import create_case
 
     nodes = nodes or [dict(node=1, status="逾期", due_date=TODAY - dt.timedelta(days=5), days_late=5)]
     name = unique("时限案例人")
@@ -281,7 +281,7 @@ def test_task_runs_are_for_admins_only(app, world, client_for):
 
 def test_admin_runs_the_scan_now(app, world, client_for):
     from app.models import AppUser, Case
-    from app.services import cases
+    from app.workflow import cases
     from tests.test_deadlines import derived_on, node, save_case, values_decided_on
 
     with app.app_context():

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.audit import acting_as
 from app.extensions import db
 from app.models import AppUser, Message
-from app.services import notify
+from app.infra import notify
 from tests.conftest import unique
 
 

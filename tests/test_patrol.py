@@ -23,13 +23,13 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import Alarm, AppUser, Case, CaseDeadline, Submission, Unit
 from app.models.case import STATUS_DRAFT, STATUS_FIRST, STATUS_RETURNED
-from app.services import derived
+from app.alarms import derived
 from app.models.supervision import Finding, Review, SpotCheck
 from app.scoping import Scope, scope_for
-from app.services import case_workflow as wf
-from app.services import cases as case_service
-from app.services import patrol
-from app.services.patrol import PatrolError
+from app.workflow import submission as wf
+from app.workflow import cases as case_service
+from app.supervision import patrol
+from app.supervision.patrol import PatrolError
 from tests.conftest import _make_unit, login, make_user, unique
 from tests.test_deadlines import make_case, office, submit_first  # noqa: F401  (office is a fixture)
 

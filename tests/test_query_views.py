@@ -21,9 +21,9 @@ from app.models import AppUser, AuditLog, Case, ExportFile, SavedQuery, TaskRun,
 from app.queries.cases import CaseFilter, count
 from app.queries.columns import BY_KEY
 from app.scoping import scope_for
-from app.services import case_workflow as wf
-from app.services import cases
-from app.services.query_export import HEADERS
+from app.workflow import submission as wf
+from app.workflow import cases
+from app.reporting.exports import HEADERS
 from app.spec import modules
 from tests.conftest import _make_unit, login, make_user, unique
 from tests.test_deadlines import save_case, submit_first
@@ -495,7 +495,7 @@ def _storage_key(app, export_id):
 def test_background_export_reruns_the_filter_in_the_requesters_scope(app, qv, tmp_path):
     """An export request whose stored filter names a unit outside the requester's scope fails: the
     task never widens what its requester may see."""
-    from app.services.query_export import run_export
+    from app.reporting.exports import run_export
 
     old_folder = app.config["REPORTS_FOLDER"]
     app.config["REPORTS_FOLDER"] = str(tmp_path)

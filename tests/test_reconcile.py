@@ -1,4 +1,4 @@
-"""应报未报 (app/services/reconcile.py, /reconcile, /documents, `flask reconcile`).
+"""应报未报 (app/supervision/reconcile.py, /reconcile, /documents, `flask reconcile`).
 
 A fresh 组织部 with a unit below it (tests.test_deadlines.office) reports real cases; the list of
 appointment documents actually issued is a real xlsx or csv file. One document matches a case by ID
@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from app.audit import acting_as
 from app.extensions import db
 from app.models import Alarm, AlarmEvent, AppUser, AppointmentDocument, Case, Message, Unit
-from app.services import cases
-from app.services.reconcile import ReconcileError, mask_id, reconcile
+from app.workflow import cases
+from app.supervision.reconcile import ReconcileError, mask_id, reconcile
 from tests.conftest import _make_unit, login, make_user, unique
 from tests.test_case_validation import CANDIDATE_ID, make_id
 from tests.test_deadlines import CONTENT, office, values_decided_on  # noqa: F401  (office is a fixture)

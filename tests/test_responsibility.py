@@ -1,4 +1,4 @@
-"""责任界定 (app/services/responsibility.py, /responsibility/…): for an alarm or a finding, who handled and
+"""责任界定 (app/supervision/responsibility.py, /responsibility/…): for an alarm or a finding, who handled and
 who signed each step involved — on the page, printable, and as an xlsx export that is recorded.
 
 A real case is entered (a handler and a leader per module), signed three times, submitted, reviewed,
@@ -18,9 +18,10 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import Alarm, AuditLog, Case
 from app.models.supervision import Finding
-from app.services import alarm_actions, patrol
-from app.services.reconcile import reconcile
-from app.services.responsibility import report_for_alarm, report_for_finding, write_xlsx
+from app.supervision import alarm_actions
+from app.supervision import patrol
+from app.supervision.reconcile import reconcile
+from app.supervision.responsibility import report_for_alarm, report_for_finding, write_xlsx
 from tests.conftest import login
 from tests.test_deadlines import submit_first
 from tests.test_reconcile import csv_file, days_ago, make_office, make_person_case, office_in

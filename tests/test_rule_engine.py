@@ -11,10 +11,11 @@ from app.extensions import db
 from app.models import Alarm, AlarmEvent, AppUser, Case, EvaluationRun, RuleEvaluation, RuleSetting, Unit
 from app.rules.calendar import WorkCalendar, default_calendar
 from app.scoping import Scope
-from app.services import case_workflow, cases
-from app.services.case_data import to_exchange
-from app.services.case_exchange import import_cases
-from app.services.rule_engine import evaluate_values, flat_values
+from app.workflow import submission as case_workflow
+from app.workflow import cases
+from app.record.data import to_exchange
+from app.workflow.exchange import import_cases
+from app.alarms.engine import evaluate_values, flat_values
 from tests.conftest import login, make_user, unique
 from tests.test_case_validation import valid_case
 
@@ -55,7 +56,7 @@ def test_a_year_without_calendar_is_a_visible_warning(ctx):
 
 def test_admin_calendar_rows_win(app, ctx):
     from app.models import CalendarDay, CalendarYear
-    from app.services.rule_engine import load_calendar
+    from app.alarms.engine import load_calendar
 
     with acting_as("测试", "cli"):
         db.session.add(CalendarDay(day=D(2027, 1, 1), working=False, name="元旦", source="admin"))
@@ -254,7 +255,7 @@ def test_a_case_breaking_publicity_and_quorum_goes_red_is_halted_corrected_and_c
         assert [e[0] for e in events] == ["已叫停", "已整改", "已关闭"]
         assert events[0][1] == world.users["sup_root"]
         assert new.light == "绿", [(r.rule_code, r.message) for r in
-                                   __import__("app.services.lights", fromlist=["x"]).latest_hits(new)]
+                                   __import__("app.alarms.lights", fromlist=["x"]).latest_hits(new)]
 
 
 def test_dismiss_needs_a_reason_and_the_supervisor(app, world, people, client_for):
@@ -402,7 +403,7 @@ def test_settings_are_edited_in_the_ui_with_validation_and_a_trace(app, world, c
 
 
 def test_a_unit_override_of_a_local_rule(app, world, ctx):
-    from app.services.rule_engine import settings_for
+    from app.alarms.engine import settings_for
 
     unit = db.session.get(Unit, world.units["b"])
     with acting_as("测试", "cli"):

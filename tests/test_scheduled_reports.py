@@ -29,9 +29,10 @@ from app.models import Alarm, AppUser, AuditLog, Batch, Case, CaseDeadline, Mess
 from app.models.case import STATUS_FIRST
 from app.models.deadlines import ReportSchedule
 from app.queries.columns import COLUMNS, GRADES, METHODS, SELECTION_TYPES
-from app.reports.statistics import statistics_table
-from app.services import case_workflow, cases
-from app.services import scheduled_reports as sr
+from app.reporting.statistics import statistics_table
+from app.workflow import submission as case_workflow
+from app.workflow import cases
+from app.reporting import scheduled as sr
 from tests.conftest import _make_unit, make_user, planted, unique
 
 D = dt.date

@@ -32,9 +32,9 @@ from app.models import AppUser, AuditLog, Case, CaseDeadline, Unit
 from app.queries.cases import CaseFilter, count
 from app.queries.columns import BY_KEY, COLUMNS, groups
 from app.queries.statistics import period_table, rule_hits, unit_table
-from app.reports import charts
+from app.reporting import charts
 from app.scoping import Scope, scope_for
-from app.services.query_export import parse_filter
+from app.reporting.exports import parse_filter
 from tests.conftest import _make_unit, login, make_user, planted, unique
 from tests.test_deadlines import save_case
 

@@ -1,4 +1,4 @@
-"""Bulk unit import (app/services/unit_import.py) and its page (/unitimportview/form).
+"""Bulk unit import (app/organisation/unit_import.py) and its page (/unitimportview/form).
 
 Files are real xlsx (openpyxl) and csv (UTF-8 with BOM, GBK) files with the Chinese headers.
 All rows or none: a file with any bad row reports every problem and writes nothing (no unit, no
@@ -113,7 +113,7 @@ def run_import(app, filename, data, scope=None, actor="导入测试"):
     """read_table + import_units as the service is used from the CLI (an explicit actor)."""
     from app.audit import acting_as
     from app.scoping import Scope
-    from app.services.unit_import import import_units, read_table
+    from app.organisation.unit_import import import_units, read_table
 
     with app.app_context(), acting_as(actor, "cli"):
         rows = read_table(filename, data)
@@ -323,7 +323,7 @@ def test_row_numbers_match_the_sheet_when_blank_rows_are_skipped(app, world):
 # --------------------------------------------------------------------------- unreadable files
 
 def test_unsupported_extension_gives_chinese_error(app):
-    from app.services.unit_import import read_table
+    from app.organisation.unit_import import read_table
 
     for name in ("units.txt", "units.xls", "units", "units.csv.exe"):
         with pytest.raises(ValueError) as exc:
@@ -333,7 +333,7 @@ def test_unsupported_extension_gives_chinese_error(app):
 
 
 def test_empty_files_give_chinese_error(app):
-    from app.services.unit_import import read_table
+    from app.organisation.unit_import import read_table
 
     empty_wb = Workbook()
     buf = io.BytesIO()
@@ -353,7 +353,7 @@ def test_empty_files_give_chinese_error(app):
 
 
 def test_corrupt_xlsx_gives_chinese_error(app):
-    from app.services.unit_import import read_table
+    from app.organisation.unit_import import read_table
 
     for data in (b"", b"this is not a zip file", csv_bytes([["A1", "甲"]])):
         with pytest.raises(ValueError) as exc:
@@ -368,7 +368,7 @@ def test_supervisor_cannot_attach_units_outside_their_subtree(app, world):
     from app.extensions import db
     from app.models import Unit
     from app.scoping import scope_for
-    from app.services.unit_import import import_units, read_table
+    from app.organisation.unit_import import import_units, read_table
 
     a_code, a1_code, b_code = (unit_code(app, world.units[k]) for k in ("a", "a1", "b"))
     under_b, under_a1, top = unique("ISB"), unique("ISA"), unique("IST")

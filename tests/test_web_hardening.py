@@ -151,9 +151,9 @@ def _assert_text_kept(cells, texts):
 
 @pytest.mark.parametrize("how", ["row", "plain_row"])
 def test_report_workbooks_write_formula_text_as_text(tmp_path, how):
-    """app.reports.xlsx.Writer (statistics, notices, responsibility, scheduled reports, query exports):
+    """app.reporting.xlsx.Writer (statistics, notices, responsibility, scheduled reports, query exports):
     the stock per-cell path (row) and the direct-XML path (plain_row) alike; numbers stay numbers."""
-    from app.reports.xlsx import Sheet, Writer
+    from app.reporting.xlsx import Sheet, Writer
 
     path = tmp_path / "w.xlsx"
     w = Writer(str(path))
@@ -171,8 +171,8 @@ def test_report_workbooks_write_formula_text_as_text(tmp_path, how):
 
 
 def test_list_exports_write_formula_text_as_text(tmp_path):
-    """The scoped list export of every view (app.services.export.write_xlsx)."""
-    from app.services.export import write_xlsx
+    """The scoped list export of every view (app.reporting.export_log.write_xlsx)."""
+    from app.reporting.export_log import write_xlsx
 
     path, count = write_xlsx("=标题", "-副标题", ["列"], [[t, -4] for t in DANGEROUS + HARMLESS])
     try:
@@ -184,7 +184,7 @@ def test_list_exports_write_formula_text_as_text(tmp_path):
 
 
 def test_no_workbook_bypasses_the_safe_writer():
-    """Every workbook of the app is written by app.reports.xlsx.SafeWorkbook."""
+    """Every workbook of the app is written by app.reporting.xlsx.SafeWorkbook."""
     import pathlib
     import re
 
@@ -244,7 +244,7 @@ def test_quoted_rows_are_the_same_bytes_on_both_paths(tmp_path):
     import datetime as dt
     import zipfile
 
-    from app.reports.xlsx import Sheet, Writer
+    from app.reporting.xlsx import Sheet, Writer
 
     sheets = {}
     for how in ("row", "plain_row"):

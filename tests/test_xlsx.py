@@ -4,7 +4,7 @@ import datetime as dt
 
 from openpyxl import load_workbook
 
-from app.reports.xlsx import Sheet, Writer, write_list
+from app.reporting.xlsx import Sheet, Writer, write_list
 
 
 def test_grouped_headers_and_tree_rows_survive_constant_memory(tmp_path):

@@ -3,7 +3,7 @@ cases decided at one meeting (一批一档), one table per module with a typed c
 
 Module tables are built from app/spec (the 181 items), so a key is spelled once. Persons and
 attachments are rows of their own; signatures and submissions are evidence rows that are never
-updated in place (see app/services/cases.py and the migration's triggers).
+updated in place (see app/workflow/cases.py and the migration's triggers).
 """
 from __future__ import annotations
 
@@ -228,7 +228,7 @@ class Submission(Model):
     content_sha256 = Column(String(64), nullable=False)  # what the signers signed (modules 1–9)
     prev_sha256 = Column(String(64))
     # HMAC with a key kept outside the database, chained over all submissions in id order
-    # (app/services/evidence.py): a writer who recomputes the SHA-256 hashes cannot recompute these.
+    # (app/record/evidence.py): a writer who recomputes the SHA-256 hashes cannot recompute these.
     hmac = Column(String(64))
     prev_hmac = Column(String(64))
 

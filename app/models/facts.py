@@ -1,7 +1,7 @@
 """统计事实表: one row per current case holding, for every column of the statistics table that a
 case either meets or not, whether it does — computed in SQL from the same conditions the drill-down
 lists use (app/queries/columns.py) and kept up to date in the transaction that changes the case
-(app/services/case_facts.py).
+(app/queries/facts.py).
 
 Why: the yearly table over all units otherwise joins seven module tables and two deadline rows to
 half a million cases each time (4 s at 1,000,000 cases, bench/queries.py); over this one narrow

@@ -57,7 +57,7 @@ class Review(Model):
 
 class SpotCheck(Model):
     """A reproducible random draw of submitted cases: the seed, the parameters and the population size
-    are kept, and drawing again with them gives the same cases (``app.services.patrol.draw``)."""
+    are kept, and drawing again with them gives the same cases (``app.supervision.patrol.draw``)."""
 
     __tablename__ = "spot_check"
     __scope_column__ = "unit_id"

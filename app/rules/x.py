@@ -1,6 +1,6 @@
 """X: 一致性/伪报 (data consistency and falsification), X01–X17 (shared/spec/regulations.md B.6).
 
-The ID-number arithmetic and month counting are the pure helpers of app.services.case_validation.
+The ID-number arithmetic and month counting are the pure helpers of app.record.validation.
 """
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 import re
 
 from app.rules.registry import fail, na, ok, rule
-from app.services.case_validation import add_months, id_birth_date, id_check_char, id_problems, months_between
+from app.record.validation import add_months, id_birth_date, id_check_char, id_problems, months_between
 from app.spec import items_by_key
 
 ID_FORMAT = re.compile(r"[0-9]{17}[0-9X]")

@@ -7,10 +7,10 @@ from celery import shared_task
 def run_scan(as_of: dt.date | None = None, triggered_by: str | None = None) -> dict:
     """The scan as a recorded task run; e-mail copies go out after the commit. Another day than
     today is only read: what that day would give, nothing written (no task run either)."""
-    from app.services.deadlines import scan
-    from app.services.derived import after_scan
-    from app.services.notify import deliver
-    from app.services.task_runs import tracked
+    from app.deadlines.due import scan
+    from app.alarms.derived import after_scan
+    from app.infra.notify import deliver
+    from app.infra.task_runs import tracked
 
     if as_of is not None and as_of != dt.date.today():
         return scan(as_of).as_dict()

@@ -14,9 +14,9 @@ def ping() -> dict:
 
 def run_facts_check(triggered_by: str | None = None) -> dict:
     """The nightly check of the statistics fact table: rows that differ from the cases are replaced,
-    and the run records how many (a non-zero count is worth a look: app/services/case_facts.py)."""
-    from app.services.case_facts import repair
-    from app.services.task_runs import tracked
+    and the run records how many (a non-zero count is worth a look: app/queries/facts.py)."""
+    from app.queries.facts import repair
+    from app.infra.task_runs import tracked
 
     with tracked("facts_check", triggered_by) as run:
         repaired = repair()
@@ -29,8 +29,8 @@ def run_derived_check(triggered_by: str | None = None) -> dict:
     """The nightly check of every current case's derived state (light, evaluations, deadlines, the
     fact row) against a fresh derivation; the differences are counted in the task run, not repaired
     (a difference means a path forgot the derivation: worth a look, ``flask jishi verify --derived``)."""
-    from app.services.derived import verify
-    from app.services.task_runs import tracked
+    from app.alarms.derived import verify
+    from app.infra.task_runs import tracked
 
     with tracked("derived_check", triggered_by) as run:
         result = verify()

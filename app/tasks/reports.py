@@ -1,10 +1,10 @@
-"""Scheduled statistics reports (monthly, quarterly): see app/services/scheduled_reports.py."""
+"""Scheduled statistics reports (monthly, quarterly): see app/reporting/scheduled.py."""
 from celery import shared_task
 
 
 @shared_task(name="jishi.reports_tick", ignore_result=False)
 def reports_tick() -> dict:
-    from app.services.scheduled_reports import tick
+    from app.reporting.scheduled import tick
 
     return tick()
 
@@ -13,6 +13,6 @@ def reports_tick() -> dict:
 def reports_generate(kind: str, period_start: str | None = None, triggered_by: str | None = None) -> dict:
     import datetime as dt
 
-    from app.services.scheduled_reports import generate
+    from app.reporting.scheduled import generate
 
     return generate(kind, dt.date.fromisoformat(period_start) if period_start else None, triggered_by=triggered_by)

@@ -293,7 +293,7 @@ class ScopedViewMixin(SafeListMixin, _ScopeCore):
     @expose("/export.xlsx")
     @has_access
     def export(self):
-        from app.services.export import record_export, write_xlsx
+        from app.reporting.export_log import record_export, write_xlsx
 
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         joined = self._filters.get_joined_filters(self._base_filters)

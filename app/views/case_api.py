@@ -9,14 +9,14 @@ from flask_appbuilder.security.decorators import protect
 
 from app.extensions import db
 from app.models import MODULE_MODELS, Batch, Case, Signature, Submission
-from app.services import cases as case_service
-from app.services.input_checks import TEXT_MAX, text_problem
+from app.workflow import cases as case_service
+from app.record.input_checks import TEXT_MAX, text_problem
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelRestApi
 
 
 def _workflow():
-    from app.services import case_workflow
+    from app.workflow import submission as case_workflow
 
     return case_workflow
 
@@ -89,8 +89,8 @@ class CaseApi(ReadOnlyModelRestApi):
             200: {description: The case, keyed by module and item}
             404: {$ref: '#/components/responses/404'}
         """
-        from app.services.case_data import export_case
-        from app.services.case_exchange import export_content
+        from app.record.data import export_case
+        from app.workflow.exchange import export_content
 
         case = self._case(pk)
         if case is None:
@@ -112,7 +112,7 @@ class CaseApi(ReadOnlyModelRestApi):
             400: {description: Every problem with its case, module and key}
         """
         from app.scoping import current_scope
-        from app.services.case_exchange import ImportFailed, import_cases
+        from app.workflow.exchange import ImportFailed, import_cases
 
         if not request.is_json:
             return self.response_400(message="请求体应为 JSON")
@@ -152,7 +152,7 @@ class CaseApi(ReadOnlyModelRestApi):
             200: {description: Values, handler, leader, state and version}
             404: {$ref: '#/components/responses/404'}
         """
-        from app.services.case_lock import module_snapshot, version_of
+        from app.record.lock import module_snapshot, version_of
 
         case = self._case(pk)
         if case is None or key not in MODULE_KEYS:
@@ -195,8 +195,8 @@ class CaseApi(ReadOnlyModelRestApi):
             400: {description: Every problem, item by item}
             409: {description: 已被他人修改 — the differences and the current version; nothing written}
         """
-        from app.services.case_data import from_exchange
-        from app.services.case_lock import StaleWrite, parse_version
+        from app.record.data import from_exchange
+        from app.record.lock import StaleWrite, parse_version
 
         case = self._case(pk)
         if case is None or key not in MODULE_KEYS:

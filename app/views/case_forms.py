@@ -1,7 +1,7 @@
 """Module forms generated from the spec (人机对话): one field per item, typed as the spec says.
 
 ``form_for(module_key)`` builds a WTForms class; ``values_from_form`` turns a submitted form into
-the values format of app.services.case_data, and ``form_data_from_values`` the other way.
+the values format of app.record.data, and ``form_data_from_values`` the other way.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from app.services.input_checks import ASCII_INT, shown
+from app.record.input_checks import ASCII_INT, shown
 from app.spec import module
 
 LONG_TEXT = {"resume", "motion_reason", "nomination_scope", "consult_scope", "publicity_scope", "alarm_codes"}

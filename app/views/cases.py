@@ -16,11 +16,11 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import MODULE_MODELS, Alarm, Attachment, AuditLog, Batch, Case, CaseDeadline, CasePerson, Signature, Submission
-from app.services import cases as case_service
-from app.services.case_data import read_case
-from app.services.case_lock import StaleWrite, module_snapshot, version_of
-from app.services.input_checks import TEXT_MAX, text_problem
-from app.services.lights import latest_hits, module_lights
+from app.workflow import cases as case_service
+from app.record.data import read_case
+from app.record.lock import StaleWrite, module_snapshot, version_of
+from app.record.input_checks import TEXT_MAX, text_problem
+from app.alarms.lights import latest_hits, module_lights
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelView, ScopedModelView
 from app.views.case_forms import editable_items, form_data_from_values, form_for, values_from_form
@@ -40,7 +40,7 @@ CASE_LABELS = {
 
 
 def _workflow():
-    from app.services import case_workflow
+    from app.workflow import submission as case_workflow
 
     return case_workflow
 
@@ -190,7 +190,7 @@ class CaseView(ScopedModelView):
         )
 
     def _store_files(self, case, key, files, values) -> list[str]:
-        from app.services.attachments import store
+        from app.record.attachments import store
 
         stored = []
         for item_key, upload in files.items():
@@ -275,7 +275,7 @@ class CaseView(ScopedModelView):
     def attachment(self, att_id):
         """Download only within scope: the attachment's unit must be visible to the user."""
         from app.scoping import visible
-        from app.services.attachments import AttachmentRefused, read
+        from app.record.attachments import AttachmentRefused, read
 
         att = visible(Attachment, att_id)
         if att is None or not att.has_content:
@@ -293,7 +293,7 @@ class CaseView(ScopedModelView):
 
 def _discard(storage_keys) -> None:
     """Files written for a save that was then refused: nothing refers to them."""
-    from app.services.attachments import storage_dir
+    from app.record.attachments import storage_dir
 
     for key in storage_keys:
         (storage_dir() / key).unlink(missing_ok=True)

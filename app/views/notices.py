@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import db
 from app.models.supervision import NOTICE_DRAFT, NOTICE_ISSUED, Notice
 from app.scoping import current_scope
-from app.services import notices as svc
+from app.supervision import notices as svc
 from app.views.base import ScopedModelView
 
 log = logging.getLogger(__name__)
@@ -286,7 +286,7 @@ class NoticeView(ScopedModelView):
         notice = self._readable(pk)
         if notice is None:
             abort(404)
-        from app.services.evidence import head_text
+        from app.record.evidence import head_text
 
         # The evidence chain head on paper: a copy outside the system (flask jishi verify --head).
         return self.render_template("jishi/notice_print.html", notice=notice, c=notice.content or {},
@@ -296,7 +296,7 @@ class NoticeView(ScopedModelView):
     @has_access
     @permission_name("export")
     def export_notice(self, pk):
-        from app.services.export import record_export
+        from app.reporting.export_log import record_export
 
         notice = self._visible(pk)
         if notice is None:

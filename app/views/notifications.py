@@ -79,7 +79,7 @@ def inbox_badge() -> dict:
         if not getattr(current_user, "is_authenticated", False):
             return None
         try:
-            from app.services.notify import unread_count
+            from app.infra.notify import unread_count
 
             return unread_count(current_user.id)
         except SQLAlchemyError:  # an error page must still render

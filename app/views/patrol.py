@@ -1,4 +1,4 @@
-"""网上巡查 and 抽查 in the browser, over app.services.patrol (every decision is made there).
+"""网上巡查 and 抽查 in the browser, over app.supervision.patrol (every decision is made there).
 
 * ``/patrol/`` — the review worklist of the user's scope (submitted current versions not reviewed
   since their latest submission), paged; each row reviews with 通过 / 黄灯提示 / 红灯预警 /
@@ -33,7 +33,7 @@ from app.extensions import db
 from app.models import Case, Unit
 from app.models.supervision import FINDING_DONE, FINDING_OPEN, REVIEW_RESULTS, Finding, Review, SpotCheck
 from app.scoping import current_scope, visible
-from app.services import patrol as svc
+from app.supervision import patrol as svc
 from app.views.base import ReadOnlyModelView
 
 PAGE_SIZE = 20
@@ -145,7 +145,7 @@ class PatrolView(BaseView):
 
 
 def _case_error():
-    from app.services.case_workflow import CaseError
+    from app.workflow.submission import CaseError
 
     return CaseError
 

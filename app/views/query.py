@@ -37,7 +37,7 @@ from app.models import (
 )
 from app.queries import cases as q
 from app.scoping import current_scope, visible
-from app.services import query_export as qx
+from app.reporting import exports as qx
 from app.views.notifications import csrf_ok
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,8 @@ def _evaluations(case: Case) -> list[dict]:
 
 def case_chain(case: Case) -> dict:
     """Everything 明细查询 and the 纪实表 show, in procedure order."""
-    from app.services.case_data import read_case
-    from app.services.case_workflow import diff_versions
+    from app.record.data import read_case
+    from app.workflow.submission import diff_versions
     from app.spec import modules
     from app.views.cases import history_labels
 

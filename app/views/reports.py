@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired
 from app.extensions import db
 from app.integrity import ValidationFailed
 from app.models.deadlines import ReportFile, ReportSchedule
-from app.services.scheduled_reports import KINDS, XLSX_MIMETYPE, period_for
+from app.reporting.scheduled import KINDS, XLSX_MIMETYPE, period_for
 from app.views.base import ReadOnlyModelView
 
 
@@ -66,8 +66,8 @@ class ReportFileView(ReadOnlyModelView):
     @permission_name("download")
     def file(self, pk):
         """Stream the stored workbook under its Chinese name; 404 outside the user's scope."""
-        from app.services.export import record_export
-        from app.services.scheduled_reports import ReportUnavailable, verified_path
+        from app.reporting.export_log import record_export
+        from app.reporting.scheduled import ReportUnavailable, verified_path
 
         report = self._visible_or_404(pk)
         try:

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _
 from app.models import Alarm
 from app.models.supervision import Finding
 from app.scoping import visible
-from app.services.responsibility import report_for_alarm, report_for_finding, write_xlsx
+from app.supervision.responsibility import report_for_alarm, report_for_finding, write_xlsx
 
 
 class ResponsibilityView(BaseView):
@@ -40,7 +40,7 @@ class ResponsibilityView(BaseView):
                                printed_by=g.user.username)
 
     def _export(self, kind, pk):
-        from app.services.export import record_export
+        from app.reporting.export_log import record_export
 
         report, row = self._report(kind, pk)
         buf = io.BytesIO()

@@ -36,7 +36,7 @@ class RulesCatalogView(BaseView):
     @has_access
     def catalog(self):
         from app.rules.registry import CATEGORY_NAMES, all_rules
-        from app.services.rule_engine import effective_params, settings_for
+        from app.alarms.engine import effective_params, settings_for
 
         settings = settings_for(None, dt.date.today())
         rows = []
@@ -152,7 +152,7 @@ class AlarmView(ScopedModelView):
     @has_access
     @permission_name("review")
     def halt(self, pk):
-        from app.services.alarm_actions import AlarmError, halt
+        from app.supervision.alarm_actions import AlarmError, halt
 
         alarm = self.datamodel.get(pk, self._base_filters)
         if alarm is None:
@@ -172,7 +172,7 @@ class AlarmView(ScopedModelView):
     @has_access
     @permission_name("review")
     def dismiss(self, pk):
-        from app.services.alarm_actions import AlarmError, dismiss
+        from app.supervision.alarm_actions import AlarmError, dismiss
 
         alarm = self.datamodel.get(pk, self._base_filters)
         if alarm is None:

@@ -8,7 +8,7 @@ and server-side SVG charts.
 * ``/statistics/rules`` — cases by rule hit (rules × units); ``/statistics/overdue`` — the overdue
   list (逾期 / 未报); ``/statistics/roster`` — the 干部任免名册 of the period;
 * ``…/export.xlsx``, ``…/rules.xlsx``, ``…/overdue.xlsx``, ``…/roster.xlsx`` — the same, as
-  constant-memory workbooks (app.reports.xlsx), recorded in the audit trail.
+  constant-memory workbooks (app.reporting.xlsx), recorded in the audit trail.
 
 Every number is computed in SQL by app.queries (GROUP BY), inside ``current_scope()``; the unit is
 resolved within the scope, and a unit outside it gets the same answer as an unknown one.
@@ -35,12 +35,12 @@ from app.models.deadlines import DL_LATE, DL_MISSING, NODE_LABELS
 from app.queries.cases import APPT, MOTION, PUB, QUAL, CaseFilter, case_select, highest_education
 from app.queries.columns import BY_KEY, Col
 from app.queries.statistics import StatRow, StatTable, last_year, period_table, rule_hits, unit_table
-from app.reports import charts
-from app.reports.statistics import (
+from app.reporting import charts
+from app.reporting.statistics import (
     BASES, BY_LABELS, TITLE, column_groups, filter_text, has_yoy, tree_table, value_columns,
     write_statistics_xlsx,
 )
-from app.reports.xlsx import Sheet, Writer
+from app.reporting.xlsx import Sheet, Writer
 from app.scoping import Scope, current_scope
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def _default_root(scope: Scope, user) -> tuple[Unit | None, list[Unit]]:
 
 def parse_form(args, scope: Scope, user) -> StatForm:
     """Read unit, period, basis, rows and filters; every problem in Chinese, nothing raises."""
-    from app.services import query_export as qx
+    from app.reporting import exports as qx
 
     args = args if isinstance(args, MultiDict) else MultiDict(args)
     picked = MultiDict([(k, v) for k, v in args.items(multi=True) if k in FILTER_KEYS])
@@ -165,7 +165,7 @@ def query_link(params: dict, col: str | None = None) -> str:
 
         return query_url(params, col=col)
     except Exception:  # noqa: BLE001 - the 条件查询 view may be missing: build the path by hand
-        from app.services.query_export import query_string
+        from app.reporting.exports import query_string
 
         qs = query_string({**params, **({"col": col} if col else {})})
         return "/query/" + (f"?{qs}" if qs else "")
@@ -391,7 +391,7 @@ class StatisticsView(BaseView):
         return page
 
     def _render(self, template: str, sf: StatForm, tab: str, **kwargs):
-        from app.services.query_export import multi_fields
+        from app.reporting.exports import multi_fields
 
         fields = multi_fields()
         quick = [(label, sf.qs(date_from=a, date_to=b)) for label, a, b in quick_periods()]
@@ -634,7 +634,7 @@ class StatisticsView(BaseView):
 
     # ---- shared ----------------------------------------------------------------------------------
     def _record(self, sf: StatForm, description: str, rows: int) -> None:
-        from app.services.export import record_export
+        from app.reporting.export_log import record_export
 
         record_export(Case.__tablename__, sf.root.id, description, rows)
 

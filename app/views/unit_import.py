@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _
 from flask_wtf.file import FileField, FileRequired
 
 from app.scoping import current_scope
-from app.services.unit_import import HEADERS, import_units, read_table
+from app.organisation.unit_import import HEADERS, import_units, read_table
 
 
 class UnitImportForm(DynamicForm):

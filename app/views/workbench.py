@@ -105,7 +105,7 @@ def unit_rows(scope: Scope) -> tuple[list[dict], dict]:
 
 def monitor_numbers(scope: Scope, today: dt.date | None = None) -> dict:
     """Every number of the dashboard, in the scope (see the module docstring)."""
-    from app.services.patrol import worklist_select
+    from app.supervision.patrol import worklist_select
 
     today = today or dt.date.today()
     current = and_(Case.is_current.is_(True), scope.clause(Case.unit_id))

@@ -6,7 +6,7 @@ Create Date: 2026-11-27
 
 The yearly statistics table over all units took 4 s at 1,000,000 cases (bench/queries.py), most of
 it joining seven module tables and the deadlines to half a million cases. app/models/facts.py keeps
-what each case counts in, computed by the columns' own SQL conditions; app/services/case_facts.py
+what each case counts in, computed by the columns' own SQL conditions; app/queries/facts.py
 keeps it current. The upgrade fills it from the existing cases (55 s for 1,000,000 on the 2-core
 bench machine).
 """
@@ -58,7 +58,7 @@ def upgrade():
 def _fill():
     """The existing cases' rows, computed by the application's own conditions (the columns may gain
     conditions later; a later migration that changes them rebuilds the table the same way)."""
-    from app.services.case_facts import rebuild
+    from app.queries.facts import rebuild
 
     rebuild(session=op.get_bind())  # Core statements only: the migration's own connection runs them
 

@@ -4,7 +4,7 @@ Revision ID: 0012
 Revises: 0009
 Create Date: 2026-12-04
 
-Seals (app/services/evidence.py): ``submission_record.hmac`` / ``prev_hmac`` (one chain over all
+Seals (app/record/evidence.py): ``submission_record.hmac`` / ``prev_hmac`` (one chain over all
 submissions) and ``signature_record.record_hmac``, made with a key outside the database. The upgrade
 seals the records already there with the install's key (run ``flask jishi verify`` before upgrading:
 what is sealed now is taken as genuine). ``record_hmac`` joins the sealed columns of a signature.
@@ -56,7 +56,7 @@ def _seal_existing():
     sigs = bind.execute(sa.text("SELECT id, record_sha256 FROM signature_record ORDER BY id")).all()
     if not subs and not sigs:
         return
-    from app.services import evidence  # the application's own message format and key
+    from app.record import evidence  # the application's own message format and key
 
     key = evidence.load_key()  # migrations run inside the app (flask db upgrade)
     mac = evidence._mac

@@ -1,0 +1,232 @@
+"""The rule engine: evaluate values at a point (E, S1, S2, D) under the inputs in force — the rule
+settings, the calendar, the unit's facts. It writes nothing but the calendar seed: storing an
+evaluation and the light is ``app/alarms/derived.py``'s, alarms are ``app/alarms/state.py``'s.
+
+A case is judged by the settings in force on its decision date (before a decision, its motion
+date), so changing a threshold never silently re-judges what was already submitted. All the
+database reads an evaluation needs are made up front, in a handful of queries, whatever the
+number of rules.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import case as sa_case, func, or_, select
+
+from app.extensions import db
+from app.models import Case, Unit
+from app.models.case import STATUS_DRAFT
+from app.models.rules import CalendarDay, CalendarYear, EvaluationRun, RuleSetting
+from app.rules.calendar import WorkCalendar, default_calendar
+from app.rules.context import Ctx, Related, UnitFacts
+from app.rules.registry import Outcome, Rule, all_rules
+
+RULE_VERSION = "1"  # bump when a rule's logic changes; stored with every outcome
+# What runs at each point: a submission re-checks everything checked on save before it.
+POINT_RULES = {"E": {"E"}, "S1": {"E", "S1"}, "S2": {"E", "S1", "S2"}, "D": {"D"}}
+
+
+@dataclass
+class Hit:
+    code: str
+    severity: str
+    message: str
+    title: str = ""
+
+
+@dataclass
+class Result:
+    light: str
+    hits: list[Hit] = field(default_factory=list)
+    outcomes: list[tuple[Rule, Outcome, int | None, dict]] = field(default_factory=list)  # rule, outcome, setting id, params
+    judged_on: dt.date | None = None
+    run: EvaluationRun | None = None
+
+    def as_dict(self) -> dict:
+        return {"light": {"红": "red", "黄": "yellow", "绿": "green"}[self.light],
+                "hits": [{"code": h.code, "severity": h.severity, "message": h.message} for h in self.hits]}
+
+
+# ---- inputs -----------------------------------------------------------------------------------
+
+def seed_calendar() -> int:
+    """Copy the package's holidays and 调休 days into the editable table, for the years not there yet."""
+    from app.rules.calendar import package_days, package_years
+
+    known = set(db.session.execute(select(CalendarYear.year)).scalars())
+    existing = set(db.session.execute(select(CalendarDay.day)).scalars())
+    added = 0
+    for year in sorted(package_years() - known):
+        for day, working in sorted(package_days(year).items()):
+            if day not in existing:
+                db.session.add(CalendarDay(day=day, working=working, source="package",
+                                           name="调休上班" if working else "法定节假日"))
+                added += 1
+        db.session.add(CalendarYear(year=year, source="package"))
+    db.session.commit()
+    return added
+
+
+_CALENDAR_CACHE: dict = {}
+
+
+def load_calendar() -> WorkCalendar:
+    """The package calendar plus what admins entered (their rows win).
+
+    Every save evaluates rules, so the table (hundreds of rows) is read again only when it has
+    changed: one small fingerprint query per evaluation instead of the whole table."""
+    # (the sum of the working days' ids: an admin turning a day into a working day or back is a change too)
+    fingerprint = db.session.execute(
+        select(func.count(CalendarDay.id), func.max(CalendarDay.id),
+               func.sum(sa_case((CalendarDay.working.is_(True), CalendarDay.id), else_=0)),
+               select(func.count(CalendarYear.year)).scalar_subquery())
+    ).one()
+    fingerprint = (db.engine.url.render_as_string(), *fingerprint)
+    cached = _CALENDAR_CACHE.get("calendar")
+    if cached is None or cached[0] != fingerprint:
+        cal = default_calendar()
+        for day, working in db.session.execute(select(CalendarDay.day, CalendarDay.working)).all():
+            cal.special[day] = working
+        cal.known_years |= set(db.session.execute(select(CalendarYear.year)).scalars())
+        cached = (fingerprint, cal)
+        _CALENDAR_CACHE["calendar"] = cached
+    base = cached[1]
+    return WorkCalendar(dict(base.special), set(base.known_years))  # missing years are tracked per call
+
+
+def unit_facts(unit: Unit | None) -> UnitFacts | None:
+    if unit is None:
+        return None
+    return UnitFacts(code=unit.code, level=unit.level, unit_type=unit.unit_type, max_grade=unit.max_grade,
+                     region_code=unit.region_code, dual_managed=bool(unit.dual_managed),
+                     quotas={q.grade: q.approved for q in unit.quotas})
+
+
+def flat_values(values_by_module: dict) -> dict:
+    flat = {}
+    for items in values_by_module.values():
+        flat.update(items)
+    return flat
+
+
+def related_facts(case: Case | None, flat: dict) -> Related:
+    rel = Related()
+    id_no = flat.get("id_card_no")
+    if id_no:
+        from app.models import MODULE_MODELS
+
+        q, mo = MODULE_MODELS["qualification"], MODULE_MODELS["motion"]
+        rows = db.session.execute(
+            select(Case.id, Case.case_no, Case.status, Case.batch_id, mo.target_grade, mo.selection_type,
+                   mo.is_breaking_rule, Case.root_id)
+            .join(q, q.case_id == Case.id).join(mo, mo.case_id == Case.id)
+            .where(q.id_card_no == id_no, Case.is_current.is_(True),
+                   Case.root_id != (case.root_id if case is not None else -1))
+            .order_by(Case.id.desc())
+        ).all()
+        from app.models import Batch
+
+        dates = dict(db.session.execute(select(Batch.id, Batch.decision_date)
+                                        .where(Batch.id.in_([r.batch_id for r in rows if r.batch_id]))).all())
+        rel.same_person = [{"case_no": r.case_no, "status": r.status, "decision_date": dates.get(r.batch_id),
+                            "target_grade": r.target_grade, "selection_type": r.selection_type,
+                            "is_breaking_rule": r.is_breaking_rule} for r in rows]
+        rel.parallel_open = sum(1 for r in rows if r.status in (STATUS_DRAFT, "已初次提交"))
+    if case is not None and case.batch_id:
+        rel.batch_size = db.session.execute(
+            select(func.count(Case.id)).where(Case.batch_id == case.batch_id, Case.is_current.is_(True))).scalar()
+    return rel
+
+
+def settings_for(unit: Unit | None, judged_on: dt.date) -> dict[str, RuleSetting]:
+    """The setting in force per rule on that date: unit over region over general."""
+    rows = db.session.execute(
+        select(RuleSetting).where(RuleSetting.effective_from <= judged_on)
+        .where(or_(RuleSetting.unit_id.is_(None), RuleSetting.unit_id == (unit.id if unit else -1)))
+        .where(or_(RuleSetting.region_code.is_(None),
+                   RuleSetting.region_code == (unit.region_code if unit and unit.region_code else "")))
+        .order_by(RuleSetting.effective_from, RuleSetting.id)
+    ).scalars().all()
+    def specificity(row):
+        return 2 if row.unit_id else (1 if row.region_code else 0)
+
+    best: dict[str, RuleSetting] = {}
+    for row in sorted(rows, key=lambda r: (specificity(r), r.effective_from, r.id)):
+        best[row.code] = row  # the most specific, then the latest version, wins
+    return best
+
+
+_ORDERED: list = []
+
+
+def _ordered_rules() -> list:
+    if not _ORDERED:
+        _ORDERED.extend(sorted(all_rules().items()))
+    return _ORDERED
+
+
+def effective_params(rule: Rule, setting: RuleSetting | None) -> dict:
+    """The catalogue defaults overlaid with a stored version, each value in its default's type."""
+    from fractions import Fraction
+
+    if setting is None or not setting.params:
+        return rule.params
+    params = dict(rule.params)
+    for key, value in setting.params.items():
+        default = rule.params.get(key)
+        if isinstance(default, Fraction):
+            value = Fraction(str(value))
+        params[key] = value
+    return params
+
+
+def _inputs_hash(rule: Rule, values: dict, params: dict) -> str:
+    """What the rule read (its catalogued inputs) and its parameters, hashed when stored."""
+    data = {k: values.get(k) for k in sorted(rule.meta["reads"]) if k in values}
+    data["_params"] = params
+    return hashlib.sha256(json.dumps(data, default=str, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# ---- evaluation -----------------------------------------------------------------------------------
+
+def evaluate_values(flat: dict, point: str | None, *, as_of: dt.date | None = None, unit: Unit | None = None,
+                    target_unit: Unit | None = None, case: Case | None = None,
+                    calendar: WorkCalendar | None = None, settings: dict | None = None,
+                    related: Related | None = None, facts: tuple | None = None) -> Result:
+    """Run the enabled rules of a point (all points when None) over flat values. Writes nothing.
+    Callers evaluating many cases pass ``calendar``, ``settings``, ``related`` and unit ``facts``
+    loaded once, so that no rule reads the database."""
+    as_of = as_of or dt.date.today()
+    unit_f, target_f = facts if facts is not None else (unit_facts(unit), unit_facts(target_unit))
+    base = Ctx(values=flat, as_of=as_of, unit=unit_f, target_unit=target_f,
+               calendar=calendar or load_calendar(), related=related if related is not None else related_facts(case, flat))
+    judged_on = base.judge_date
+    settings = settings if settings is not None else settings_for(unit, judged_on)
+    result = Result(light="绿", judged_on=judged_on)
+    wanted = POINT_RULES[point] if point is not None else None
+    for code, rule in _ordered_rules():
+        setting = settings.get(code)
+        if setting is None:
+            if not rule.enabled_by_default or (wanted is not None and not wanted & rule.points):
+                continue
+            base.params = rule.params
+        else:
+            if not setting.enabled or (wanted is not None and not wanted & rule.points):
+                continue
+            base.params = effective_params(rule, setting)
+        try:
+            outcome = rule.run(base)
+        except Exception as exc:  # noqa: BLE001 - a broken rule must not hide the others
+            outcome = Outcome("fail", "yellow", f"规则 {code} 执行出错：{exc.__class__.__name__}")
+        result.outcomes.append((rule, outcome, setting.id if setting is not None else None, base.params))
+        if outcome.status == "fail":
+            result.hits.append(Hit(code, outcome.severity, outcome.message, rule.title))
+    if base.calendar.missing_years:
+        years = "、".join(str(y) for y in sorted(base.calendar.missing_years))
+        result.hits.append(Hit("CAL", "yellow", f"{years} 年的节假日安排未配置，工作日按周一至周五计算，请管理员补录"))
+    severities = {h.severity for h in result.hits}
+    result.light = "红" if "red" in severities else ("黄" if "yellow" in severities else "绿")
+    return result

@@ -1,1 +1,0 @@
-"""Commands: validate everything, collect all errors, own the transaction."""

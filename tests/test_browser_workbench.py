@@ -57,12 +57,12 @@ UNREPORTED = "王五一"  # on the document list, never reported by anyone
 def _period(today: dt.date) -> tuple[dt.date, dt.date, bool]:
     """(from, to, quarterly): this calendar quarter — unless it began less than 8 days ago, when there is no
     room in it for a report five days late; then the last quarter and this one together."""
-    from app.supervision import notices
+    from app import dates
 
-    start, end = notices.quarter_of(today)
+    start, end = dates.quarter_of(today)
     if (today - start).days >= 8:
         return start, end, True
-    return notices.last_quarter(today)[0], end, False
+    return dates.last_quarter(today)[0], end, False
 
 
 def _office(sm, dept, key: str, name: str, tag: str):

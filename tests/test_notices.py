@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from app import dates
 from app.audit import acting_as
 from app.extensions import db
 from app.models import Alarm, AppUser, AuditLog, CaseDeadline, Message, Notice, NoticeCase, Unit
@@ -118,15 +119,15 @@ def _rows(content, section):
 # ---- periods --------------------------------------------------------------------------------------------
 
 def test_periods_and_labels():
-    assert svc.previous_period(D(2026, 4, 1), D(2026, 6, 30)) == (D(2026, 1, 1), D(2026, 3, 31))
-    assert svc.previous_period(D(2026, 1, 1), D(2026, 12, 31)) == (D(2025, 1, 1), D(2025, 12, 31))
-    assert svc.previous_period(D(2026, 3, 1), D(2026, 3, 31)) == (D(2026, 2, 1), D(2026, 2, 28))
-    assert svc.previous_period(D(2026, 1, 10), D(2026, 1, 19)) == (D(2025, 12, 31), D(2026, 1, 9))
-    assert svc.period_label(D(2026, 7, 1), D(2026, 9, 30)) == "2026年第三季度"
-    assert svc.period_label(D(2026, 1, 1), D(2026, 12, 31)) == "2026年度"
-    assert svc.period_label(D(2026, 1, 5), D(2026, 2, 1)) == "2026-01-05至2026-02-01"
-    assert svc.last_quarter(D(2026, 11, 27)) == (D(2026, 7, 1), D(2026, 9, 30))
-    assert svc.last_quarter(D(2026, 2, 1)) == (D(2025, 10, 1), D(2025, 12, 31))
+    assert dates.previous_period(D(2026, 4, 1), D(2026, 6, 30)) == (D(2026, 1, 1), D(2026, 3, 31))
+    assert dates.previous_period(D(2026, 1, 1), D(2026, 12, 31)) == (D(2025, 1, 1), D(2025, 12, 31))
+    assert dates.previous_period(D(2026, 3, 1), D(2026, 3, 31)) == (D(2026, 2, 1), D(2026, 2, 28))
+    assert dates.previous_period(D(2026, 1, 10), D(2026, 1, 19)) == (D(2025, 12, 31), D(2026, 1, 9))
+    assert dates.period_label(D(2026, 7, 1), D(2026, 9, 30)) == "2026年第三季度"
+    assert dates.period_label(D(2026, 1, 1), D(2026, 12, 31)) == "2026年度"
+    assert dates.period_label(D(2026, 1, 5), D(2026, 2, 1)) == "2026-01-05至2026-02-01"
+    assert dates.last_quarter(D(2026, 11, 27)) == (D(2026, 7, 1), D(2026, 9, 30))
+    assert dates.last_quarter(D(2026, 2, 1)) == (D(2025, 10, 1), D(2025, 12, 31))
     from app.views.notices import quick_periods
 
     assert [(str(label), f, t) for label, f, t in quick_periods(D(2026, 11, 27))][0] == (

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from app.audit import acting_as
 from app.extensions import db
 from app.models import Alarm, AlarmEvent, AppUser, Case, EvaluationRun, RuleEvaluation, RuleSetting, Unit
-from app.rules.calendar import WorkCalendar, default_calendar
+from app.dates import WorkCalendar, default_calendar
 from app.scoping import Scope
 from app.workflow import submission as case_workflow
 from app.workflow import cases

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import Case, Unit
 from app.models.case import STATUS_DRAFT
 from app.models.rules import CalendarDay, CalendarYear, EvaluationRun, RuleSetting
-from app.rules.calendar import WorkCalendar, default_calendar
+from app.dates import WorkCalendar, default_calendar
 from app.rules.context import Ctx, Related, UnitFacts
 from app.rules.registry import Outcome, Rule, all_rules
 
@@ -54,7 +54,7 @@ class Result:
 
 def seed_calendar() -> int:
     """Copy the package's holidays and 调休 days into the editable table, for the years not there yet."""
-    from app.rules.calendar import package_days, package_years
+    from app.dates import package_days, package_years
 
     known = set(db.session.execute(select(CalendarYear.year)).scalars())
     existing = set(db.session.execute(select(CalendarDay.day)).scalars())

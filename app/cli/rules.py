@@ -58,7 +58,7 @@ def rules_daily(as_of: str | None, as_json: bool):
 @calendar_cli.command("seed")
 def calendar_seed():
     """把 chinese-calendar 包中的节假日与调休安排写入日历表（可重复执行）。"""
-    from app.rules.calendar import package_years
+    from app.dates import package_years
     from app.alarms.engine import seed_calendar
 
     with acting_as("命令行", "cli"):

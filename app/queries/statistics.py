@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import case as sa_case, distinct, func, null, select
 
+from app.dates import period_bounds
 from app.extensions import db
 from app.models import FACT_KEYS, Case, CaseFact as F, RuleEvaluation, Unit
 from app.queries.cases import ALARM_AGG, CaseFilter, case_select, period_key, reporting, unit_conditions
@@ -184,21 +185,6 @@ def unit_table(f: CaseFilter, scope: Scope, root: Unit, columns=COLUMNS) -> Stat
     return table
 
 
-def _period_bounds(key: str, by: str) -> tuple[dt.date, dt.date]:
-    if by == "month":
-        y, m = map(int, key.split("-"))
-        start = dt.date(y, m, 1)
-        end = (dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1))
-    elif by == "quarter":
-        y, q = int(key[:4]), int(key[-1])
-        start = dt.date(y, 3 * q - 2, 1)
-        end = dt.date(y + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
-    else:
-        y = int(key)
-        start, end = dt.date(y, 1, 1), dt.date(y, 12, 31)
-    return start, end
-
-
 def period_table(f: CaseFilter, scope: Scope, by: str = "month", columns=COLUMNS) -> StatTable:
     """Rows: one per month / quarter / year of the period, with 同比 against the same period a year back."""
     counts = per_period(f, scope, by, columns)
@@ -207,7 +193,7 @@ def period_table(f: CaseFilter, scope: Scope, by: str = "month", columns=COLUMNS
     table = StatTable(db.session.get(Unit, f.unit_id) if f.unit_id else None, f, by, columns=columns)
     total = _zero(columns)
     for key, values in counts.items():
-        start, end = _period_bounds(key, by)
+        start, end = period_bounds(key, by)
         if f.date_from and start < f.date_from:
             start = f.date_from
         if f.date_to and end > f.date_to:

@@ -22,6 +22,7 @@ from typing import Callable, Iterator
 
 from id_validator import helper as id_helper
 
+from app.dates import add_months, months_between
 from app.enums import GRADES
 from app.record.data import Problem
 from app.record.input_checks import item_problems, shown
@@ -138,23 +139,6 @@ def _fmt(value) -> str:
 
 def _names(people) -> list[str]:
     return [p["name"] for p in people or []]
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (the 29th–31st fall back to the month's last day)."""
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, d))
-        except ValueError:
-            continue
-    raise ValueError(day)
-
-
-def months_between(start: dt.date, end: dt.date) -> int:
-    """Whole months from ``start`` to ``end``."""
-    return (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
 
 
 # ---- the ID number (GB 11643) ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import dates
 from app.extensions import db
 from app.infra import stored_files
 from app.models import AppUser, Unit
@@ -48,17 +49,10 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"报表周期应为 monthly（月报）或 quarterly（季报），实际为“{kind}”")
 
 
-def _quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
 def period_for(kind: str, today: dt.date) -> tuple[dt.date, dt.date]:
     """(start, end) of the last complete month or quarter before ``today``."""
     _check_kind(kind)
-    current_start = today.replace(day=1) if kind == "monthly" else _quarter_start(today)
-    end = current_start - dt.timedelta(days=1)
-    start = end.replace(day=1) if kind == "monthly" else _quarter_start(end)
-    return start, end
+    return dates.last_month(today) if kind == "monthly" else dates.last_quarter(today)
 
 
 def period_containing(kind: str, period_start: dt.date) -> tuple[dt.date, dt.date]:
@@ -67,10 +61,7 @@ def period_containing(kind: str, period_start: dt.date) -> tuple[dt.date, dt.dat
     if period_start.day != 1 or (kind == "quarterly" and period_start.month not in (1, 4, 7, 10)):
         what = "某月 1 日" if kind == "monthly" else "季度首日（1 月、4 月、7 月或 10 月的 1 日）"
         raise ValueError(f"周期起始日应为{what}，实际为 {period_start.isoformat()}")
-    months = 1 if kind == "monthly" else 3
-    month = period_start.month - 1 + months
-    next_start = dt.date(period_start.year + month // 12, month % 12 + 1, 1)
-    return period_start, next_start - dt.timedelta(days=1)
+    return dates.month_of(period_start) if kind == "monthly" else dates.quarter_of(period_start)
 
 
 def period_label(kind: str, start: dt.date) -> str:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.enums import GRADES
-from app.rules.calendar import WorkCalendar, default_calendar
+from app import dates
+from app.dates import WorkCalendar, default_calendar
 from app.spec import EDU
 
 
@@ -82,27 +83,13 @@ class Ctx:
         levels = [e for e in (self["full_time_education"], self["part_time_education"]) if e in EDU]
         return max(levels, key=EDU.index) if levels else None
 
-    @staticmethod
-    def full_years(start: dt.date, end: dt.date) -> int:
-        years = end.year - start.year
-        if (end.month, end.day) < (start.month, start.day):
-            years -= 1
-        return years
+    full_years = staticmethod(dates.full_years)
 
     @staticmethod
     def years(start: dt.date, end: dt.date) -> float:
         return (end - start).days / 365.25
 
-    @staticmethod
-    def add_months(day: dt.date, months: int) -> dt.date:
-        month = day.month - 1 + months
-        year, month = day.year + month // 12, month % 12 + 1
-        for d in (day.day, 30, 29, 28):
-            try:
-                return dt.date(year, month, d)
-            except ValueError:
-                continue
-        raise ValueError(day)
+    add_months = staticmethod(dates.add_months)
 
     def age_at(self, day: dt.date) -> int | None:
         born = self["birth_date"]

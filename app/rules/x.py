@@ -8,7 +8,8 @@ import datetime as dt
 import re
 
 from app.rules.registry import fail, na, ok, rule
-from app.record.validation import add_months, id_birth_date, id_check_char, id_problems, months_between
+from app.dates import add_months, months_between
+from app.record.validation import id_birth_date, id_check_char, id_problems
 from app.spec import items_by_key
 
 ID_FORMAT = re.compile(r"[0-9]{17}[0-9X]")

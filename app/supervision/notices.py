@@ -36,6 +36,7 @@ from sqlalchemy import and_, event, exists, func, inspect, or_, select
 from sqlalchemy import case as sa_case
 from sqlalchemy.orm import Session
 
+from app.dates import period_label, previous_period
 from app.extensions import db
 from app.models import AppUser, Case, Unit
 from app.models.audit import utcnow
@@ -83,7 +84,6 @@ MIN_DAY, MAX_DAY = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
 MAX_TEXT = 20000
 EDITABLE = ("title", "number", "intro", "requirements", "next_steps", "correction_deadline", "correction_days")
 CONTENT_VERSION = 1
-CN_DIGITS = "一二三四"
 
 
 class NoticeError(ValueError):
@@ -102,55 +102,6 @@ class NoticeLocked(NoticeError):
 def _fail_if(problems) -> None:
     if problems:
         raise NoticeError(problems)
-
-
-# ---- periods ----------------------------------------------------------------------------------------
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    """The first day of the month ``months`` after (before, if negative) ``day``'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def _whole_months(f: dt.date, t: dt.date) -> int | None:
-    """The number of calendar months the period covers exactly, or None."""
-    if f.day != 1 or (t + dt.timedelta(days=1)).day != 1 or t < f:
-        return None
-    return (t.year - f.year) * 12 + t.month - f.month + 1
-
-
-def previous_period(f: dt.date, t: dt.date) -> tuple[dt.date, dt.date]:
-    """The period before, of equal length: the previous calendar month / quarter / year when the period
-    is whole months, else the same number of days."""
-    months = _whole_months(f, t)
-    if months:
-        return _add_months(f, -months), f - dt.timedelta(days=1)
-    length = (t - f).days
-    to = f - dt.timedelta(days=1)
-    return to - dt.timedelta(days=length), to
-
-
-def period_label(f: dt.date, t: dt.date) -> str:
-    months = _whole_months(f, t)
-    if months == 12 and f.month == 1:
-        return f"{f.year}年度"
-    if months == 6 and f.month in (1, 7):
-        return f"{f.year}年{'上' if f.month == 1 else '下'}半年"
-    if months == 3 and f.month in (1, 4, 7, 10):
-        return f"{f.year}年第{CN_DIGITS[(f.month - 1) // 3]}季度"
-    if months == 1:
-        return f"{f.year}年{f.month}月"
-    return f"{f.isoformat()}至{t.isoformat()}"
-
-
-def quarter_of(day: dt.date) -> tuple[dt.date, dt.date]:
-    start = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    return start, _add_months(start, 3) - dt.timedelta(days=1)
-
-
-def last_quarter(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    start, _ = quarter_of(today or dt.date.today())
-    return quarter_of(start - dt.timedelta(days=1))
 
 
 def _start(day: dt.date) -> dt.datetime:
@@ -984,5 +935,5 @@ def write_xlsx(target, notice: Notice) -> int:
 
 
 __all__ = ["NoticeError", "NoticeLocked", "compose", "draft", "update_draft", "issue", "recipients",
-           "previous_period", "period_label", "last_quarter", "quarter_of", "write_xlsx", "named_unit_ids",
+           "write_xlsx", "named_unit_ids",
            "is_issuer_supervisor", "KIND_NOTICE", "FORMULA"]

@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import or_
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import dates
 from app.extensions import db
 from app.models.supervision import NOTICE_DRAFT, NOTICE_ISSUED, Notice
 from app.scoping import current_scope
@@ -94,9 +95,8 @@ def _parse_days(value: str | None, problems: list[str]) -> int | None:
 def quick_periods(today: dt.date | None = None) -> list[tuple[str, dt.date, dt.date]]:
     """上季度 / 本季度 / 上年度 as (label, from, to)."""
     today = today or dt.date.today()
-    year = dt.date(today.year - 1, 1, 1)
-    return [(_("上季度"), *svc.last_quarter(today)), (_("本季度"), *svc.quarter_of(today)),
-            (_("上年度"), year, dt.date(today.year - 1, 12, 31))]
+    return [(_("上季度"), *dates.last_quarter(today)), (_("本季度"), *dates.quarter_of(today)),
+            (_("上年度"), *dates.year_of(dt.date(today.year - 1, 1, 1)))]
 
 
 class NoticeView(ScopedModelView):
@@ -160,7 +160,7 @@ class NoticeView(ScopedModelView):
         user = g.user
         source = request.form if request.method == "POST" else request.args
         today = dt.date.today()
-        default_from, default_to = svc.last_quarter(today)
+        default_from, default_to = dates.last_quarter(today)
         form = {"period_from": (source.get("period_from") or default_from.isoformat()).strip()[:20],
                 "period_to": (source.get("period_to") or default_to.isoformat()).strip()[:20],
                 "number": (source.get("number") or "").strip()[:60],

@@ -29,6 +29,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
+from app import dates
 from app.extensions import db
 from app.models import Batch, Case, CaseDeadline, Unit
 from app.models.deadlines import DL_LATE, DL_MISSING, NODE_LABELS
@@ -58,19 +59,10 @@ LIGHT_COLUMNS = (BY_KEY["red"], BY_KEY["yellow"], GREEN)
 
 # ---- the form -----------------------------------------------------------------------------------------
 
-def _quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
 def quick_periods(today: dt.date | None = None) -> list[tuple[str, dt.date, dt.date]]:
     """本月 / 上季度 / 本年 as (label, from, to)."""
     today = today or dt.date.today()
-    month_start = today.replace(day=1)
-    next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
-    q_end = _quarter_start(today) - dt.timedelta(days=1)
-    return [("本月", month_start, next_month - dt.timedelta(days=1)),
-            ("上季度", _quarter_start(q_end), q_end),
-            ("本年", dt.date(today.year, 1, 1), dt.date(today.year, 12, 31))]
+    return [("本月", *dates.month_of(today)), ("上季度", *dates.last_quarter(today)), ("本年", *dates.year_of(today))]
 
 
 @dataclass
@@ -250,20 +242,12 @@ def _codes(ids) -> dict[int, str]:
 
 # ---- charts --------------------------------------------------------------------------------------------
 
-def _months(start: dt.date, end: dt.date) -> list[str]:
-    out, y, m = [], start.year, start.month
-    while (y, m) <= (end.year, end.month) and len(out) < MAX_TREND_MONTHS:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
 def trend_svg(f: CaseFilter, scope: Scope) -> str:
     people = BY_KEY["people"]
     months = period_table(f, scope, "month", columns=(people,))
     got = {r.label: r for r in months.rows}
     if f.date_from and f.date_to:
-        labels = _months(f.date_from, f.date_to)
+        labels = dates.month_keys(f.date_from, f.date_to, MAX_TREND_MONTHS)
     else:
         labels = sorted(got)
     points = [(label, got[label].values["people"] if label in got else 0) for label in labels]

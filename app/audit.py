@@ -8,9 +8,9 @@ known actor is refused rather than recorded anonymously.
 from __future__ import annotations
 
 import contextvars
-import os
 import datetime as dt
 import decimal
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -19,13 +19,14 @@ from flask import has_request_context, request
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
+from app.errors import JishiError
 from app.models.audit import AuditLog, utcnow
 
 PATHS = {"web", "api", "cli", "task"}
 REDACTED = "******"
 
 
-class AuditError(RuntimeError):
+class AuditError(JishiError, RuntimeError):
     pass
 
 

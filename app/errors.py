@@ -1,8 +1,22 @@
-"""Error pages in the user's language, inside the app's own layout (JSON under /api/)."""
+"""The one base of the app's refusals, and error pages in the user's language (JSON under /api/).
+
+Every service refuses with a subclass of ``JishiError`` whose ``str()`` is a Chinese message fit to show
+the user; the views turn an uncaught one into a 400 page or JSON, the CLI into a usage error (exit 1).
+Anything else that escapes is a 500: a bug, not a refusal.
+"""
 from flask import g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
+
+
+class JishiError(Exception):
+    """A refused request: ``str(exc)`` says why, in Chinese. Subclasses add detail (problems per item)."""
+
+    @property
+    def message(self) -> str:
+        return str(self) or "请求未被执行"
+
 
 MESSAGES = {
     400: (_("请求有误"), _("提交的数据无法处理，请检查后重试。")),
@@ -36,5 +50,9 @@ def init_error_pages(app) -> None:
             appbuilder=app.appbuilder, base_template=app.appbuilder.base_template,
         ), code
 
+    def refused(exc: JishiError):
+        return handle(BadRequest(description=exc.message))
+
     for code in MESSAGES:
         app.register_error_handler(code, handle)
+    app.register_error_handler(JishiError, refused)

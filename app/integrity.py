@@ -6,10 +6,11 @@ or an HTTP 400; this listener is the backstop that no path can skip.
 from sqlalchemy import String, event, func, inspect, literal, update
 from sqlalchemy.orm import Session
 
+from app.errors import JishiError
 from app.models.unit import Unit, unit_path
 
 
-class ValidationFailed(ValueError):
+class ValidationFailed(JishiError, ValueError):
     def __init__(self, errors):
         self.errors = list(errors)
         super().__init__("；".join(self.errors))

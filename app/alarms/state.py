@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.errors import JishiError
 from app.extensions import db
 from app.models.rules import (
-    ALARM_CLOSED, ALARM_CORRECTED, ALARM_HALTED, ALARM_RAISED, Alarm, AlarmEvent, EvaluationRun,
+    ALARM_CLOSED,
+    ALARM_CORRECTED,
+    ALARM_HALTED,
+    ALARM_RAISED,
+    Alarm,
+    AlarmEvent,
+    EvaluationRun,
 )
 
 OPEN = (ALARM_RAISED, ALARM_HALTED)
 
 
-class AlarmError(Exception):
+class AlarmError(JishiError):
     pass
 
 

@@ -11,6 +11,7 @@ import re
 
 from sqlalchemy import inspect, text
 
+from app.errors import JishiError
 from app.extensions import db
 
 # Append-only evidence (their triggers: migrations 0001, 0002, 0003, 0007, 0012).
@@ -22,7 +23,7 @@ READ_ONLY = ("alembic_version",)  # the schema's version belongs to the owner
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-class GrantError(ValueError):
+class GrantError(JishiError, ValueError):
     pass
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import current_app
 from werkzeug.utils import secure_filename
 
+from app.errors import JishiError
 from app.extensions import db
 from app.models import Attachment
 
@@ -24,7 +25,7 @@ MAGIC = {".pdf": [b"%PDF"], ".png": [b"\x89PNG"], ".jpg": [b"\xff\xd8"], ".jpeg"
          ".docx": [b"PK"], ".xlsx": [b"PK"], ".ofd": [b"PK"], ".doc": [b"\xd0\xcf"], ".xls": [b"\xd0\xcf"]}
 
 
-class AttachmentRefused(ValueError):
+class AttachmentRefused(JishiError, ValueError):
     pass
 
 

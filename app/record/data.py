@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from app.errors import JishiError
 from app.extensions import db
 from app.models import MODULE_MODELS, Attachment, Batch, Case, CasePerson, Unit
 from app.record.input_checks import ASCII_INT, shown
@@ -42,7 +43,7 @@ class Problem:
 
 # ---- reading ------------------------------------------------------------------------------------
 
-class CaseError(Exception):
+class CaseError(JishiError):
     """A refused command; ``problems`` says why, item by item, in Chinese."""
 
     def __init__(self, problems: list[Problem]):

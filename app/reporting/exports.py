@@ -19,13 +19,24 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from app.errors import JishiError
 from app.extensions import db
 from app.infra import stored_files
 from app.models import Batch, Case, Unit
 from app.models.case import STATUSES
 from app.queries.cases import (
-    AGE_BANDS, APPT, D1, EDU_GROUPS, MOTION, QUAL, TIMELINESS, CaseFilter, case_select, count,
-    highest_education, reporting_settings,
+    AGE_BANDS,
+    APPT,
+    D1,
+    EDU_GROUPS,
+    MOTION,
+    QUAL,
+    TIMELINESS,
+    CaseFilter,
+    case_select,
+    count,
+    highest_education,
+    reporting_settings,
 )
 from app.queries.columns import BY_KEY, Col
 from app.scoping import Scope
@@ -337,7 +348,7 @@ def sync_limit() -> int:
 
 # ---- background exports ------------------------------------------------------------------------------
 
-class ExportUnavailable(Exception):
+class ExportUnavailable(JishiError):
     """The stored workbook is missing or no longer matches its SHA-256."""
 
 
@@ -358,10 +369,10 @@ def run_export(export_file_id: int) -> dict:
     """The background export: re-read the stored filter in the requester's scope, write the workbook
     under a random name in REPORTS_FOLDER, and fill in the ExportFile row. Tracked as a TaskRun."""
     from app.audit import acting_as
+    from app.infra.task_runs import set_progress, tracked
     from app.models import AppUser, ExportFile
     from app.models.audit import utcnow
     from app.scoping import scope_for
-    from app.infra.task_runs import set_progress, tracked
 
     export = db.session.get(ExportFile, export_file_id)
     if export is None:

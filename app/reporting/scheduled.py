@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import dates
+from app.errors import JishiError
 from app.extensions import db
 from app.infra import stored_files
 from app.models import AppUser, Unit
@@ -38,7 +39,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 DOWNLOAD_LINK = "/reports/file/{id}"
 
 
-class ReportUnavailable(Exception):
+class ReportUnavailable(JishiError):
     """The stored file is missing or no longer matches its recorded SHA-256."""
 
 
@@ -182,7 +183,9 @@ def _store(unit: Unit, kind: str, start: dt.date, end: dt.date, run_id: int | No
 
 def _notify(report: ReportFile, unit: Unit) -> list[int]:
     """One inbox notice per active supervisor of the unit (never twice: dedup_key); new ids."""
-    from app.deadlines.due import _insert_ignore  # INSERT … ON CONFLICT DO NOTHING, both databases
+    from app.deadlines.due import (
+        _insert_ignore,  # INSERT … ON CONFLICT DO NOTHING, both databases
+    )
 
     recipients = supervisors_of(report.unit_id)
     if not recipients:

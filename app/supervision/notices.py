@@ -37,13 +37,35 @@ from sqlalchemy import case as sa_case
 from sqlalchemy.orm import Session
 
 from app.dates import period_label, previous_period
+from app.errors import JishiError
 from app.extensions import db
 from app.models import AppUser, Case, Unit
 from app.models.audit import utcnow
-from app.models.deadlines import DL_LATE, DL_MISSING, DL_ON_TIME, DL_PENDING, NODE_LABELS, CaseDeadline, Message
-from app.models.rules import ALARM_CLOSED, ALARM_CORRECTED, ALARM_DISMISSED, ALARM_HALTED, Alarm, AlarmEvent
+from app.models.deadlines import (
+    DL_LATE,
+    DL_MISSING,
+    DL_ON_TIME,
+    DL_PENDING,
+    NODE_LABELS,
+    CaseDeadline,
+    Message,
+)
+from app.models.rules import (
+    ALARM_CLOSED,
+    ALARM_CORRECTED,
+    ALARM_DISMISSED,
+    ALARM_HALTED,
+    Alarm,
+    AlarmEvent,
+)
 from app.models.supervision import (
-    FINDING_CLOSED, FINDING_DONE, NOTICE_DRAFT, NOTICE_ISSUED, Finding, Notice, NoticeCase,
+    FINDING_CLOSED,
+    FINDING_DONE,
+    NOTICE_DRAFT,
+    NOTICE_ISSUED,
+    Finding,
+    Notice,
+    NoticeCase,
 )
 from app.scoping import Scope
 
@@ -86,7 +108,7 @@ EDITABLE = ("title", "number", "intro", "requirements", "next_steps", "correctio
 CONTENT_VERSION = 1
 
 
-class NoticeError(ValueError):
+class NoticeError(JishiError, ValueError):
     """Problems, in Chinese, all at once."""
 
     def __init__(self, problems):

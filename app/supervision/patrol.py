@@ -13,16 +13,24 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import exists, func, select
 
+from app.errors import JishiError
 from app.extensions import db
 from app.models import Alarm, Batch, Case, Submission, Unit
-from app.models.case import STATUS_FIRST, STATUS_SECOND
-from app.models.supervision import (
-    FINDING_CLOSED, FINDING_DONE, FINDING_OPEN, REVIEW_RESULTS, Finding, Review, SpotCheck, SpotCheckItem,
-)
-from app.models.rules import ALARM_RAISED
 from app.models.audit import utcnow
-from app.scoping import Scope, scope_for
+from app.models.case import STATUS_FIRST, STATUS_SECOND
+from app.models.rules import ALARM_RAISED
+from app.models.supervision import (
+    FINDING_CLOSED,
+    FINDING_DONE,
+    FINDING_OPEN,
+    REVIEW_RESULTS,
+    Finding,
+    Review,
+    SpotCheck,
+    SpotCheckItem,
+)
 from app.record.lock import lock_case
+from app.scoping import Scope, scope_for
 
 SUBMITTED = (STATUS_FIRST, STATUS_SECOND)
 MAX_SEED = 64  # spot_check.seed
@@ -30,7 +38,7 @@ MAX_COUNT = 100_000
 SUPERVISOR_ROLES = {"监督员", "系统管理员"}
 
 
-class PatrolError(Exception):
+class PatrolError(JishiError):
     def __init__(self, problems: list[str]):
         super().__init__("；".join(problems))
         self.problems = problems
@@ -69,8 +77,8 @@ def review(case: Case, user, result: str, reason: str) -> Review:
     """通过 / 黄灯提示 / 红灯预警 / 退回补正, with a reason. 红灯预警 raises an alarm at the supervising
     department; 退回补正 sends the case back (a new version). The result is written to the case's
     submission module (组织部门审核结论)."""
-    from app.record.data import write_values
     from app.alarms import derived
+    from app.record.data import write_values
     from app.workflow.submission import return_for_correction, workflow_write
 
     try:

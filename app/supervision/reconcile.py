@@ -37,14 +37,15 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from app.errors import JishiError
 from app.extensions import db
 from app.models import MODULE_MODELS, Alarm, AppUser, Batch, Case, Unit
 from app.models.audit import utcnow
 from app.models.deadlines import Message
 from app.models.rules import ALARM_CLOSED, ALARM_HALTED, ALARM_RAISED
 from app.models.supervision import DOC_MATCHED, DOC_UNMATCHED, AppointmentDocument
-from app.scoping import Scope, scope_for
 from app.organisation.unit_import import RowError
+from app.scoping import Scope, scope_for
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ KIND_UNREPORTED = "应报未报"
 PASSED = "通过"
 
 
-class ReconcileError(Exception):
+class ReconcileError(JishiError):
     """The file could not be taken: every problem, with its row number (0: the file itself)."""
 
     def __init__(self, errors: list[RowError]):

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.alarms import derived
+from app.errors import JishiError
 from app.extensions import db
 from app.models import Case, Unit
-from app.scoping import Scope
-from app.alarms import derived
-from app.record.data import EMPTY, Problem, ensure_rows, from_exchange, new_case, write_values
+from app.record.data import (
+    EMPTY,
+    Problem,
+    ensure_rows,
+    from_exchange,
+    new_case,
+    write_values,
+)
 from app.record.lock import WORKFLOW_MODULES
-from app.workflow.cases import find_or_create_batch
+from app.scoping import Scope
 from app.spec import MODULE_KEYS, module
+from app.workflow.cases import find_or_create_batch
 
 
-class ImportFailed(Exception):
+class ImportFailed(JishiError):
     def __init__(self, problems: list[dict]):
         self.problems = problems
         super().__init__(f"{len(problems)} 处问题")
@@ -118,8 +126,8 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
                         write_values(case, key, values[key])
                 created.append(case)
         db.session.flush()
-        from app.record.validation import module_state
         from app.record.data import read_case
+        from app.record.validation import module_state
 
         for case in created:
             merged = read_case(case)

@@ -14,6 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
+from app.models.mixins import Audited, UnitOwned
 
 _AUTOINC = {"sqlite_autoincrement": True}
 
@@ -31,11 +32,10 @@ RUN_OK = "成功"
 RUN_FAILED = "失败"
 
 
-class CaseDeadline(Model):
+class CaseDeadline(UnitOwned, Model):
     """When node 1 (初次提交) or node 2 (二次提交) of a case is due, and how it stands."""
 
     __tablename__ = "case_deadline"
-    __scope_column__ = "unit_id"
     __table_args__ = (
         UniqueConstraint("root_id", "node", name="uq_case_deadline_node"),
         # The scan: open nodes by due date …
@@ -72,15 +72,12 @@ class CaseDeadline(Model):
     def node_label(self) -> str:
         return NODE_LABELS.get(self.node, str(self.node))
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class Message(Model):
+class Message(UnitOwned, Model):
     """站内消息: one notice to one user. ``dedup_key`` is unique per recipient."""
 
     __tablename__ = "inbox_message"
-    __scope_column__ = "unit_id"  # the unit the notice is about; the inbox also filters by recipient
+    # Scoped by the unit the notice is about; the inbox also filters by recipient.
     __table_args__ = (
         UniqueConstraint("recipient_id", "dedup_key", name="uq_inbox_message_dedup"),
         Index("ix_inbox_message_unread", "recipient_id", "read_at"),
@@ -107,11 +104,8 @@ class Message(Model):
     def __repr__(self):
         return self.title
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class TaskRun(Model):
+class TaskRun(Audited, Model):
     """One run of a background task: when, how it ended, what it counted, what went wrong."""
 
     __tablename__ = "task_run"
@@ -130,11 +124,8 @@ class TaskRun(Model):
     def __repr__(self):
         return f"{self.task} #{self.id}"
 
-    def audit_unit_id(self):
-        return None
 
-
-class ReportSchedule(Model):
+class ReportSchedule(Audited, Model):
     """When a periodic statistics report is generated: ``day`` days after the period ends, at ``hour``."""
 
     __tablename__ = "report_schedule"
@@ -149,9 +140,6 @@ class ReportSchedule(Model):
     def __repr__(self):
         return self.kind
 
-    def audit_unit_id(self):
-        return None
-
     def validate_write(self) -> list[str]:
         errors = []
         if self.kind not in ("monthly", "quarterly"):
@@ -163,11 +151,10 @@ class ReportSchedule(Model):
         return errors
 
 
-class ReportFile(Model):
+class ReportFile(UnitOwned, Model):
     """A generated statistics workbook for one supervising unit's subtree and one period."""
 
     __tablename__ = "report_file"
-    __scope_column__ = "unit_id"
     __table_args__ = (
         UniqueConstraint("kind", "period_start", "period_end", "unit_id", name="uq_report_file_period"),
         _AUTOINC,
@@ -188,6 +175,3 @@ class ReportFile(Model):
 
     def __repr__(self):
         return self.filename
-
-    def audit_unit_id(self):
-        return self.unit_id

@@ -8,6 +8,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
+from app.models.mixins import Audited, UnitOwned
 
 _AUTOINC = {"sqlite_autoincrement": True}
 
@@ -19,12 +20,12 @@ ALARM_CLOSED = "已关闭"
 ALARM_STATUSES = (ALARM_RAISED, ALARM_HALTED, ALARM_DISMISSED, ALARM_CORRECTED, ALARM_CLOSED)
 
 
-class RuleSetting(Model):
+class RuleSetting(UnitOwned, Model):
     """One version of one rule's settings, in force from ``effective_from``. A row with a
     region or a unit overrides the general one for local-practice ([L]) rules."""
 
     __tablename__ = "rule_setting"
-    __scope_column__ = "unit_id"  # unit overrides are unit data; general rows (no unit) are the admin's
+    # Unit overrides are unit data (scoped by unit_id); general rows (no unit) are the admin's.
     __table_args__ = (Index("ix_rule_setting_code_from", "code", "effective_from"), _AUTOINC)
 
     id = Column(Integer, primary_key=True)
@@ -40,9 +41,6 @@ class RuleSetting(Model):
 
     def __repr__(self):
         return f"{self.code} {self.effective_from}"
-
-    def audit_unit_id(self):
-        return self.unit_id
 
     def validate_write(self) -> list[str]:
         from app.rules.registry import all_rules
@@ -92,7 +90,7 @@ def _fraction_ok(value) -> bool:
         return False
 
 
-class CalendarDay(Model):
+class CalendarDay(Audited, Model):
     """A day that differs from Monday–Friday: a holiday on a weekday or a 调休 working weekend."""
 
     __tablename__ = "calendar_day"
@@ -104,20 +102,14 @@ class CalendarDay(Model):
     name = Column(String(50))
     source = Column(String(10), nullable=False, default="admin")  # package / admin
 
-    def audit_unit_id(self):
-        return None
 
-
-class CalendarYear(Model):
+class CalendarYear(Audited, Model):
     """A year whose calendar is complete; counting in any other year raises a data warning."""
 
     __tablename__ = "calendar_year"
 
     year = Column(Integer, primary_key=True)
     source = Column(String(10), nullable=False, default="admin")
-
-    def audit_unit_id(self):
-        return None
 
 
 class EvaluationRun(Model):
@@ -161,11 +153,10 @@ class RuleEvaluation(Model):
     message = Column(Text)
 
 
-class Alarm(Model):
+class Alarm(UnitOwned, Model):
     """A red hit at a submission, raised at the supervising department."""
 
     __tablename__ = "alarm"
-    __scope_column__ = "unit_id"
     __table_args__ = (Index("uq_alarm_dedup_key", "dedup_key", unique=True), _AUTOINC)
 
     id = Column(Integer, primary_key=True)
@@ -192,15 +183,11 @@ class Alarm(Model):
     def __repr__(self):
         return f"#{self.id} {self.codes}"
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class AlarmEvent(Model):
+class AlarmEvent(UnitOwned, Model):
     """Who moved an alarm from which status to which, and why."""
 
     __tablename__ = "alarm_event"
-    __scope_column__ = "unit_id"
     __table_args__ = (_AUTOINC,)
 
     id = Column(Integer, primary_key=True)
@@ -213,6 +200,3 @@ class AlarmEvent(Model):
     actor_name = Column(String(64), nullable=False)
     reason = Column(Text)
     at = Column(DateTime, nullable=False, default=utcnow)
-
-    def audit_unit_id(self):
-        return self.unit_id

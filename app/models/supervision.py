@@ -12,6 +12,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
+from app.models.mixins import UnitOwned
 
 _AUTOINC = {"sqlite_autoincrement": True}
 
@@ -29,11 +30,10 @@ DOC_MATCHED = "已匹配"
 DOC_UNMATCHED = "未匹配"
 
 
-class Review(Model):
+class Review(UnitOwned, Model):
     """One review of a submitted case version by its supervising department, with the reason."""
 
     __tablename__ = "case_review"
-    __scope_column__ = "unit_id"
     __table_args__ = (Index("ix_case_review_root", "root_id", "id"), _AUTOINC)
 
     id = Column(Integer, primary_key=True)
@@ -51,16 +51,12 @@ class Review(Model):
     def __repr__(self):
         return f"{self.result} #{self.case_id}"
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class SpotCheck(Model):
+class SpotCheck(UnitOwned, Model):
     """A reproducible random draw of submitted cases: the seed, the parameters and the population size
     are kept, and drawing again with them gives the same cases (``app.supervision.patrol.draw``)."""
 
     __tablename__ = "spot_check"
-    __scope_column__ = "unit_id"
     __table_args__ = (_AUTOINC,)
 
     id = Column(Integer, primary_key=True)
@@ -82,13 +78,9 @@ class SpotCheck(Model):
     def __repr__(self):
         return self.title
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class SpotCheckItem(Model):
+class SpotCheckItem(UnitOwned, Model):
     __tablename__ = "spot_check_item"
-    __scope_column__ = "unit_id"
     __table_args__ = (UniqueConstraint("spot_check_id", "case_id", name="uq_spot_check_case"), _AUTOINC)
 
     id = Column(Integer, primary_key=True)
@@ -100,16 +92,12 @@ class SpotCheckItem(Model):
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
     position = Column(Integer, nullable=False)
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class Finding(Model):
+class Finding(UnitOwned, Model):
     """A problem found in a case (by a spot check or a review), linked to rule codes, with a correction
     deadline, tracked until closed."""
 
     __tablename__ = "finding"
-    __scope_column__ = "unit_id"
     __table_args__ = (Index("ix_finding_status", "status", "correction_deadline"), _AUTOINC)
 
     id = Column(Integer, primary_key=True)
@@ -135,16 +123,12 @@ class Finding(Model):
     def __repr__(self):
         return f"#{self.id} {self.rule_codes}"
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class Notice(Model):
+class Notice(UnitOwned, Model):
     """通报: drafted from the period's data (regulations.md C.2), edited, then issued and circulated.
     ``content`` holds the sections; once issued nothing changes."""
 
     __tablename__ = "circular_notice"
-    __scope_column__ = "unit_id"
     __table_args__ = (_AUTOINC,)
 
     id = Column(Integer, primary_key=True)
@@ -167,15 +151,11 @@ class Notice(Model):
     def __repr__(self):
         return self.title
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class NoticeCase(Model):
+class NoticeCase(UnitOwned, Model):
     """A case named in a notice, and why (迟报 / 错报 / 漏报)."""
 
     __tablename__ = "circular_notice_case"
-    __scope_column__ = "unit_id"
     __table_args__ = (_AUTOINC,)
 
     id = Column(Integer, primary_key=True)
@@ -188,15 +168,11 @@ class NoticeCase(Model):
     kind = Column(String(4), nullable=False)
     detail = Column(Text, nullable=False)
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class AppointmentDocument(Model):
+class AppointmentDocument(UnitOwned, Model):
     """One appointment actually issued (任免文件), imported to find appointments never reported."""
 
     __tablename__ = "appointment_document"
-    __scope_column__ = "unit_id"
     __table_args__ = (UniqueConstraint("unit_id", "doc_no", "person_name", name="uq_appointment_document"),
                       _AUTOINC)
 
@@ -216,6 +192,3 @@ class AppointmentDocument(Model):
 
     def __repr__(self):
         return f"{self.doc_no} {self.person_name}"
-
-    def audit_unit_id(self):
-        return self.unit_id

@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
-from app.models.mixins import UnitOwned
+from app.models.mixins import AUTOINCREMENT, UnitOwned
 from app.spec import modules
 
 STATUS_DRAFT = "草稿"
@@ -27,14 +27,12 @@ STATUSES = (STATUS_DRAFT, STATUS_FIRST, STATUS_SECOND, STATUS_RETURNED)
 
 MODULE_STATES = ("未填", "填写中", "已完成", "有问题")
 
-_AUTOINC = {"sqlite_autoincrement": True}
-
 
 class Batch(UnitOwned, Model):
     """The cases one unit decided at one meeting: the meeting's data is entered once here."""
 
     __tablename__ = "batch"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
@@ -66,7 +64,7 @@ class Case(UnitOwned, Model):
     __table_args__ = (
         UniqueConstraint("case_no", "version_no", name="uq_case_no_version"),
         Index("ix_case_current_unit", "is_current", "unit_id"),
-        _AUTOINC,
+        AUTOINCREMENT,
     )
 
     id = Column(Integer, primary_key=True)
@@ -104,7 +102,7 @@ class CasePerson(UnitOwned, Model):
     """A person named in a case or a batch (``person`` items have position 0)."""
 
     __tablename__ = "case_person"
-    __table_args__ = (Index("ix_case_person_owner", "case_id", "item_key"), _AUTOINC)
+    __table_args__ = (Index("ix_case_person_owner", "case_id", "item_key"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
@@ -134,7 +132,7 @@ class Attachment(UnitOwned, Model):
     path and served only through the scoped download route; its SHA-256 is kept with it."""
 
     __tablename__ = "attachment"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
@@ -160,7 +158,7 @@ class Signature(UnitOwned, Model):
     ``record_sha256`` seals the row itself; a later change to the case voids the signature."""
 
     __tablename__ = "signature_record"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     LEVELS = {1: "选任工作部门分管负责人", 2: "选任工作部门主要领导", 3: "选任责任单位领导"}
 
@@ -190,7 +188,7 @@ class Submission(UnitOwned, Model):
     chained to the previous submission of the same case (across versions)."""
 
     __tablename__ = "submission_record"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     NODES = {1: "初次提交", 2: "二次提交"}
 
@@ -255,7 +253,7 @@ def _build_module_model(spec):
         "__tablename__": f"case_{spec.key}",
         "__module_key__": spec.key,
         "__table_args__": (*([Index(f"ix_case_{spec.key}_stats", "case_id", *STATS_INDEX_COLUMNS[spec.key])]
-                               if spec.key in STATS_INDEX_COLUMNS else []), _AUTOINC),
+                               if spec.key in STATS_INDEX_COLUMNS else []), AUTOINCREMENT),
         "id": Column(Integer, primary_key=True),
         "case_id": Column(Integer, ForeignKey("cadre_case.id", ondelete="CASCADE"), nullable=False, unique=True),
         "unit_id": Column(Integer, ForeignKey("unit.id"), nullable=False, index=True),

@@ -14,9 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
-from app.models.mixins import Audited, UnitOwned
-
-_AUTOINC = {"sqlite_autoincrement": True}
+from app.models.mixins import AUTOINCREMENT, Audited, UnitOwned
 
 # Deadline statuses per node.
 DL_PENDING = "未到期"   # not submitted, due date not passed
@@ -45,7 +43,7 @@ class CaseDeadline(UnitOwned, Model):
               postgresql_where=text("submitted_on IS NULL"), sqlite_where=text("submitted_on IS NULL")),
         # Statistics and exports read a case's node status: from the index alone (migration 0008).
         Index("ix_case_deadline_stats", "root_id", "node", "status"),
-        _AUTOINC,
+        AUTOINCREMENT,
     )
 
     id = Column(Integer, primary_key=True)
@@ -81,7 +79,7 @@ class Message(UnitOwned, Model):
     __table_args__ = (
         UniqueConstraint("recipient_id", "dedup_key", name="uq_inbox_message_dedup"),
         Index("ix_inbox_message_unread", "recipient_id", "read_at"),
-        _AUTOINC,
+        AUTOINCREMENT,
     )
 
     id = Column(Integer, primary_key=True)
@@ -109,7 +107,7 @@ class TaskRun(Audited, Model):
     """One run of a background task: when, how it ended, what it counted, what went wrong."""
 
     __tablename__ = "task_run"
-    __table_args__ = (Index("ix_task_run_task", "task", "status"), _AUTOINC)
+    __table_args__ = (Index("ix_task_run_task", "task", "status"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     task = Column(String(50), nullable=False)
@@ -129,7 +127,7 @@ class ReportSchedule(Audited, Model):
     """When a periodic statistics report is generated: ``day`` days after the period ends, at ``hour``."""
 
     __tablename__ = "report_schedule"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     kind = Column(String(10), nullable=False, unique=True)  # monthly / quarterly
@@ -157,7 +155,7 @@ class ReportFile(UnitOwned, Model):
     __tablename__ = "report_file"
     __table_args__ = (
         UniqueConstraint("kind", "period_start", "period_end", "unit_id", name="uq_report_file_period"),
-        _AUTOINC,
+        AUTOINCREMENT,
     )
 
     id = Column(Integer, primary_key=True)

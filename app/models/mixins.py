@@ -1,8 +1,12 @@
-"""What models share besides columns: being audited, and being owned by a unit.
+"""What models share besides columns: the SQLite id option, being audited, being owned by a unit.
 
-Each model still declares its own ``unit_id`` column (foreign key, index, nullability differ), so the
-schema is spelled in the model and the migrations, never here.
+Each model still declares its own ``unit_id`` column (foreign key, index and nullability differ), so
+the columns are spelled in the model and the migrations, never here.
 """
+
+# SQLite reuses the largest id after a delete unless told not to; ids name rows in the audit trail and
+# the evidence chain, so a deleted row's id must never come back.
+AUTOINCREMENT = {"sqlite_autoincrement": True}
 
 
 class Audited:

@@ -6,9 +6,7 @@ from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Uniq
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
-from app.models.mixins import UnitOwned
-
-_AUTOINC = {"sqlite_autoincrement": True}
+from app.models.mixins import AUTOINCREMENT, UnitOwned
 
 
 class SavedQuery(UnitOwned, Model):
@@ -16,7 +14,7 @@ class SavedQuery(UnitOwned, Model):
     the scope of whoever runs it, so a saved query never widens what its user may see."""
 
     __tablename__ = "saved_query"
-    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_query_name"), _AUTOINC)
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_query_name"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -41,7 +39,7 @@ class ExportFile(UnitOwned, Model):
     """A large export produced by a background task: only its requester may download it."""
 
     __tablename__ = "export_file"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True)

@@ -8,9 +8,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
-from app.models.mixins import Audited, UnitOwned
-
-_AUTOINC = {"sqlite_autoincrement": True}
+from app.models.mixins import AUTOINCREMENT, Audited, UnitOwned
 
 ALARM_RAISED = "已报警"
 ALARM_HALTED = "已叫停"
@@ -26,7 +24,7 @@ class RuleSetting(UnitOwned, Model):
 
     __tablename__ = "rule_setting"
     # Unit overrides are unit data (scoped by unit_id); general rows (no unit) are the admin's.
-    __table_args__ = (Index("ix_rule_setting_code_from", "code", "effective_from"), _AUTOINC)
+    __table_args__ = (Index("ix_rule_setting_code_from", "code", "effective_from"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     code = Column(String(8), nullable=False)
@@ -94,7 +92,7 @@ class CalendarDay(Audited, Model):
     """A day that differs from Monday–Friday: a holiday on a weekday or a 调休 working weekend."""
 
     __tablename__ = "calendar_day"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     day = Column(Date, nullable=False, unique=True)
@@ -117,7 +115,7 @@ class EvaluationRun(Model):
 
     __tablename__ = "evaluation_run"
     __scope_column__ = "unit_id"
-    __table_args__ = (Index("ix_evaluation_run_case", "case_id", "id"), _AUTOINC)
+    __table_args__ = (Index("ix_evaluation_run_case", "case_id", "id"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, ForeignKey("cadre_case.id"), nullable=False)
@@ -137,7 +135,7 @@ class RuleEvaluation(Model):
 
     __tablename__ = "rule_evaluation"
     __scope_column__ = "unit_id"
-    __table_args__ = (Index("ix_rule_evaluation_code", "rule_code", "outcome"), _AUTOINC)
+    __table_args__ = (Index("ix_rule_evaluation_code", "rule_code", "outcome"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     run_id = Column(Integer, ForeignKey("evaluation_run.id"), nullable=False, index=True)
@@ -157,7 +155,7 @@ class Alarm(UnitOwned, Model):
     """A red hit at a submission, raised at the supervising department."""
 
     __tablename__ = "alarm"
-    __table_args__ = (Index("uq_alarm_dedup_key", "dedup_key", unique=True), _AUTOINC)
+    __table_args__ = (Index("uq_alarm_dedup_key", "dedup_key", unique=True), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     # None only for 应报未报: an appointment document no case was ever reported for (document_id).
@@ -188,7 +186,7 @@ class AlarmEvent(UnitOwned, Model):
     """Who moved an alarm from which status to which, and why."""
 
     __tablename__ = "alarm_event"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     alarm_id = Column(Integer, ForeignKey("alarm.id"), nullable=False, index=True)

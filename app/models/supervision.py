@@ -12,9 +12,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
-from app.models.mixins import UnitOwned
-
-_AUTOINC = {"sqlite_autoincrement": True}
+from app.models.mixins import AUTOINCREMENT, UnitOwned
 
 REVIEW_RESULTS = ("通过", "黄灯提示", "红灯预警", "退回补正")
 
@@ -34,7 +32,7 @@ class Review(UnitOwned, Model):
     """One review of a submitted case version by its supervising department, with the reason."""
 
     __tablename__ = "case_review"
-    __table_args__ = (Index("ix_case_review_root", "root_id", "id"), _AUTOINC)
+    __table_args__ = (Index("ix_case_review_root", "root_id", "id"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, ForeignKey("cadre_case.id"), nullable=False, index=True)
@@ -57,7 +55,7 @@ class SpotCheck(UnitOwned, Model):
     are kept, and drawing again with them gives the same cases (``app.supervision.patrol.draw``)."""
 
     __tablename__ = "spot_check"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)  # the subtree sampled
@@ -81,7 +79,7 @@ class SpotCheck(UnitOwned, Model):
 
 class SpotCheckItem(UnitOwned, Model):
     __tablename__ = "spot_check_item"
-    __table_args__ = (UniqueConstraint("spot_check_id", "case_id", name="uq_spot_check_case"), _AUTOINC)
+    __table_args__ = (UniqueConstraint("spot_check_id", "case_id", name="uq_spot_check_case"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     spot_check_id = Column(Integer, ForeignKey("spot_check.id"), nullable=False, index=True)
@@ -98,7 +96,7 @@ class Finding(UnitOwned, Model):
     deadline, tracked until closed."""
 
     __tablename__ = "finding"
-    __table_args__ = (Index("ix_finding_status", "status", "correction_deadline"), _AUTOINC)
+    __table_args__ = (Index("ix_finding_status", "status", "correction_deadline"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     spot_check_id = Column(Integer, ForeignKey("spot_check.id"), index=True)
@@ -129,7 +127,7 @@ class Notice(UnitOwned, Model):
     ``content`` holds the sections; once issued nothing changes."""
 
     __tablename__ = "circular_notice"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)  # the issuing department
@@ -156,7 +154,7 @@ class NoticeCase(UnitOwned, Model):
     """A case named in a notice, and why (迟报 / 错报 / 漏报)."""
 
     __tablename__ = "circular_notice_case"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     notice_id = Column(Integer, ForeignKey("circular_notice.id"), nullable=False, index=True)
@@ -174,7 +172,7 @@ class AppointmentDocument(UnitOwned, Model):
 
     __tablename__ = "appointment_document"
     __table_args__ = (UniqueConstraint("unit_id", "doc_no", "person_name", name="uq_appointment_document"),
-                      _AUTOINC)
+                      AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     doc_no = Column(String(100), nullable=False)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,6 +149,20 @@ def _importer_name(user) -> str:
     return display_name(user)
 
 
+@contextmanager
+def _all_or_nothing(conflict: str):
+    """Roll back on any error. A unique key clashing (another import writing the same documents or
+    alarms at the same time) is refused with ``conflict``; nothing has been written."""
+    try:
+        yield
+    except IntegrityError:
+        db.session.rollback()
+        raise ReconcileError([RowError(0, "", conflict)]) from None
+    except Exception:
+        db.session.rollback()
+        raise
+
+
 # ---- 1. reading ---------------------------------------------------------------------------------
 
 def _file_bytes(file, data: bytes | None) -> tuple[str, bytes]:
@@ -261,7 +276,7 @@ def import_documents(rows: list[DocRow], user, scope: Scope, *, commit: bool = T
             existing[(doc.unit_id, normalise_doc_no(doc.doc_no), doc.person_name)] = doc
     who = _importer_name(user)
     docs, new = [], 0
-    try:
+    with _all_or_nothing("导入时任免文件已被同时修改（可能有另一导入正在进行），未写入任何数据，请重试"):
         for r in rows:
             doc = existing.get((r.unit_id, normalise_doc_no(r.doc_no), r.person_name))
             if doc is None:
@@ -275,12 +290,6 @@ def import_documents(rows: list[DocRow], user, scope: Scope, *, commit: bool = T
         db.session.flush()
         if commit:
             db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise ReconcileError([RowError(0, "", "导入时任免文件已被同时修改（可能有另一导入正在进行），未写入任何数据，请重试")]) from None
-    except Exception:
-        db.session.rollback()
-        raise
     return docs, new
 
 
@@ -491,7 +500,7 @@ def reconcile(file, user=None, *, data: bytes | None = None, scope: Scope | None
         raise ReconcileError([RowError(0, "", "当前用户没有可管理的单位，不能导入任免文件")])
     rows = read_documents(file, data, today=as_of, scope=scope)
     result = ReconcileResult()
-    try:
+    with _all_or_nothing("导入时数据已被同时修改（可能有另一导入正在进行），未写入任何数据，请重试"):
         docs, result.new = import_documents(rows, user, scope, commit=False)
         result.unchanged = len(docs) - result.new
         matched, unmatched = match(docs, user)
@@ -505,15 +514,6 @@ def reconcile(file, user=None, *, data: bytes | None = None, scope: Scope | None
         result.matched = [_entry(d, units, cases) for d in matched]
         result.unmatched = [_entry(d, units, cases, alarm_ids.get(d.id)) for d in unmatched]
         db.session.commit()
-    except ReconcileError:
-        db.session.rollback()
-        raise
-    except IntegrityError:
-        db.session.rollback()
-        raise ReconcileError([RowError(0, "", "导入时数据已被同时修改（可能有另一导入正在进行），未写入任何数据，请重试")]) from None
-    except Exception:
-        db.session.rollback()
-        raise
     if result.message_ids:
         try:
             deliver(result.message_ids)

@@ -619,6 +619,21 @@ def copy(conn, table: str, columns: str, rows, total: int, verbose: bool = True)
     return done, seconds
 
 
+def vacuum_analyze(conn, tables: list[str] | None = None, verbose: bool = True) -> tuple[int, float]:
+    """VACUUM (ANALYZE) ``tables`` (every table without): hint bits and the visibility map now, not during
+    the first benchmark. Returns (0 rows, seconds)."""
+    start = time.perf_counter()
+    autocommit, conn.autocommit = conn.autocommit, True
+    try:
+        conn.execute("VACUUM (ANALYZE)" + (f" {', '.join(tables)}" if tables else ""))
+    finally:
+        conn.autocommit = autocommit
+    seconds = time.perf_counter() - start
+    if verbose:
+        print(f"  {'(vacuum analyze)':<20}{'':>12} {seconds:13.1f} s")
+    return 0, seconds
+
+
 def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, today: dt.date | None = None,
              verbose: bool = True) -> dict:
     """Fill a freshly migrated database (roles synced) on psycopg connection ``conn``; commits,
@@ -679,15 +694,8 @@ def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, to
                   "case_appointment", "case_submission", "case_deadline"):
         conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     conn.commit()
-    start = time.perf_counter()
-    autocommit, conn.autocommit = conn.autocommit, True
-    try:
-        conn.execute("VACUUM (ANALYZE)")  # hint bits and visibility map now, not during the first benchmark
-    finally:
-        conn.autocommit = autocommit
-    out["(vacuum analyze)"] = (0, time.perf_counter() - start)
+    out["(vacuum analyze)"] = vacuum_analyze(conn, verbose=verbose)
     if verbose:
-        print(f"  {'(vacuum analyze)':<20}{'':>12} {out['(vacuum analyze)'][1]:13.1f} s")
         print(f"generated in {time.perf_counter() - t0:.1f} s", flush=True)
     return out
 
@@ -774,15 +782,8 @@ def add_modules(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1,
     out.update(fill_facts(conn, verbose))
     tables.append("case_fact")
     conn.commit()
-    start = time.perf_counter()
-    autocommit, conn.autocommit = conn.autocommit, True
-    try:
-        conn.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
-    finally:
-        conn.autocommit = autocommit
-    out["(vacuum analyze)"] = (0, time.perf_counter() - start)
+    out["(vacuum analyze)"] = vacuum_analyze(conn, tables, verbose)
     if verbose:
-        print(f"  {'(vacuum analyze)':<20}{'':>12} {out['(vacuum analyze)'][1]:13.1f} s")
         print(f"modules added in {time.perf_counter() - t0:.1f} s", flush=True)
     return out
 

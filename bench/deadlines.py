@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import re
 import statistics
 import sys
 import time
@@ -35,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import psycopg  # noqa: E402
 
 import generate  # noqa: E402
+from common import StatementLog, short, slowest  # noqa: E402
 
 RESET = (
     ("notices", "DELETE FROM inbox_message WHERE dedup_key LIKE 'deadline:%'"),
@@ -82,35 +82,6 @@ def median_seconds(session, sql: str, repeat: int = 5) -> float:
     return statistics.median(samples)
 
 
-class StatementLog:
-    """Every statement the engine runs, with its parameters and seconds, while ``active``."""
-
-    def __init__(self, engine):
-        from sqlalchemy import event
-
-        self.active, self.rows = False, []
-        event.listen(engine, "before_cursor_execute", self._before)
-        event.listen(engine, "after_cursor_execute", self._after)
-
-    def _before(self, conn, cursor, statement, parameters, context, executemany):
-        conn.info["bench_start"] = time.perf_counter()
-
-    def _after(self, conn, cursor, statement, parameters, context, executemany):
-        if self.active:
-            self.rows.append((time.perf_counter() - conn.info.pop("bench_start"), statement, parameters, executemany))
-
-    def slowest(self, n=3):
-        return sorted(self.rows, key=lambda r: -r[0])[:n]
-
-
-def short(statement: str, parameters=None, width: int = 110) -> str:
-    """One line; for an INSERT … SELECT, what it selects (the notice kind is its first parameter)."""
-    one = re.sub(r"\s+", " ", statement).strip()
-    if isinstance(parameters, dict) and isinstance(parameters.get("param_1"), str):
-        one = f"[{parameters['param_1']}] {one}"
-    return one if len(one) <= width else one[:width - 1] + "…"
-
-
 def explain(db, statements, threshold: float = 0.05) -> None:
     """Replay ``statements`` in order in one transaction, EXPLAIN ANALYZE the slow ones, roll back."""
     conn = db.engine.connect()
@@ -122,7 +93,7 @@ def explain(db, statements, threshold: float = 0.05) -> None:
                 if executemany:
                     cur.executemany(statement, parameters)
                 elif seconds >= threshold:
-                    print(f"\n-- {seconds:.3f} s in the run: {short(statement, parameters, 200)}")
+                    print(f"\n-- {seconds:.3f} s in the run: {short(statement, 200, parameters)}")
                     cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
                     print("\n".join(row[0] for row in cur.fetchall()))
                 else:
@@ -178,14 +149,14 @@ def main(argv=None):
         runs = [("cold", args.as_of), ("again", args.as_of), (f"+{args.later} days", args.as_of + dt.timedelta(args.later))]
         results, cold_statements = [], None
         for label, as_of in runs:
-            log.rows, log.active = [], True
+            log.start()
             start = time.perf_counter()
             result = scan(as_of).as_dict()
             seconds = time.perf_counter() - start
-            log.active = False
-            results.append((label, seconds, result, log.slowest()))
+            statements = log.stop()
+            results.append((label, seconds, result, slowest(statements)))
             if cold_statements is None:
-                cold_statements = list(log.rows)
+                cold_statements = statements
 
         keys = ("updated", "flagged", "red", "sent", "reminders", "overdue", "missing")
         print(f"\n{'run':<10}{'as of':<12}{'seconds':>8}" + "".join(f"{k:>10}" for k in keys)
@@ -193,10 +164,10 @@ def main(argv=None):
         for label, seconds, result, _ in results:
             print(f"{label:<10}{result['as_of']:<12}{seconds:>8.2f}" + "".join(f"{result[k]:>10,}" for k in keys)
                   + f"{seconds / base_deadline:>11.1f}{seconds / base_case:>8.1f}")
-        for label, seconds, _, slowest in results:
+        for label, seconds, _, slowest_statements in results:
             print(f"\nslowest statements, {label} ({seconds:.2f} s):")
-            for s, statement, parameters, _ in slowest:
-                print(f"  {s:7.3f} s  {short(statement, parameters)}")
+            for s in slowest_statements:
+                print(f"  {s.seconds:7.3f} s  {short(s.statement, 110, s.parameters)}")
 
     if args.explain:
         print("\nreset to never scanned:", reset(url))

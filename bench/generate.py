@@ -286,6 +286,11 @@ def _light(p: Plan, rng) -> str | None:
     return "绿" if r < 0.9 else "黄" if r < 0.98 else "红"
 
 
+def _not_begun(p: Plan, columns: str) -> tuple:
+    """A module row not begun: the case, its unit, 未填, and every other column of ``columns`` empty."""
+    return (p.id, p.unit.id, "未填") + (None,) * (columns.count(",") - 2)
+
+
 def rows_case(cases, today, rng):
     for p in cases:
         yield (p.id, p.unit.id, p.batch_id, p.case_no, 1, p.id, True, p.status, p.name, p.unit.clerk, p.created,
@@ -342,7 +347,7 @@ MOTION_COLUMNS = (
 def rows_appointment(cases, today, rng):
     for p in cases:
         if p.doc is None:
-            yield (p.id, p.unit.id, "未填") + (None,) * 10
+            yield _not_begun(p, APPOINTMENT_COLUMNS)
             continue
         probation = rng.random() < 0.5
         end = p.doc + dt.timedelta(days=365) if probation else None
@@ -449,6 +454,15 @@ def _at(day: dt.date, rng) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(9)) + dt.timedelta(seconds=rng.randrange(28800))
 
 
+def each_decided(row, columns: str):
+    """The rows of a module that begins with the decision: ``row(p, today, rng, motion)`` for a decided case,
+    a row not begun for any other."""
+    def rows(cases, today, rng, motion):
+        for p in cases:
+            yield _not_begun(p, columns) if p.decided is None else row(p, today, rng, motion)
+    return rows
+
+
 def rows_recommendation(cases, today, rng, motion):
     for p in cases:
         kind = _kind(p, motion)
@@ -456,7 +470,7 @@ def rows_recommendation(cases, today, rng, motion):
         if p.decided is None:  # a draft: the recommendation is the step under way
             talk = p.created.date() + dt.timedelta(days=rng.randrange(1, 15))
             if not required or talk > today:
-                yield (p.id, p.unit.id, "未填") + (None,) * 18
+                yield _not_begun(p, RECOMMENDATION_COLUMNS)
             else:
                 yield (p.id, p.unit.id, "填写中", None, True, talk, rng.randrange(15, 80)) + (None,) * 14
             continue
@@ -494,7 +508,7 @@ RECOMMENDATION_COLUMNS = (
 def rows_inspection(cases, today, rng, motion):
     for p in cases:
         if p.decided is None or _kind(p, motion) in ("免职", "降职"):
-            yield (p.id, p.unit.id, "未填") + (None,) * 25
+            yield _not_begun(p, INSPECTION_COLUMNS)
             continue
         objects = 1 if rng.random() < 0.75 else rng.choice((2, 2, 2, 3))  # 差额考察: more objects than posts
         chosen = p.decided - dt.timedelta(days=rng.randrange(45, 51))
@@ -523,22 +537,18 @@ INSPECTION_COLUMNS = (
     "inspection_conclusion")
 
 
-def rows_consultation(cases, today, rng, motion):
-    for p in cases:
-        if p.decided is None:
-            yield (p.id, p.unit.id, "未填") + (None,) * 12
-            continue
-        dual = p.unit.unit_type in ("法院", "检察院", "公安")
-        prior = _prior_report(p, motion)
-        reported = p.decided - dt.timedelta(days=rng.randrange(18, 26)) if prior else None
-        items = ('["破格提拔"]' if motion.breaking[p.id] else f'["{rng.choice(PRIOR_ITEMS)}"]') if prior else None
-        reply = rng.choice(PRIOR_REPLY) if prior else None
-        consulted = p.decided - dt.timedelta(days=rng.randrange(3, 16))
-        yield (p.id, p.unit.id, "已完成", _at(consulted, rng), rng.choice(CONSULT_SCOPE), consulted,
-               "同意" if p.unit.level == "委办局" else "不适用", "同意" if rng.random() < 0.1 else "不适用",
-               p.decided - dt.timedelta(days=rng.randrange(40, 61)) if dual else None, "同意" if dual else "不适用",
-               prior, items, reported, reply,
-               reported + dt.timedelta(days=rng.randrange(3, 11)) if reply in ("同意", "不同意") else None)
+def consultation_row(p: Plan, today, rng, motion) -> tuple:
+    dual = p.unit.unit_type in ("法院", "检察院", "公安")
+    prior = _prior_report(p, motion)
+    reported = p.decided - dt.timedelta(days=rng.randrange(18, 26)) if prior else None
+    items = ('["破格提拔"]' if motion.breaking[p.id] else f'["{rng.choice(PRIOR_ITEMS)}"]') if prior else None
+    reply = rng.choice(PRIOR_REPLY) if prior else None
+    consulted = p.decided - dt.timedelta(days=rng.randrange(3, 16))
+    return (p.id, p.unit.id, "已完成", _at(consulted, rng), rng.choice(CONSULT_SCOPE), consulted,
+            "同意" if p.unit.level == "委办局" else "不适用", "同意" if rng.random() < 0.1 else "不适用",
+            p.decided - dt.timedelta(days=rng.randrange(40, 61)) if dual else None, "同意" if dual else "不适用",
+            prior, items, reported, reply,
+            reported + dt.timedelta(days=rng.randrange(3, 11)) if reply in ("同意", "不同意") else None)
 
 
 CONSULTATION_COLUMNS = (
@@ -547,43 +557,33 @@ CONSULTATION_COLUMNS = (
     "prior_report_date, prior_report_reply, prior_report_reply_date")
 
 
-def rows_decision(cases, today, rng, motion):
+def decision_row(p: Plan, today, rng, motion) -> tuple:
     """The per-case part of 讨论决定 (the meeting itself is the batch's)."""
-    for p in cases:
-        if p.decided is None:
-            yield (p.id, p.unit.id, "未填") + (None,) * 8
-            continue
-        present = 11 - p.batch_id % 3  # as rows_batch has it
-        against = 1 if rng.random() < 0.05 else 0
-        yield (p.id, p.unit.id, "已完成", _at(p.decided, rng), True, True if _prior_report(p, motion) else None,
-               present - against, against, 0, "通过", False)
+    present = 11 - p.batch_id % 3  # as rows_batch has it
+    against = 1 if rng.random() < 0.05 else 0
+    return (p.id, p.unit.id, "已完成", _at(p.decided, rng), True, True if _prior_report(p, motion) else None,
+            present - against, against, 0, "通过", False)
 
 
 DECISION_COLUMNS = ("case_id, unit_id, state, completed_at, reasons_presented, reported_items_explained, votes_for, "
                     "votes_against, votes_defer, decision_result, is_reconsideration")
 
 
-def rows_publicity(cases, today, rng, motion):
-    for p in cases:
-        if p.decided is None:
-            yield (p.id, p.unit.id, "未填") + (None,) * 10
-            continue
-        if _kind(p, motion) != "提拔" and not (_kind(p, motion) == "进一步使用" and rng.random() < 0.5):
-            yield (p.id, p.unit.id, "已完成", _at(p.decided, rng), False, "非提拔任职") + (None,) * 7
-            continue
-        start = p.decided + dt.timedelta(days=rng.randrange(1, 4))
-        end = start + dt.timedelta(days=rng.randrange(6, 10))
-        if p.doc:
-            end = min(end, p.doc)
-        if start > today:  # decided in the last days: not published yet
-            yield (p.id, p.unit.id, "填写中", None, True) + (None,) * 8
-            continue
-        complaints = int(rng.choice(COMPLAINTS))
-        verified = rng.choice(VERIFIED) if complaints else "无反映"
-        done = end <= today and verified != "核查中"
-        yield (p.id, p.unit.id, "已完成" if done else "填写中", _at(end, rng) if done else None, True, None, start, end,
-               "单位内部公示栏及门户网站", True, complaints, verified,
-               (PUBLICITY_RESULT.get(verified, "不影响任职") if end <= today else None))
+def publicity_row(p: Plan, today, rng, motion) -> tuple:
+    if _kind(p, motion) != "提拔" and not (_kind(p, motion) == "进一步使用" and rng.random() < 0.5):
+        return (p.id, p.unit.id, "已完成", _at(p.decided, rng), False, "非提拔任职") + (None,) * 7
+    start = p.decided + dt.timedelta(days=rng.randrange(1, 4))
+    end = start + dt.timedelta(days=rng.randrange(6, 10))
+    if p.doc:
+        end = min(end, p.doc)
+    if start > today:  # decided in the last days: not published yet
+        return (p.id, p.unit.id, "填写中", None, True) + (None,) * 8
+    complaints = int(rng.choice(COMPLAINTS))
+    verified = rng.choice(VERIFIED) if complaints else "无反映"
+    done = end <= today and verified != "核查中"
+    return (p.id, p.unit.id, "已完成" if done else "填写中", _at(end, rng) if done else None, True, None, start, end,
+            "单位内部公示栏及门户网站", True, complaints, verified,
+            (PUBLICITY_RESULT.get(verified, "不影响任职") if end <= today else None))
 
 
 PUBLICITY_COLUMNS = (
@@ -594,9 +594,9 @@ PUBLICITY_COLUMNS = (
 MODULE_TABLES = (
     ("case_recommendation", RECOMMENDATION_COLUMNS, rows_recommendation),
     ("case_inspection", INSPECTION_COLUMNS, rows_inspection),
-    ("case_consultation", CONSULTATION_COLUMNS, rows_consultation),
-    ("case_decision", DECISION_COLUMNS, rows_decision),
-    ("case_publicity", PUBLICITY_COLUMNS, rows_publicity),
+    ("case_consultation", CONSULTATION_COLUMNS, each_decided(consultation_row, CONSULTATION_COLUMNS)),
+    ("case_decision", DECISION_COLUMNS, each_decided(decision_row, DECISION_COLUMNS)),
+    ("case_publicity", PUBLICITY_COLUMNS, each_decided(publicity_row, PUBLICITY_COLUMNS)),
 )
 
 
@@ -617,6 +617,21 @@ def copy(conn, table: str, columns: str, rows, total: int, verbose: bool = True)
     if verbose:
         print(f"\r  {table:<20}{done:>12,} rows {seconds:8.1f} s {done / max(seconds, 1e-9):>10,.0f} rows/s", flush=True)
     return done, seconds
+
+
+def vacuum_analyze(conn, tables: list[str] | None = None, verbose: bool = True) -> tuple[int, float]:
+    """VACUUM (ANALYZE) ``tables`` (every table without): hint bits and the visibility map now, not during
+    the first benchmark. Returns (0 rows, seconds)."""
+    start = time.perf_counter()
+    autocommit, conn.autocommit = conn.autocommit, True
+    try:
+        conn.execute("VACUUM (ANALYZE)" + (f" {', '.join(tables)}" if tables else ""))
+    finally:
+        conn.autocommit = autocommit
+    seconds = time.perf_counter() - start
+    if verbose:
+        print(f"  {'(vacuum analyze)':<20}{'':>12} {seconds:13.1f} s")
+    return 0, seconds
 
 
 def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, today: dt.date | None = None,
@@ -679,15 +694,8 @@ def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, to
                   "case_appointment", "case_submission", "case_deadline"):
         conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     conn.commit()
-    start = time.perf_counter()
-    autocommit, conn.autocommit = conn.autocommit, True
-    try:
-        conn.execute("VACUUM (ANALYZE)")  # hint bits and visibility map now, not during the first benchmark
-    finally:
-        conn.autocommit = autocommit
-    out["(vacuum analyze)"] = (0, time.perf_counter() - start)
+    out["(vacuum analyze)"] = vacuum_analyze(conn, verbose=verbose)
     if verbose:
-        print(f"  {'(vacuum analyze)':<20}{'':>12} {out['(vacuum analyze)'][1]:13.1f} s")
         print(f"generated in {time.perf_counter() - t0:.1f} s", flush=True)
     return out
 
@@ -774,15 +782,8 @@ def add_modules(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1,
     out.update(fill_facts(conn, verbose))
     tables.append("case_fact")
     conn.commit()
-    start = time.perf_counter()
-    autocommit, conn.autocommit = conn.autocommit, True
-    try:
-        conn.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
-    finally:
-        conn.autocommit = autocommit
-    out["(vacuum analyze)"] = (0, time.perf_counter() - start)
+    out["(vacuum analyze)"] = vacuum_analyze(conn, tables, verbose)
     if verbose:
-        print(f"  {'(vacuum analyze)':<20}{'':>12} {out['(vacuum analyze)'][1]:13.1f} s")
         print(f"modules added in {time.perf_counter() - t0:.1f} s", flush=True)
     return out
 

@@ -54,6 +54,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from common import StatementLog, short, slowest  # noqa: E402
+
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/jishi_bench"
 PASSWORD = "Bench-Passw0rd"
 PAGE_SIZES = (25, 100)
@@ -82,31 +84,6 @@ def kind_of(statement: str) -> str:
     return "other"
 
 
-class Recorder:
-    """Every statement (with its parameters and seconds) while ``active``."""
-
-    def __init__(self, engine):
-        from sqlalchemy import event
-
-        self.active, self.rows = False, []
-        event.listen(engine, "before_cursor_execute", self._before)
-        event.listen(engine, "after_cursor_execute", self._after)
-
-    def _before(self, conn, cursor, statement, parameters, context, executemany):
-        conn.info["bench_start"] = time.perf_counter()
-
-    def _after(self, conn, cursor, statement, parameters, context, executemany):
-        if self.active:
-            self.rows.append((time.perf_counter() - conn.info.pop("bench_start"), statement, parameters))
-
-    def start(self):
-        self.rows, self.active = [], True
-
-    def stop(self):
-        self.active = False
-        return list(self.rows)
-
-
 def by_kind(rows) -> dict:
     return dict(collections.Counter(kind_of(r[1]) for r in rows))
 
@@ -124,11 +101,6 @@ def explain(db, statement, parameters) -> str:
     finally:
         conn.rollback()
         conn.close()
-
-
-def short(statement: str, width: int = 120) -> str:
-    one = re.sub(r"\s+", " ", statement).strip()
-    return one if len(one) <= width else one[:width - 1] + "…"
 
 
 # ---- the app, the users and the plain view ----------------------------------------------------------
@@ -257,7 +229,7 @@ def timed(client, url: str, repeat: int, recorder) -> dict:
     samples.sort()
     return {"median": statistics.median(samples), "p95": samples[max(0, int(len(samples) * 0.95) - 1)],
             "statements": len(statements), "kinds": by_kind(statements),
-            "slowest": max(statements, key=lambda r: r[0]) if statements else None}
+            "slowest": slowest(statements, 1)[0] if statements else None}
 
 
 def list_pages(app, users: dict, repeat: int, recorder, explain_slow: bool) -> list[dict]:
@@ -284,7 +256,7 @@ def list_pages(app, users: dict, repeat: int, recorder, explain_slow: bool) -> l
                       f"{r['statements']:3} stmts; plain {row['PlainCaseList']['median']:7.1f} ms "
                       f"{row['PlainCaseList']['statements']:3} stmts; × {row['ratio']:.2f}", flush=True)
                 if explain_slow and r["slowest"] and r["slowest"][0] > 0.02:
-                    seconds, statement, parameters = r["slowest"]
+                    seconds, statement, parameters, _ = r["slowest"]
                     with app.app_context():
                         print(f"    slowest {seconds * 1000:.1f} ms: {short(statement)}")
                         print(explain(db, statement, parameters))
@@ -340,15 +312,15 @@ def run_statistics(app, year: int, repeat: int, recorder, explain_slow: bool) ->
                           "previous": (table.total.previous or {}).get("people"),
                           "statements": len(statements), "base": base,
                           "cases": cases if label != "unit_table, 12 months" else table.total.values["people"],
-                          "slowest": sorted(statements, key=lambda r: -r[0])[:3]}
+                          "slowest": slowest(statements)}
             r = out[label]
             print(f"  {label:<22} {r['median']:7.2f} s median ({r['cold']:.2f} s first) {r['rows']:3} rows, "
                   f"{r['people']:,} cases ({r['previous'] or 0:,} a year before), {r['statements']} statements; "
                   f"count(*) of the same cases {base * 1000:.0f} ms, × {r['median'] / base:.1f}", flush=True)
-            for seconds, statement, _ in r["slowest"]:
+            for seconds, statement, _, _ in r["slowest"]:
                 print(f"      {seconds:7.3f} s  {short(statement, 110)}")
             if explain_slow:
-                for seconds, statement, parameters in r["slowest"]:
+                for seconds, statement, parameters, _ in r["slowest"]:
                     if seconds > 0.1:
                         print(f"    EXPLAIN {short(statement, 100)}")
                         print(explain(db, statement, parameters))
@@ -546,7 +518,7 @@ def main(argv=None):
         print(f"{sizes[0]:,} cases, {sizes[1]:,} units ({sizes[2]:,} publicity rows); PostgreSQL "
               f"{db.session.execute(text('SHOW server_version')).scalar()}; {os.cpu_count()} CPUs, load average "
               f"{os.getloadavg()[0]:.1f}", flush=True)
-        recorder = Recorder(db.engine)
+        recorder = StatementLog(db.engine)
         db.session.remove()
     users = bench_users(app)
     lists = stats = export = None

@@ -4,17 +4,16 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.audit import acting_as
+from app.cli.common import JishiGroup, echo_rows, parse_date, user_scope
 from app.extensions import db
 from app.models import Unit
 from app.scoping import Scope
 
-from app.cli.common import echo_json, parse_date, user_scope
+alarms_cli = JishiGroup("alarms", help="报警")
 
-alarms_cli = AppGroup("alarms", help="报警")
 
 @alarms_cli.command("list")
 @click.option("--unit", "unit_code", default=None, help="单位代码（含下级单位）")
@@ -36,12 +35,8 @@ def alarms_list(unit_code: str | None, status: str | None, as_json: bool):
     data = [{"id": a.id, "case_id": a.case_id, "code": a.codes, "severity": "red", "status": a.status,
              "raised_at": a.raised_at.isoformat(timespec="seconds"), "unit": a.unit.code, "message": a.message}
             for a in rows]
-    if as_json:
-        echo_json(data)
-    else:
-        for a in data:
-            subject = f"案例{a['case_id']}" if a["case_id"] is not None else "应报未报（无案例）"
-            click.echo(f"#{a['id']}\t{a['status']}\t{a['unit']}\t{subject}\t{a['code']}")
+    echo_rows(data, as_json, lambda a: f"#{a['id']}\t{a['status']}\t{a['unit']}\t"
+                                       f"{'应报未报（无案例）' if a['case_id'] is None else '案例' + str(a['case_id'])}\t{a['code']}")
 
 
 @alarms_cli.command("halt")

@@ -7,17 +7,16 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.audit import acting_as
-from app.robustness import load_json_text
+from app.cli.common import JishiGroup, echo_json, echo_rows, user_scope
 from app.extensions import db
 from app.models import Unit
+from app.robustness import load_json_text
 
-from app.cli.common import echo_json, user_scope
+cases_cli = JishiGroup("cases", help="案例导入导出")
 
-cases_cli = AppGroup("cases", help="案例导入导出")
 
 def _read_case_file(file: Path):
     """The JSON of a case file, refused before reading when larger than JISHI_IMPORT_MAX_MB."""
@@ -156,9 +155,5 @@ def cases_list(as_json: bool, as_user: str | None):
         .where(Case.is_current.is_(True), scope.clause(Case.unit_id)).order_by(Case.id)).all()
     data = [{"id": r[0], "case_no": r[1], "version": r[2], "status": r[3], "light": r[4], "unit": r[5],
              "decision_date": r[6].isoformat() if r[6] else None} for r in rows]
-    if as_json:
-        echo_json(data)
-        return
-    for r in data:
-        click.echo(f"#{r['id']}\t{r['case_no']}\t第{r['version']}版\t{r['status']}\t{r['light'] or ''}\t{r['unit']}"
-                   f"\t{r['decision_date'] or ''}")
+    echo_rows(data, as_json, lambda r: f"#{r['id']}\t{r['case_no']}\t第{r['version']}版\t{r['status']}\t"
+                                       f"{r['light'] or ''}\t{r['unit']}\t{r['decision_date'] or ''}")

@@ -1,14 +1,35 @@
-"""What every command shares: JSON output, date options, the --as-user scope."""
+"""What every command shares: refusals as clean errors, JSON or line output, date options, the --as-user scope."""
 from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Callable
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
-from app.scoping import Scope
-from app.scoping import scope_for
+from app.errors import JishiError
+from app.scoping import Scope, scope_for
+
+
+class RefusalsAsErrors:
+    """A refusal (``JishiError``) escaping a command ends it as a usage error: its Chinese message on
+    stderr and exit status 1, not a traceback. Commands that list every problem catch theirs first."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except JishiError as exc:
+            raise click.ClickException(exc.message) from exc
+
+
+class JishiGroup(RefusalsAsErrors, AppGroup):
+    """Every command group of the app (``flask units``, ``flask cases``, …)."""
+
+
+class JishiCommand(RefusalsAsErrors, click.Command):
+    """A top-level command outside any group (``flask reconcile``)."""
 
 
 def parse_date(value: str | None, name: str) -> dt.date | None:
@@ -25,6 +46,14 @@ def echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))  # Fractions print as "2/3"
 
 
+def echo_rows(data: list, as_json: bool, line: Callable[[dict], str]) -> None:
+    """A listing: the rows as JSON with --json, else one line per row."""
+    if as_json:
+        echo_json(data)
+        return
+    for row in data:
+        click.echo(line(row))
+
 
 def user_scope(as_user):
     if not as_user:
@@ -33,4 +62,3 @@ def user_scope(as_user):
     if user is None:
         raise click.ClickException(f"用户“{as_user}”不存在")
     return user, scope_for(user)
-

@@ -1,20 +1,15 @@
 """`flask deadlines …`, `flask tasks …` and `flask reports schedule/generate`: the scheduled work, by hand."""
 from __future__ import annotations
 
-
 import click
-from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.cli.common import echo_json, parse_date
 from app.audit import acting_as
+from app.cli.common import JishiGroup, echo_json, echo_rows, parse_date
 from app.extensions import db
 
-deadlines_cli = AppGroup("deadlines", help="报送时限")
-tasks_cli = AppGroup("tasks", help="后台任务运行记录")
-
-
-_date = parse_date
+deadlines_cli = JishiGroup("deadlines", help="报送时限")
+tasks_cli = JishiGroup("tasks", help="后台任务运行记录")
 
 
 @deadlines_cli.command("scan")
@@ -26,7 +21,7 @@ def scan_cmd(as_of: str | None, as_json: bool):
     --as-of 指定其他日期时只读：显示该日的扫描结果，不写入。"""
     from app.tasks.deadlines import run_scan
 
-    result = run_scan(_date(as_of, "--as-of"))
+    result = run_scan(parse_date(as_of, "--as-of"))
     if as_json:
         echo_json(result)
         return
@@ -61,12 +56,8 @@ def list_cmd(status: str | None, as_json: bool):
              "due": d.due_date.isoformat(), "day_type": d.day_type, "status": d.status, "days_late": d.days_late,
              "submitted_on": d.submitted_on.isoformat() if d.submitted_on else None}
             for d, no, name in db.session.execute(q).all()]
-    if as_json:
-        echo_json(data)
-        return
-    for r in data:
-        click.echo(f"{r['case_no']}\t{r['name'] or ''}\t{r['node']}\t期限 {r['due']}\t{r['status']}"
-                   + (f"\t逾期 {r['days_late']} 天" if r["days_late"] else ""))
+    echo_rows(data, as_json, lambda r: f"{r['case_no']}\t{r['name'] or ''}\t{r['node']}\t期限 {r['due']}\t{r['status']}"
+                                       + (f"\t逾期 {r['days_late']} 天" if r["days_late"] else ""))
 
 
 @tasks_cli.command("list")
@@ -79,8 +70,4 @@ def tasks_list(limit: int, as_json: bool):
     rows = db.session.execute(select(TaskRun).order_by(TaskRun.id.desc()).limit(limit)).scalars().all()
     data = [{"id": r.id, "task": r.task, "status": r.status, "started_at": r.started_at, "finished_at": r.finished_at,
              "counts": r.counts, "error": r.error} for r in rows]
-    if as_json:
-        echo_json(data)
-        return
-    for r in data:
-        click.echo(f"#{r['id']}\t{r['task']}\t{r['status']}\t{r['started_at']}\t{r['counts'] or ''}")
+    echo_rows(data, as_json, lambda r: f"#{r['id']}\t{r['task']}\t{r['status']}\t{r['started_at']}\t{r['counts'] or ''}")

@@ -5,19 +5,14 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.audit import acting_as
+from app.cli.common import JishiGroup, echo_json
 from app.extensions import db
 
+jishi_cli = JishiGroup("jishi", help="记实系统维护命令")
 
-
-
-
-from app.cli.common import echo_json
-
-jishi_cli = AppGroup("jishi", help="记实系统维护命令")
 
 @jishi_cli.command("seed-demo")
 @click.option("--reset-passwords", is_flag=True, help="为演示账户重新生成密码并显示")

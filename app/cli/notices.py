@@ -5,18 +5,14 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.audit import acting_as
-from app.cli.common import echo_json, parse_date
+from app.cli.common import JishiGroup, echo_json, echo_rows, parse_date
 from app.extensions import db
 from app.models import Unit
 
-notices_cli = AppGroup("notices", help="通报")
-
-
-_date = parse_date
+notices_cli = JishiGroup("notices", help="通报")
 
 
 def _user(username: str | None):
@@ -52,7 +48,7 @@ def draft_cmd(date_from, date_to, unit_code, number, correction_days, save, as_u
     """按期间生成通报内容（同样的数据得到同样的内容）；不加 --save 时不保存任何内容。"""
     from app.supervision import notices
 
-    f, t = _date(date_from, "--from"), _date(date_to, "--to")
+    f, t = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     user = _user(as_user)
     unit = _unit(unit_code, user)
     if save and user is None:
@@ -99,11 +95,7 @@ def list_cmd(unit_code, as_json):
              "correction_deadline": n.correction_deadline.isoformat() if n.correction_deadline else None,
              "issued_at": n.issued_at.isoformat(timespec="seconds") if n.issued_at else None,
              "cases": len(n.cases)} for n in db.session.execute(q).scalars()]
-    if as_json:
-        echo_json(data)
-        return
-    for n in data:
-        click.echo(f"#{n['id']}\t{n['status']}\t{n['unit']}\t{n['number'] or ''}\t{n['title']}")
+    echo_rows(data, as_json, lambda n: f"#{n['id']}\t{n['status']}\t{n['unit']}\t{n['number'] or ''}\t{n['title']}")
 
 
 @notices_cli.command("issue")

@@ -15,16 +15,15 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.audit import acting_as
-from app.cli.common import echo_json
+from app.cli.common import JishiGroup, echo_json
 from app.extensions import db
 from app.models import Case, Unit
 from app.scoping import Scope, scope_for
 
-patrol_cli = AppGroup("patrol", help="网上巡查与抽查")
+patrol_cli = JishiGroup("patrol", help="网上巡查与抽查")
 
 
 def _fail(problems: list[str], as_json: bool) -> None:

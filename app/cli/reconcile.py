@@ -8,10 +8,10 @@ import click
 from flask.cli import with_appcontext
 
 from app.audit import acting_as
-from app.cli.common import echo_json, user_scope
+from app.cli.common import JishiCommand, echo_json, user_scope
 
 
-@click.command("reconcile")
+@click.command("reconcile", cls=JishiCommand)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as-user", "as_user", default=None, help="以该用户的权限与身份导入（默认：命令行，全部单位）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 {matched, unmatched, missing}")

@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.cli.common import echo_json, parse_date
+from app.cli.common import JishiGroup, echo_json, parse_date
 from app.extensions import db
 
-reports_cli = AppGroup("reports", help="统计报表")
-
-
-_date = parse_date
+reports_cli = JishiGroup("reports", help="统计报表")
 
 
 @reports_cli.command("generate")
@@ -25,7 +21,7 @@ def generate_cmd(kind: str, period_start: str | None, as_json: bool):
     """为每个有监督员的单位生成统计报表并通知监督员（已生成的不重复生成），与“立即生成”相同。"""
     from app.reporting.scheduled import KINDS, generate, period_containing
 
-    start = _date(period_start, "--period-start")
+    start = parse_date(period_start, "--period-start")
     if start is not None:
         try:
             period_containing(kind, start)
@@ -70,7 +66,7 @@ def statistics_cmd(date_from: str, date_to: str, unit_code: str | None, by: str,
     from app.models import Unit
     from app.reporting.statistics import statistics_table, write_statistics_xlsx
 
-    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if start > end:
         raise click.BadParameter("起始日不能晚于截止日", param_hint="--from")
     if unit_code:

@@ -4,14 +4,13 @@ from __future__ import annotations
 import datetime as dt
 
 import click
-from flask.cli import AppGroup
 
 from app.audit import acting_as
+from app.cli.common import JishiGroup, echo_json, echo_rows, parse_date
 
-from app.cli.common import echo_json, parse_date
+rules_cli = JishiGroup("rules", help="硬杠规则")
+calendar_cli = JishiGroup("calendar", help="工作日历")
 
-rules_cli = AppGroup("rules", help="硬杠规则")
-calendar_cli = AppGroup("calendar", help="工作日历")
 
 @rules_cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
@@ -30,11 +29,8 @@ def rules_list(as_json: bool):
             "enabled": setting.enabled if setting else rule.enabled_by_default, "points": [p for p in ("E", "S1", "S2", "D") if p in rule.points],
             "basis": rule.basis, "params": {**rule.params, **((setting.params or {}) if setting else {})},
         })
-    if as_json:
-        echo_json(data)
-        return
-    for r in data:
-        click.echo(f"{r['code']}\t{'启用' if r['enabled'] else '停用'}\t{r['severity']}\t{','.join(r['points'])}\t{r['title']}")
+    echo_rows(data, as_json, lambda r: f"{r['code']}\t{'启用' if r['enabled'] else '停用'}\t{r['severity']}\t"
+                                       f"{','.join(r['points'])}\t{r['title']}")
 
 
 @rules_cli.command("daily")

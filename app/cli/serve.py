@@ -11,13 +11,13 @@ processes (`make worker`, `make beat`, or the systemd units of docs/deployment.m
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import click
+import signal
+import subprocess
+import threading
 from flask import current_app
 
 from app.cli.jishi import jishi_cli

@@ -6,18 +6,17 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from app.audit import acting_as
+from app.cli.common import JishiGroup, echo_json
 from app.extensions import db
 from app.models import Unit
 from app.scoping import Scope
 
-from app.cli.common import echo_json
+units_cli = JishiGroup("units", help="单位管理")
 
-units_cli = AppGroup("units", help="单位管理")
 
 @units_cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
@@ -56,10 +55,7 @@ def units_import(file: Path, as_user: str | None):
     if as_user and user is None:
         raise click.ClickException(f"用户“{as_user}”不存在")
     scope = scope_for(user) if user else Scope("all")
-    try:
-        rows = read_table(file.name, file.read_bytes())
-    except ValueError as exc:
-        raise click.ClickException(str(exc))
+    rows = read_table(file.name, file.read_bytes())
     with acting_as(user or "命令行", "cli"):
         result = import_units(rows, scope)
     if not result.ok:

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
+from app.models.mixins import AUTOINCREMENT, UnitOwned
 from app.spec import modules
 
 STATUS_DRAFT = "草稿"
@@ -26,15 +27,12 @@ STATUSES = (STATUS_DRAFT, STATUS_FIRST, STATUS_SECOND, STATUS_RETURNED)
 
 MODULE_STATES = ("未填", "填写中", "已完成", "有问题")
 
-_AUTOINC = {"sqlite_autoincrement": True}
 
-
-class Batch(Model):
+class Batch(UnitOwned, Model):
     """The cases one unit decided at one meeting: the meeting's data is entered once here."""
 
     __tablename__ = "batch"
-    __scope_column__ = "unit_id"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
@@ -57,20 +55,16 @@ class Batch(Model):
     def __repr__(self):
         return self.title
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class Case(Model):
+class Case(UnitOwned, Model):
     """One version of one person's selection case. A correction (退回补正) copies the case into a
     new version (previous_id → the old one); the old version is never changed again."""
 
     __tablename__ = "cadre_case"
-    __scope_column__ = "unit_id"
     __table_args__ = (
         UniqueConstraint("case_no", "version_no", name="uq_case_no_version"),
         Index("ix_case_current_unit", "is_current", "unit_id"),
-        _AUTOINC,
+        AUTOINCREMENT,
     )
 
     id = Column(Integer, primary_key=True)
@@ -100,19 +94,15 @@ class Case(Model):
     def __repr__(self):
         return f"{self.case_no} {self.full_name or ''}".strip()
 
-    def audit_unit_id(self):
-        return self.unit_id
-
     def module_row(self, key: str):
         return getattr(self, f"m_{key}")
 
 
-class CasePerson(Model):
+class CasePerson(UnitOwned, Model):
     """A person named in a case or a batch (``person`` items have position 0)."""
 
     __tablename__ = "case_person"
-    __scope_column__ = "unit_id"
-    __table_args__ = (Index("ix_case_person_owner", "case_id", "item_key"), _AUTOINC)
+    __table_args__ = (Index("ix_case_person_owner", "case_id", "item_key"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
@@ -128,9 +118,6 @@ class CasePerson(Model):
     def __repr__(self):
         return self.name
 
-    def audit_unit_id(self):
-        return self.unit_id
-
     def as_dict(self) -> dict:
         out = {"name": self.name}
         if self.id_card_no:
@@ -140,13 +127,12 @@ class CasePerson(Model):
         return out
 
 
-class Attachment(Model):
+class Attachment(UnitOwned, Model):
     """An uploaded file for a ``file-ref`` item. Stored under a random name outside any public
     path and served only through the scoped download route; its SHA-256 is kept with it."""
 
     __tablename__ = "attachment"
-    __scope_column__ = "unit_id"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
@@ -166,17 +152,13 @@ class Attachment(Model):
     def __repr__(self):
         return self.filename
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class Signature(Model):
+class Signature(UnitOwned, Model):
     """One of the three signatures, over the SHA-256 of the content the signer saw.
     ``record_sha256`` seals the row itself; a later change to the case voids the signature."""
 
     __tablename__ = "signature_record"
-    __scope_column__ = "unit_id"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     LEVELS = {1: "选任工作部门分管负责人", 2: "选任工作部门主要领导", 3: "选任责任单位领导"}
 
@@ -200,17 +182,13 @@ class Signature(Model):
     def level_label(self):
         return self.LEVELS.get(self.level, str(self.level))
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class Submission(Model):
+class Submission(UnitOwned, Model):
     """初次提交 (node 1) or 二次提交 (node 2): the canonical JSON snapshot of the case, its SHA-256,
     chained to the previous submission of the same case (across versions)."""
 
     __tablename__ = "submission_record"
-    __scope_column__ = "unit_id"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     NODES = {1: "初次提交", 2: "二次提交"}
 
@@ -235,9 +213,6 @@ class Submission(Model):
     @property
     def node_label(self):
         return self.NODES.get(self.node, str(self.node))
-
-    def audit_unit_id(self):
-        return self.unit_id
 
 
 # ---- module tables, one per module, built from the spec ---------------------------------------
@@ -273,17 +248,12 @@ def _camel(key: str) -> str:
     return "".join(p.capitalize() for p in key.split("_"))
 
 
-def _audit_unit(self):
-    return self.unit_id
-
-
 def _build_module_model(spec):
     attrs = {
         "__tablename__": f"case_{spec.key}",
-        "__scope_column__": "unit_id",
         "__module_key__": spec.key,
         "__table_args__": (*([Index(f"ix_case_{spec.key}_stats", "case_id", *STATS_INDEX_COLUMNS[spec.key])]
-                               if spec.key in STATS_INDEX_COLUMNS else []), _AUTOINC),
+                               if spec.key in STATS_INDEX_COLUMNS else []), AUTOINCREMENT),
         "id": Column(Integer, primary_key=True),
         "case_id": Column(Integer, ForeignKey("cadre_case.id", ondelete="CASCADE"), nullable=False, unique=True),
         "unit_id": Column(Integer, ForeignKey("unit.id"), nullable=False, index=True),
@@ -292,7 +262,6 @@ def _build_module_model(spec):
         "leader": Column(String(30)),
         "state": Column(String(10), nullable=False, default="未填"),
         "completed_at": Column(DateTime),
-        "audit_unit_id": _audit_unit,
         "__repr__": lambda self: f"{spec.name} #{self.case_id}",
     }
     for item in spec.items:
@@ -306,7 +275,7 @@ def _build_module_model(spec):
             attrs[f"{item.key}_id"] = Column(Integer, ForeignKey("unit.id"), comment=item.label)
             attrs[item.key] = relationship("Unit", foreign_keys=f"Case{_camel(spec.key)}.{item.key}_id")
         # person and person[] items are CasePerson rows
-    model = type(f"Case{_camel(spec.key)}", (Model,), attrs)
+    model = type(f"Case{_camel(spec.key)}", (UnitOwned, Model), attrs)
     MODULE_MODELS[spec.key] = model
     setattr(Case, f"m_{spec.key}", relationship(model, uselist=False, cascade="all, delete-orphan",
                                                   backref="case"))

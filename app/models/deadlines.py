@@ -14,8 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
-
-_AUTOINC = {"sqlite_autoincrement": True}
+from app.models.mixins import AUTOINCREMENT, Audited, UnitOwned
 
 # Deadline statuses per node.
 DL_PENDING = "未到期"   # not submitted, due date not passed
@@ -31,11 +30,10 @@ RUN_OK = "成功"
 RUN_FAILED = "失败"
 
 
-class CaseDeadline(Model):
+class CaseDeadline(UnitOwned, Model):
     """When node 1 (初次提交) or node 2 (二次提交) of a case is due, and how it stands."""
 
     __tablename__ = "case_deadline"
-    __scope_column__ = "unit_id"
     __table_args__ = (
         UniqueConstraint("root_id", "node", name="uq_case_deadline_node"),
         # The scan: open nodes by due date …
@@ -45,7 +43,7 @@ class CaseDeadline(Model):
               postgresql_where=text("submitted_on IS NULL"), sqlite_where=text("submitted_on IS NULL")),
         # Statistics and exports read a case's node status: from the index alone (migration 0008).
         Index("ix_case_deadline_stats", "root_id", "node", "status"),
-        _AUTOINC,
+        AUTOINCREMENT,
     )
 
     id = Column(Integer, primary_key=True)
@@ -72,19 +70,16 @@ class CaseDeadline(Model):
     def node_label(self) -> str:
         return NODE_LABELS.get(self.node, str(self.node))
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class Message(Model):
+class Message(UnitOwned, Model):
     """站内消息: one notice to one user. ``dedup_key`` is unique per recipient."""
 
     __tablename__ = "inbox_message"
-    __scope_column__ = "unit_id"  # the unit the notice is about; the inbox also filters by recipient
+    # Scoped by the unit the notice is about; the inbox also filters by recipient.
     __table_args__ = (
         UniqueConstraint("recipient_id", "dedup_key", name="uq_inbox_message_dedup"),
         Index("ix_inbox_message_unread", "recipient_id", "read_at"),
-        _AUTOINC,
+        AUTOINCREMENT,
     )
 
     id = Column(Integer, primary_key=True)
@@ -107,15 +102,12 @@ class Message(Model):
     def __repr__(self):
         return self.title
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class TaskRun(Model):
+class TaskRun(Audited, Model):
     """One run of a background task: when, how it ended, what it counted, what went wrong."""
 
     __tablename__ = "task_run"
-    __table_args__ = (Index("ix_task_run_task", "task", "status"), _AUTOINC)
+    __table_args__ = (Index("ix_task_run_task", "task", "status"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     task = Column(String(50), nullable=False)
@@ -130,15 +122,12 @@ class TaskRun(Model):
     def __repr__(self):
         return f"{self.task} #{self.id}"
 
-    def audit_unit_id(self):
-        return None
 
-
-class ReportSchedule(Model):
+class ReportSchedule(Audited, Model):
     """When a periodic statistics report is generated: ``day`` days after the period ends, at ``hour``."""
 
     __tablename__ = "report_schedule"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     kind = Column(String(10), nullable=False, unique=True)  # monthly / quarterly
@@ -148,9 +137,6 @@ class ReportSchedule(Model):
 
     def __repr__(self):
         return self.kind
-
-    def audit_unit_id(self):
-        return None
 
     def validate_write(self) -> list[str]:
         errors = []
@@ -163,14 +149,13 @@ class ReportSchedule(Model):
         return errors
 
 
-class ReportFile(Model):
+class ReportFile(UnitOwned, Model):
     """A generated statistics workbook for one supervising unit's subtree and one period."""
 
     __tablename__ = "report_file"
-    __scope_column__ = "unit_id"
     __table_args__ = (
         UniqueConstraint("kind", "period_start", "period_end", "unit_id", name="uq_report_file_period"),
-        _AUTOINC,
+        AUTOINCREMENT,
     )
 
     id = Column(Integer, primary_key=True)
@@ -188,6 +173,3 @@ class ReportFile(Model):
 
     def __repr__(self):
         return self.filename
-
-    def audit_unit_id(self):
-        return self.unit_id

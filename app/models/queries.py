@@ -6,17 +6,15 @@ from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Uniq
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
+from app.models.mixins import AUTOINCREMENT, UnitOwned
 
-_AUTOINC = {"sqlite_autoincrement": True}
 
-
-class SavedQuery(Model):
+class SavedQuery(UnitOwned, Model):
     """A named 条件查询 of one user. ``params`` is ``CaseFilter.as_dict()``; it is always run inside
     the scope of whoever runs it, so a saved query never widens what its user may see."""
 
     __tablename__ = "saved_query"
-    __scope_column__ = "unit_id"
-    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_query_name"), _AUTOINC)
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_query_name"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -28,9 +26,6 @@ class SavedQuery(Model):
     def __repr__(self):
         return self.name
 
-    def audit_unit_id(self):
-        return self.unit_id
-
     def validate_write(self) -> list[str]:
         errors = []
         if not (self.name or "").strip():
@@ -40,12 +35,11 @@ class SavedQuery(Model):
         return errors
 
 
-class ExportFile(Model):
+class ExportFile(UnitOwned, Model):
     """A large export produced by a background task: only its requester may download it."""
 
     __tablename__ = "export_file"
-    __scope_column__ = "unit_id"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -65,6 +59,3 @@ class ExportFile(Model):
 
     def __repr__(self):
         return self.title
-
-    def audit_unit_id(self):
-        return self.unit_id

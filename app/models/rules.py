@@ -8,8 +8,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
-
-_AUTOINC = {"sqlite_autoincrement": True}
+from app.models.mixins import AUTOINCREMENT, Audited, UnitOwned
 
 ALARM_RAISED = "已报警"
 ALARM_HALTED = "已叫停"
@@ -19,13 +18,13 @@ ALARM_CLOSED = "已关闭"
 ALARM_STATUSES = (ALARM_RAISED, ALARM_HALTED, ALARM_DISMISSED, ALARM_CORRECTED, ALARM_CLOSED)
 
 
-class RuleSetting(Model):
+class RuleSetting(UnitOwned, Model):
     """One version of one rule's settings, in force from ``effective_from``. A row with a
     region or a unit overrides the general one for local-practice ([L]) rules."""
 
     __tablename__ = "rule_setting"
-    __scope_column__ = "unit_id"  # unit overrides are unit data; general rows (no unit) are the admin's
-    __table_args__ = (Index("ix_rule_setting_code_from", "code", "effective_from"), _AUTOINC)
+    # Unit overrides are unit data (scoped by unit_id); general rows (no unit) are the admin's.
+    __table_args__ = (Index("ix_rule_setting_code_from", "code", "effective_from"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     code = Column(String(8), nullable=False)
@@ -40,9 +39,6 @@ class RuleSetting(Model):
 
     def __repr__(self):
         return f"{self.code} {self.effective_from}"
-
-    def audit_unit_id(self):
-        return self.unit_id
 
     def validate_write(self) -> list[str]:
         from app.rules.registry import all_rules
@@ -92,11 +88,11 @@ def _fraction_ok(value) -> bool:
         return False
 
 
-class CalendarDay(Model):
+class CalendarDay(Audited, Model):
     """A day that differs from Monday–Friday: a holiday on a weekday or a 调休 working weekend."""
 
     __tablename__ = "calendar_day"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     day = Column(Date, nullable=False, unique=True)
@@ -104,11 +100,8 @@ class CalendarDay(Model):
     name = Column(String(50))
     source = Column(String(10), nullable=False, default="admin")  # package / admin
 
-    def audit_unit_id(self):
-        return None
 
-
-class CalendarYear(Model):
+class CalendarYear(Audited, Model):
     """A year whose calendar is complete; counting in any other year raises a data warning."""
 
     __tablename__ = "calendar_year"
@@ -116,16 +109,13 @@ class CalendarYear(Model):
     year = Column(Integer, primary_key=True)
     source = Column(String(10), nullable=False, default="admin")
 
-    def audit_unit_id(self):
-        return None
-
 
 class EvaluationRun(Model):
     """One evaluation of one case version at one point (E, S1, S2, D); append-only."""
 
     __tablename__ = "evaluation_run"
     __scope_column__ = "unit_id"
-    __table_args__ = (Index("ix_evaluation_run_case", "case_id", "id"), _AUTOINC)
+    __table_args__ = (Index("ix_evaluation_run_case", "case_id", "id"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, ForeignKey("cadre_case.id"), nullable=False)
@@ -145,7 +135,7 @@ class RuleEvaluation(Model):
 
     __tablename__ = "rule_evaluation"
     __scope_column__ = "unit_id"
-    __table_args__ = (Index("ix_rule_evaluation_code", "rule_code", "outcome"), _AUTOINC)
+    __table_args__ = (Index("ix_rule_evaluation_code", "rule_code", "outcome"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     run_id = Column(Integer, ForeignKey("evaluation_run.id"), nullable=False, index=True)
@@ -161,12 +151,11 @@ class RuleEvaluation(Model):
     message = Column(Text)
 
 
-class Alarm(Model):
+class Alarm(UnitOwned, Model):
     """A red hit at a submission, raised at the supervising department."""
 
     __tablename__ = "alarm"
-    __scope_column__ = "unit_id"
-    __table_args__ = (Index("uq_alarm_dedup_key", "dedup_key", unique=True), _AUTOINC)
+    __table_args__ = (Index("uq_alarm_dedup_key", "dedup_key", unique=True), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     # None only for 应报未报: an appointment document no case was ever reported for (document_id).
@@ -192,16 +181,12 @@ class Alarm(Model):
     def __repr__(self):
         return f"#{self.id} {self.codes}"
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class AlarmEvent(Model):
+class AlarmEvent(UnitOwned, Model):
     """Who moved an alarm from which status to which, and why."""
 
     __tablename__ = "alarm_event"
-    __scope_column__ = "unit_id"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     alarm_id = Column(Integer, ForeignKey("alarm.id"), nullable=False, index=True)
@@ -213,6 +198,3 @@ class AlarmEvent(Model):
     actor_name = Column(String(64), nullable=False)
     reason = Column(Text)
     at = Column(DateTime, nullable=False, default=utcnow)
-
-    def audit_unit_id(self):
-        return self.unit_id

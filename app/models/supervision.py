@@ -12,8 +12,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow
-
-_AUTOINC = {"sqlite_autoincrement": True}
+from app.models.mixins import AUTOINCREMENT, UnitOwned
 
 REVIEW_RESULTS = ("通过", "黄灯提示", "红灯预警", "退回补正")
 
@@ -29,12 +28,11 @@ DOC_MATCHED = "已匹配"
 DOC_UNMATCHED = "未匹配"
 
 
-class Review(Model):
+class Review(UnitOwned, Model):
     """One review of a submitted case version by its supervising department, with the reason."""
 
     __tablename__ = "case_review"
-    __scope_column__ = "unit_id"
-    __table_args__ = (Index("ix_case_review_root", "root_id", "id"), _AUTOINC)
+    __table_args__ = (Index("ix_case_review_root", "root_id", "id"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, ForeignKey("cadre_case.id"), nullable=False, index=True)
@@ -51,17 +49,13 @@ class Review(Model):
     def __repr__(self):
         return f"{self.result} #{self.case_id}"
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class SpotCheck(Model):
+class SpotCheck(UnitOwned, Model):
     """A reproducible random draw of submitted cases: the seed, the parameters and the population size
     are kept, and drawing again with them gives the same cases (``app.supervision.patrol.draw``)."""
 
     __tablename__ = "spot_check"
-    __scope_column__ = "unit_id"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)  # the subtree sampled
@@ -82,14 +76,10 @@ class SpotCheck(Model):
     def __repr__(self):
         return self.title
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class SpotCheckItem(Model):
+class SpotCheckItem(UnitOwned, Model):
     __tablename__ = "spot_check_item"
-    __scope_column__ = "unit_id"
-    __table_args__ = (UniqueConstraint("spot_check_id", "case_id", name="uq_spot_check_case"), _AUTOINC)
+    __table_args__ = (UniqueConstraint("spot_check_id", "case_id", name="uq_spot_check_case"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     spot_check_id = Column(Integer, ForeignKey("spot_check.id"), nullable=False, index=True)
@@ -100,17 +90,13 @@ class SpotCheckItem(Model):
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)
     position = Column(Integer, nullable=False)
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class Finding(Model):
+class Finding(UnitOwned, Model):
     """A problem found in a case (by a spot check or a review), linked to rule codes, with a correction
     deadline, tracked until closed."""
 
     __tablename__ = "finding"
-    __scope_column__ = "unit_id"
-    __table_args__ = (Index("ix_finding_status", "status", "correction_deadline"), _AUTOINC)
+    __table_args__ = (Index("ix_finding_status", "status", "correction_deadline"), AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     spot_check_id = Column(Integer, ForeignKey("spot_check.id"), index=True)
@@ -135,17 +121,13 @@ class Finding(Model):
     def __repr__(self):
         return f"#{self.id} {self.rule_codes}"
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class Notice(Model):
+class Notice(UnitOwned, Model):
     """通报: drafted from the period's data (regulations.md C.2), edited, then issued and circulated.
     ``content`` holds the sections; once issued nothing changes."""
 
     __tablename__ = "circular_notice"
-    __scope_column__ = "unit_id"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     unit_id = Column(Integer, ForeignKey("unit.id"), nullable=False, index=True)  # the issuing department
@@ -167,16 +149,12 @@ class Notice(Model):
     def __repr__(self):
         return self.title
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class NoticeCase(Model):
+class NoticeCase(UnitOwned, Model):
     """A case named in a notice, and why (迟报 / 错报 / 漏报)."""
 
     __tablename__ = "circular_notice_case"
-    __scope_column__ = "unit_id"
-    __table_args__ = (_AUTOINC,)
+    __table_args__ = (AUTOINCREMENT,)
 
     id = Column(Integer, primary_key=True)
     notice_id = Column(Integer, ForeignKey("circular_notice.id"), nullable=False, index=True)
@@ -188,17 +166,13 @@ class NoticeCase(Model):
     kind = Column(String(4), nullable=False)
     detail = Column(Text, nullable=False)
 
-    def audit_unit_id(self):
-        return self.unit_id
 
-
-class AppointmentDocument(Model):
+class AppointmentDocument(UnitOwned, Model):
     """One appointment actually issued (任免文件), imported to find appointments never reported."""
 
     __tablename__ = "appointment_document"
-    __scope_column__ = "unit_id"
     __table_args__ = (UniqueConstraint("unit_id", "doc_no", "person_name", name="uq_appointment_document"),
-                      _AUTOINC)
+                      AUTOINCREMENT)
 
     id = Column(Integer, primary_key=True)
     doc_no = Column(String(100), nullable=False)
@@ -216,6 +190,3 @@ class AppointmentDocument(Model):
 
     def __repr__(self):
         return f"{self.doc_no} {self.person_name}"
-
-    def audit_unit_id(self):
-        return self.unit_id

@@ -9,12 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import relationship
 
 from app.enums import AUTHORITIES, GRADES, UNIT_LEVELS, UNIT_TYPES
+from app.models.mixins import UnitOwned
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 PATH_SEP = "/"
 
 
-class Unit(Model):
+class Unit(UnitOwned, Model):
     """A unit. ``path`` is a materialised path of codes ("/ROOT/D01/D01-ZZB/") so that a
     supervisor's subtree is one indexed prefix match, whatever the depth or the tree size."""
 
@@ -60,18 +61,14 @@ class Unit(Model):
     def parent_code(self):
         return self.parent.code if self.parent else None
 
-    def audit_unit_id(self):
-        return self.id
-
     def validate_write(self) -> list[str]:
         return validate_unit_fields(self)
 
 
-class UnitQuota(Model):
+class UnitQuota(UnitOwned, Model):
     """Approved posts (职数) of one grade in one unit."""
 
     __tablename__ = "unit_quota"
-    __scope_column__ = "unit_id"
 
     id = Column(Integer, primary_key=True)
     unit_id = Column(Integer, ForeignKey("unit.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -87,9 +84,6 @@ class UnitQuota(Model):
 
     def __repr__(self):
         return f"{self.grade} {self.approved}"
-
-    def audit_unit_id(self):
-        return self.unit_id
 
     def validate_write(self) -> list[str]:
         errors = []

@@ -4,13 +4,13 @@ from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, event, ins
 from sqlalchemy.orm import relationship
 
 from app.auth import hash_if_plain, new_token
+from app.models.mixins import UnitOwned
 
 
-class AppUser(User):
+class AppUser(UnitOwned, User):
     __tablename__ = "ab_user"
     # sqlite_autoincrement: a deleted user's id is never reused (the audit trail is keyed by id).
     __table_args__ = {"extend_existing": True, "sqlite_autoincrement": True}
-    __scope_column__ = "unit_id"
     # Login bookkeeping changes on every sign-in; it is not business data. The session token is a
     # secret that changes at every logout.
     __audit_exclude__ = {
@@ -24,9 +24,6 @@ class AppUser(User):
     locked_until = Column(DateTime)
     # Sessions and JWTs carry it; replacing it (logout, password change) ends them (app/auth.py).
     session_token = Column(String(64), default=new_token)
-
-    def audit_unit_id(self):
-        return self.unit_id
 
     def validate_write(self) -> list[str]:
         """Checked on every add and edit (the scoped views' check_write, and app.integrity at flush).

@@ -6,14 +6,13 @@ when no row has a problem are the units written, in one transaction.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from app.enums import GRADES
 from app.extensions import db
+from app.infra.tables import RowError, TableError, cell_text, read_upload
 from app.models.unit import Unit, UnitQuota, validate_unit_fields
 from app.scoping import Scope
 
@@ -36,13 +35,6 @@ FALSE = {"否", "n", "no", "false", "0", ""}
 
 
 @dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-
-@dataclass
 class ImportResult:
     created: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
@@ -61,49 +53,16 @@ class Row(dict):
         self.header_number = header_number
 
 
-def read_table(filename: str, data: bytes) -> list[dict]:
-    """Rows as dicts keyed by header, from .xlsx or .csv (UTF-8, with or without BOM, or GBK).
-
-    Blank rows are skipped but each row keeps its line number in the file (``Row.number``), so
-    that errors point at the row the user sees in the spreadsheet."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            rows = list(wb.active.iter_rows(values_only=True))
-            wb.close()
-        except Exception as exc:  # a corrupt or non-xlsx file: zipfile, KeyError, XML errors...
-            raise ValueError("无法读取该 xlsx 文件，请确认是有效的 Excel 工作簿（.xlsx）") from exc
-    elif name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gbk"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValueError("CSV 文件编码无法识别，请使用 UTF-8 或 GBK")
-        try:
-            rows = list(csv.reader(io.StringIO(text)))
-        except csv.Error as exc:
-            raise ValueError(f"CSV 文件格式有误：{exc}") from exc
-    else:
-        raise ValueError("只支持 .xlsx 或 .csv 文件")
-    numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(c is not None and str(c).strip() for c in r)]
-    if not numbered:
-        raise ValueError("文件为空")
-    header_number, header_row = numbered[0]
-    header = [str(h).strip() if h is not None else "" for h in header_row]
-    data_rows = [
-        Row({header[i]: ("" if v is None else str(v).strip()) for i, v in enumerate(r) if i < len(header)},
-            n, header_number)
-        for n, r in numbered[1:]
-    ]
-    if not data_rows:
-        raise ValueError("文件中只有表头，没有单位数据")
-    return data_rows
+def read_table(filename: str, data: bytes) -> list[Row]:
+    """Rows as dicts keyed by header, from .xlsx or .csv (UTF-8, with or without BOM, or GBK); each keeps
+    its row number in the file (``Row.number``)."""
+    table = read_upload(filename, data)
+    header = table.header
+    rows = [Row({header[i]: cell_text(v) for i, v in enumerate(cells) if i < len(header)}, n, table.header_number)
+            for n, cells in table.rows]
+    if not rows:
+        raise TableError("文件中只有表头，没有单位数据")
+    return rows
 
 
 def _normalise(raw: dict) -> tuple[dict, dict]:

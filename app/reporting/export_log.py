@@ -1,7 +1,8 @@
 """Scoped xlsx export of any list view: the rows the user sees, with the filters they set.
 
-Rows stream from the database into xlsxwriter in constant-memory mode; the export itself is
-recorded in the audit trail (who exported what, with which filters, how many rows).
+Rows stream from the database into the one workbook writer (app.reporting.xlsx) in constant-memory
+mode; the export itself is recorded in the audit trail (who exported what, with which filters, how
+many rows).
 """
 from __future__ import annotations
 
@@ -12,17 +13,16 @@ from app.audit import current_actor
 from app.extensions import db
 from app.models import AuditLog
 from app.models.audit import utcnow
-from app.reporting.xlsx import SafeWorkbook
+from app.reporting.xlsx import Sheet, Writer
 
 
 def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    if isinstance(value, (int, float)):
+    """A list shows dates as text; numbers stay numbers, None and booleans are left to the writer."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
 
@@ -31,19 +31,13 @@ def write_xlsx(title: str, subtitle: str, headers: list[str], rows) -> tuple[str
     """Write a sheet to a temporary file; returns (path, number of data rows)."""
     tmp = tempfile.NamedTemporaryFile(prefix="jishi-export-", suffix=".xlsx", delete=False)
     tmp.close()
-    wb = SafeWorkbook(tmp.name, {"constant_memory": True})  # cell text stays text (no formula injection)
-    ws = wb.add_worksheet("数据")
-    bold = wb.add_format({"bold": True, "font_size": 14})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    ws.write(0, 0, title, bold)
-    ws.write(1, 0, subtitle)
-    for col, name in enumerate(headers):
-        ws.write(2, col, name, head)
-        ws.set_column(col, col, max(10, min(40, len(name) * 2 + 4)))
+    widths = {col: max(10, min(40, len(name) * 2 + 4)) for col, name in enumerate(headers)}
+    w = Writer(tmp.name)
+    w.sheet(Sheet(title, headers=headers, widths=widths, subtitle=subtitle), "数据")
     n = 0
     for n, row in enumerate(rows, start=1):
-        ws.write_row(2 + n, 0, [_cell(v) for v in row])
-    wb.close()
+        w.plain_row([_cell(v) for v in row])
+    w.close()
     return tmp.name, n
 
 

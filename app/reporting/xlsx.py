@@ -33,6 +33,7 @@ class Sheet:
     groups: Sequence[tuple[str, int]] = ()
     widths: dict = field(default_factory=dict)  # column index → width
     made_on: dt.date | None = None
+    subtitle: str = ""  # the line under the title; by default 单位, 统计期间 and 制表日期
 
 
 # What xlsxwriter escapes in an inline string (xmlwriter.py): control characters become _xHHHH_
@@ -182,8 +183,9 @@ class Writer:
             ws.write(0, 0, spec.title, self.f_title)
         ws.set_row(0, 28)
         made = (spec.made_on or dt.date.today()).isoformat()
-        meta = "　　".join(x for x in (f"单位：{spec.unit}" if spec.unit else "",
-                                      f"统计期间：{spec.period}" if spec.period else "", f"制表日期：{made}") if x)
+        meta = spec.subtitle or "　　".join(x for x in (f"单位：{spec.unit}" if spec.unit else "",
+                                                      f"统计期间：{spec.period}" if spec.period else "",
+                                                      f"制表日期：{made}") if x)
         ws.write(1, 0, meta, self.f_meta)
         self.r = 2
         if spec.groups:

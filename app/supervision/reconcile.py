@@ -24,11 +24,10 @@ The lists returned name the person with the ID number masked (first 6 and last 4
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,12 +38,12 @@ from sqlalchemy.orm import aliased
 
 from app.errors import JishiError
 from app.extensions import db
+from app.infra.tables import RowError, TableError, cell_text, read_upload
 from app.models import MODULE_MODELS, Alarm, AppUser, Batch, Case, Unit
 from app.models.audit import utcnow
 from app.models.deadlines import Message
 from app.models.rules import ALARM_CLOSED, ALARM_HALTED, ALARM_RAISED
 from app.models.supervision import DOC_MATCHED, DOC_UNMATCHED, AppointmentDocument
-from app.organisation.unit_import import RowError
 from app.scoping import Scope, scope_for
 
 log = logging.getLogger(__name__)
@@ -142,22 +141,26 @@ def parse_date(value) -> dt.date:
         raise ValueError(f"日期“{text}”不是有效的日期") from None
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a number typed into a text column (e.g. an ID number stored as a number)
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    return str(value).strip()
-
-
 def _importer_name(user) -> str:
     if user is None:
         return "命令行"
     from app.workflow.submission import display_name
 
     return display_name(user)
+
+
+@contextmanager
+def _all_or_nothing(conflict: str):
+    """Roll back on any error. A unique key clashing (another import writing the same documents or
+    alarms at the same time) is refused with ``conflict``; nothing has been written."""
+    try:
+        yield
+    except IntegrityError:
+        db.session.rollback()
+        raise ReconcileError([RowError(0, "", conflict)]) from None
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 # ---- 1. reading ---------------------------------------------------------------------------------
@@ -172,32 +175,6 @@ def _file_bytes(file, data: bytes | None) -> tuple[str, bytes]:
     return path.name, path.read_bytes()
 
 
-def _rows(filename: str, data: bytes) -> list[tuple[int, list]]:
-    """(row number in the file, cells) of every non-blank row."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
-            wb.close()
-        except Exception as exc:  # a corrupt or non-xlsx file: zipfile, KeyError, XML errors...
-            raise ReconcileError([RowError(0, "", "无法读取该 xlsx 文件，请确认是有效的 Excel 工作簿（.xlsx）")]) from exc
-    elif name.endswith(".csv"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ReconcileError([RowError(0, "", "CSV 文件应为 UTF-8 编码（可带 BOM），请在 Excel 中另存为“CSV UTF-8”")]) from None
-        try:
-            rows = list(csv.reader(io.StringIO(text)))
-        except csv.Error as exc:
-            raise ReconcileError([RowError(0, "", f"CSV 文件格式有误：{exc}")]) from None
-    else:
-        raise ReconcileError([RowError(0, "", "只支持 .xlsx 或 .csv（UTF-8）文件")])
-    return [(n, r) for n, r in enumerate(rows, start=1) if any(_cell_text(c) for c in r)]
-
-
 def read_documents(file, data: bytes | None = None, *, today: dt.date | None = None,
                    scope: Scope | None = None) -> list[DocRow]:
     """Every row of a 任免文件 list, checked; raises ``ReconcileError`` with every problem found. With a
@@ -206,11 +183,12 @@ def read_documents(file, data: bytes | None = None, *, today: dt.date | None = N
 
     today = today or dt.date.today()
     filename, content = _file_bytes(file, data)
-    numbered = _rows(filename, content)
-    if not numbered:
-        raise ReconcileError([RowError(0, "", "文件为空")])
-    header_number, header_row = numbered[0]
-    header = [ALIASES.get(_cell_text(h), _cell_text(h)) for h in header_row]
+    try:
+        table = read_upload(filename, content, utf8_only=True)
+    except TableError as exc:
+        raise ReconcileError([RowError(0, "", str(exc))]) from exc
+    header_number = table.header_number
+    header = [ALIASES.get(h, h) for h in table.header]
     missing = [h for h in REQUIRED_HEADERS if h not in header]
     if missing:
         raise ReconcileError([RowError(header_number, "表头", f"缺少表头“{'、'.join(missing)}”；首行应为：{'、'.join(HEADERS)}")])
@@ -218,11 +196,11 @@ def read_documents(file, data: bytes | None = None, *, today: dt.date | None = N
     if dupes:
         raise ReconcileError([RowError(header_number, "表头", f"表头“{'、'.join(dupes)}”重复")])
     column = {h: header.index(h) for h in HEADERS if h in header}
-    body = numbered[1:]
+    body = table.rows
     if not body:
         raise ReconcileError([RowError(header_number, "", "文件中只有表头，没有任免文件数据")])
 
-    codes = {_cell_text(r[column["单位"]]) for _, r in body if column["单位"] < len(r)}
+    codes = {cell_text(r[column["单位"]]) for _, r in body if column["单位"] < len(r)}
     units = dict(db.session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes - {""})))
                  .all()) if codes - {""} else {}
     in_scope = set(units.values()) if scope is None else set(db.session.execute(
@@ -232,7 +210,7 @@ def read_documents(file, data: bytes | None = None, *, today: dt.date | None = N
     seen: dict[tuple, int] = {}
     for n, cells in body:
         raw = {h: cells[i] if i < len(cells) else None for h, i in column.items()}
-        text = {h: _cell_text(v) for h, v in raw.items()}
+        text = {h: cell_text(v) for h, v in raw.items()}
         errs = []
         for h in REQUIRED_HEADERS:
             if not text.get(h):
@@ -298,7 +276,7 @@ def import_documents(rows: list[DocRow], user, scope: Scope, *, commit: bool = T
             existing[(doc.unit_id, normalise_doc_no(doc.doc_no), doc.person_name)] = doc
     who = _importer_name(user)
     docs, new = [], 0
-    try:
+    with _all_or_nothing("导入时任免文件已被同时修改（可能有另一导入正在进行），未写入任何数据，请重试"):
         for r in rows:
             doc = existing.get((r.unit_id, normalise_doc_no(r.doc_no), r.person_name))
             if doc is None:
@@ -312,12 +290,6 @@ def import_documents(rows: list[DocRow], user, scope: Scope, *, commit: bool = T
         db.session.flush()
         if commit:
             db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise ReconcileError([RowError(0, "", "导入时任免文件已被同时修改（可能有另一导入正在进行），未写入任何数据，请重试")]) from None
-    except Exception:
-        db.session.rollback()
-        raise
     return docs, new
 
 
@@ -528,7 +500,7 @@ def reconcile(file, user=None, *, data: bytes | None = None, scope: Scope | None
         raise ReconcileError([RowError(0, "", "当前用户没有可管理的单位，不能导入任免文件")])
     rows = read_documents(file, data, today=as_of, scope=scope)
     result = ReconcileResult()
-    try:
+    with _all_or_nothing("导入时数据已被同时修改（可能有另一导入正在进行），未写入任何数据，请重试"):
         docs, result.new = import_documents(rows, user, scope, commit=False)
         result.unchanged = len(docs) - result.new
         matched, unmatched = match(docs, user)
@@ -542,15 +514,6 @@ def reconcile(file, user=None, *, data: bytes | None = None, scope: Scope | None
         result.matched = [_entry(d, units, cases) for d in matched]
         result.unmatched = [_entry(d, units, cases, alarm_ids.get(d.id)) for d in unmatched]
         db.session.commit()
-    except ReconcileError:
-        db.session.rollback()
-        raise
-    except IntegrityError:
-        db.session.rollback()
-        raise ReconcileError([RowError(0, "", "导入时数据已被同时修改（可能有另一导入正在进行），未写入任何数据，请重试")]) from None
-    except Exception:
-        db.session.rollback()
-        raise
     if result.message_ids:
         try:
             deliver(result.message_ids)

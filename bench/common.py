@@ -1,0 +1,51 @@
+"""What the benchmarks share: the statements the app runs while recording, and one statement on a line."""
+from __future__ import annotations
+
+import re
+import time
+from typing import NamedTuple
+
+from sqlalchemy import event
+
+
+class Statement(NamedTuple):
+    seconds: float
+    statement: str
+    parameters: object
+    executemany: bool
+
+
+class StatementLog:
+    """Every statement the engine runs between ``start()`` and ``stop()``, with its parameters and seconds."""
+
+    def __init__(self, engine):
+        self.active, self.rows = False, []
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_start"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        if self.active:
+            self.rows.append(Statement(time.perf_counter() - conn.info.pop("bench_start"), statement, parameters,
+                                       executemany))
+
+    def start(self) -> None:
+        self.rows, self.active = [], True
+
+    def stop(self) -> list[Statement]:
+        self.active = False
+        return list(self.rows)
+
+
+def slowest(statements: list[Statement], n: int = 3) -> list[Statement]:
+    return sorted(statements, key=lambda s: -s.seconds)[:n]
+
+
+def short(statement: str, width: int = 120, parameters=None) -> str:
+    """One line; for an INSERT … SELECT, what it selects (the notice kind is its first parameter)."""
+    one = re.sub(r"\s+", " ", statement).strip()
+    if isinstance(parameters, dict) and isinstance(parameters.get("param_1"), str):
+        one = f"[{parameters['param_1']}] {one}"
+    return one if len(one) <= width else one[:width - 1] + "…"

@@ -29,7 +29,9 @@ from app import dates
 from app.extensions import db
 from app.models.supervision import NOTICE_DRAFT, NOTICE_ISSUED, Notice
 from app.scoping import current_scope
-from app.supervision import notices as svc
+from app.supervision.notices import commands as svc
+from app.supervision.notices.content import DEFAULT_CORRECTION_DAYS
+from app.supervision.notices.workbook import write_xlsx
 from app.views.base import ScopedModelView
 
 log = logging.getLogger(__name__)
@@ -164,7 +166,7 @@ class NoticeView(ScopedModelView):
         form = {"period_from": (source.get("period_from") or default_from.isoformat()).strip()[:20],
                 "period_to": (source.get("period_to") or default_to.isoformat()).strip()[:20],
                 "number": (source.get("number") or "").strip()[:60],
-                "correction_days": (source.get("correction_days") or str(svc.DEFAULT_CORRECTION_DAYS)).strip()[:5]}
+                "correction_days": (source.get("correction_days") or str(DEFAULT_CORRECTION_DAYS)).strip()[:5]}
         unit = getattr(user, "unit", None)
         allowed = unit is not None and svc.is_issuer_supervisor(user, unit.id)
         if request.method == "POST":
@@ -223,7 +225,7 @@ class NoticeView(ScopedModelView):
         form = {"title": notice.title, "number": notice.number or "", "intro": texts.get("intro", ""),
                 "requirements": texts.get("requirements", ""), "next_steps": texts.get("next_steps", ""),
                 "correction_deadline": _day(notice.correction_deadline),
-                "correction_days": str(req.get("correction_days", svc.DEFAULT_CORRECTION_DAYS))}
+                "correction_days": str(req.get("correction_days", DEFAULT_CORRECTION_DAYS))}
         if request.method == "POST":
             form = {key: (request.form.get(key) or "") for key in form}
             problems: list[str] = []
@@ -302,7 +304,7 @@ class NoticeView(ScopedModelView):
         if notice is None:
             abort(404)
         buf = io.BytesIO()
-        n = svc.write_xlsx(buf, notice)
+        n = write_xlsx(buf, notice)
         record_export(Notice.__tablename__, notice.unit_id,
                       f"通报导出：{notice.title}" + (f"（{notice.number}）" if notice.number else "") + f"（#{notice.id}）",
                       n)

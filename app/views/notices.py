@@ -33,6 +33,7 @@ from app.supervision.notices import commands as svc
 from app.supervision.notices.content import DEFAULT_CORRECTION_DAYS
 from app.supervision.notices.workbook import write_xlsx
 from app.views.base import ScopedModelView
+from app.views.helpers import day, when
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +65,6 @@ def _pk(value) -> int | None:
     except (TypeError, ValueError):
         return None
     return pk if 0 < pk < 2 ** 31 else None
-
-
-def _day(value) -> str:
-    return value.isoformat() if value else ""
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _parse_date(value: str | None, label: str, problems: list[str]) -> dt.date | None:
@@ -119,8 +112,8 @@ class NoticeView(ScopedModelView):
     list_columns = ["number", "title", "unit", "period_from", "period_to", "status", "correction_deadline", "issued_at"]
     search_columns = ["number", "title", "status", "period_from", "period_to", "issued_at"]
     order_columns = ["number", "period_from", "period_to", "status", "issued_at"]
-    formatters_columns = {"period_from": _day, "period_to": _day, "correction_deadline": _day, "issued_at": _when,
-                          "created_at": _when}
+    formatters_columns = {"period_from": day, "period_to": day, "correction_deadline": day, "issued_at": when,
+                          "created_at": when}
     show_history = False
 
     # ---- loading --------------------------------------------------------------------------------
@@ -224,7 +217,7 @@ class NoticeView(ScopedModelView):
         texts, req = content.get("texts") or {}, content.get("requirements") or {}
         form = {"title": notice.title, "number": notice.number or "", "intro": texts.get("intro", ""),
                 "requirements": texts.get("requirements", ""), "next_steps": texts.get("next_steps", ""),
-                "correction_deadline": _day(notice.correction_deadline),
+                "correction_deadline": day(notice.correction_deadline),
                 "correction_days": str(req.get("correction_days", DEFAULT_CORRECTION_DAYS))}
         if request.method == "POST":
             form = {key: (request.form.get(key) or "") for key in form}

@@ -363,6 +363,8 @@ class ScopedModelView(ScopedViewMixin, ModelView):
 class ScopedModelRestApi(_ScopeCore, ModelRestApi):
     """Base class for every unit-owned REST API."""
 
+    allow_browser_login = True  # the pages' own scripts call the API with the session cookie
+
     def _get_field_info(self, field, *args, **kwargs):
         info = super()._get_field_info(field, *args, **kwargs)
         # FAB translates "" for a column without a description, and gettext("") is the catalogue's

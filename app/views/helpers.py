@@ -2,12 +2,15 @@
 form, and the Chinese names of a case's audit rows. View modules import this and base, never each other."""
 from __future__ import annotations
 
+import math
+
 from flask import current_app, flash, g, request
 from flask_wtf.csrf import ValidationError, validate_csrf
 from markupsafe import Markup
 
 from app.spec import items_by_key, modules
 
+MAX_PAGE = 1_000_000
 LIGHT_CLASS = {"红": "danger", "黄": "warning", "绿": "success"}
 _TABLE_LABELS = {"cadre_case": "案例", "case_person": "人员", "batch": "批次", "attachment": "附件"}
 _FIELD_LABELS = {"handler": "经办人", "leader": "责任领导", "state": "状态", "completed_at": "完成时间",
@@ -32,6 +35,26 @@ def light_badge(light) -> Markup:
 def current_user_id() -> int:
     """The logged-in user's id; an impossible id otherwise (never None: that would be IS NULL)."""
     return getattr(g.get("user"), "id", None) or -1
+
+
+def page_arg() -> int:
+    """The ?page= of a paged list, 1-based; nonsense gives the first page with a message."""
+    raw = (request.args.get("page") or "1").strip() or "1"
+    try:
+        page = int(raw)
+        if page < 1 or page > MAX_PAGE:
+            raise ValueError
+    except ValueError:
+        flash("分页参数无效，已显示第一页", "warning")
+        page = 1
+    return page
+
+
+def page_window(page: int, total: int, size: int) -> tuple[int, int, int]:
+    """(page, pages, offset): the page asked for, at most the last one."""
+    pages = max(1, math.ceil(total / size))
+    page = min(page, pages)
+    return page, pages, (page - 1) * size
 
 
 def csrf_ok() -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import math
 import os
 import tempfile
 from urllib.parse import parse_qsl, urlencode
@@ -55,18 +54,13 @@ from app.scoping import current_scope, visible
 from app.spec import modules
 from app.tasks.exports import export_cases
 from app.views.helpers import (
-    csrf_ok,
-    current_user_id,
-    history_labels,
-    light_badge,
-    when,
+    csrf_ok, current_user_id, history_labels, light_badge, page_arg, page_window, when,
 )
 from app.workflow.submission import diff_versions
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
-MAX_PAGE = 1_000_000
 
 
 def _args_without(args: MultiDict, *keys) -> str:
@@ -153,21 +147,13 @@ class CaseQueryView(BaseView):
         pq = qx.parse_filter(request.args, scope)
         for message in pq.errors:
             flash(message, "danger")
-        raw_page = request.args.get("page", "1").strip() or "1"
-        try:
-            page = int(raw_page)
-            if page < 1 or page > MAX_PAGE:
-                raise ValueError
-        except ValueError:
-            flash("分页参数无效，已显示第一页", "warning")
-            page = 1
+        page = page_arg()
         rows, total, pages = [], None, 0
         if pq.ok:
             try:
                 total = q.count(pq.filter, scope, **pq.extra())
-                pages = max(1, math.ceil(total / PAGE_SIZE))
-                page = min(page, pages)
-                rows = q.page(pq.filter, scope, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, **pq.extra())
+                page, pages, offset = page_window(page, total, PAGE_SIZE)
+                rows = q.page(pq.filter, scope, offset=offset, limit=PAGE_SIZE, **pq.extra())
             except SQLAlchemyError:
                 db.session.rollback()
                 log.exception("条件查询失败")

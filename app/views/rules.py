@@ -181,7 +181,6 @@ class AlarmView(ScopedModelView):
 class AlarmApi(ReadOnlyModelRestApi):
     resource_name = "alarm"
     datamodel = SQLAInterface(Alarm)
-    allow_browser_login = True
     list_columns = ["id", "case_id", "root_id", "unit_id", "point", "codes", "message", "status", "raised_at",
                     "correction_deadline", "closed_at"]
     show_columns = list_columns

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import math
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
@@ -70,13 +69,12 @@ from app.reporting.statistics import (
 from app.reporting.xlsx import Sheet, Writer
 from app.rules.registry import all_rules
 from app.scoping import Scope, current_scope
-from app.views.helpers import day
+from app.views.helpers import day, page_arg, page_window
 
 log = logging.getLogger(__name__)
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
-MAX_PAGE = 1_000_000
 MIN_YEAR, MAX_YEAR = 1900, 2100  # 同比 goes a year back; a period key a year on
 FILTER_KEYS = ("unit", "basis", "date_from", "date_to", "target_grade", "selection_type")
 
@@ -278,17 +276,6 @@ class StatisticsView(BaseView):
             flash(message, "danger")
         return sf
 
-    def _page_number(self) -> int:
-        raw = (request.args.get("page") or "1").strip() or "1"
-        try:
-            page = int(raw)
-            if page < 1 or page > MAX_PAGE:
-                raise ValueError
-        except ValueError:
-            flash("分页参数无效，已显示第一页", "warning")
-            page = 1
-        return page
-
     def _render(self, template: str, sf: StatForm, tab: str, **kwargs):
         fields = qx.multi_fields()
         quick = [(label, sf.qs(date_from=a, date_to=b)) for label, a, b in quick_periods()]
@@ -435,16 +422,14 @@ class StatisticsView(BaseView):
     @permission_name("view")
     def overdue(self):
         sf = self._form()
-        page = self._page_number()
+        page = page_arg()
         if not sf.ok:
             return self._render("jishi/statistics_overdue.html", sf, "overdue", title="逾期清单")
         scope = current_scope()
         try:
             summary = self._overdue_summary(sf, scope)
             total = sum(s["total"] for s in summary)
-            pages = max(1, math.ceil(total / PAGE_SIZE))
-            page = min(page, pages)
-            offset = (page - 1) * PAGE_SIZE
+            page, pages, offset = page_window(page, total, PAGE_SIZE)
             rows = [overdue_values(offset + i, r) + [r.id, r.status] for i, r in enumerate(
                 overdue_rows(sf.filter, scope, offset, PAGE_SIZE), start=1)]
         except SQLAlchemyError:
@@ -484,15 +469,13 @@ class StatisticsView(BaseView):
     @permission_name("view")
     def roster(self):
         sf = self._form()
-        page = self._page_number()
+        page = page_arg()
         if not sf.ok:
             return self._render("jishi/statistics_roster.html", sf, "roster", title="干部任免名册")
         scope = current_scope()
         try:
             total = count(sf.filter, scope)
-            pages = max(1, math.ceil(total / PAGE_SIZE))
-            page = min(page, pages)
-            offset = (page - 1) * PAGE_SIZE
+            page, pages, offset = page_window(page, total, PAGE_SIZE)
             rows = [(r.id, roster_values(offset + i, r)) for i, r in enumerate(
                 roster_rows(sf.filter, scope, offset, PAGE_SIZE), start=1)]
         except SQLAlchemyError:

@@ -103,6 +103,9 @@ def init_integrity_and_audit() -> None:
     from app.tasks.input_changes import init_hooks as init_input_changes
 
     init_input_changes()  # a changed rule setting, calendar day or quota re-derives the open cases
+    from app.supervision.notices.commands import init_notice_lock
+
+    init_notice_lock()  # an issued notice and its case list are read-only through every path
 
 
 def init_robustness(app: Flask) -> None:

@@ -188,11 +188,3 @@ def init_audit() -> None:
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush", _after_flush)
 
-
-def history_for(session: Session, table_name: str, record_id) -> list[AuditLog]:
-    return (
-        session.query(AuditLog)
-        .filter(AuditLog.table_name == table_name, AuditLog.record_id == str(record_id))
-        .order_by(AuditLog.id.desc())
-        .all()
-    )

@@ -297,7 +297,7 @@ def _foreign_notice(world):
 
     from app.models import Notice
     from app.models.audit import utcnow
-    from app.supervision.notices import compose
+    from app.supervision.notices.content import compose
 
     title = "甲下属通报" + world.names["a1"]
     row = db.session.execute(select(Notice).where(Notice.title == title)).scalars().first()

@@ -276,7 +276,8 @@ def fast_monitor(app):
 def test_supervisor_workbench_walk(chromium, app, world, live_server, fast_monitor, tmp_path):  # noqa: F811
     from app.extensions import db
     from app.models import Alarm, AppointmentDocument, Case, Finding, Notice, SpotCheck, Unit
-    from app.supervision import notices as notice_svc
+    from app.supervision.notices import commands as notice_svc
+    from app.supervision.notices.content import compose
     from app.supervision import patrol as patrol_svc
 
     executable, sync_playwright, expect = chromium
@@ -467,7 +468,7 @@ def test_supervisor_workbench_walk(chromium, app, world, live_server, fast_monit
             with app.app_context():
                 stored = db.session.get(Notice, notice_id)
                 assert (stored.status, stored.period_from, stored.period_to, stored.number) == ("草稿", f, t, number)
-                again_content = notice_svc.compose(db.session.get(Unit, data.dept), f, t, number=number)
+                again_content = compose(db.session.get(Unit, data.dept), f, t, number=number)
                 assert json.loads(json.dumps(again_content)) == stored.content
                 db.session.remove()
 

@@ -21,7 +21,9 @@ from app.extensions import db
 from app.models import Alarm, AppUser, AuditLog, CaseDeadline, Message, Notice, NoticeCase, Unit
 from app.workflow import cases
 from app.deadlines import due as deadlines
-from app.supervision import notices as svc
+from app.supervision.notices import commands as svc
+from app.supervision.notices.content import compose
+from app.supervision.notices.workbook import SHEETS
 from tests.conftest import _make_unit, login, make_user, unique
 from tests.test_deadlines import CONTENT, submit_first, values_decided_on
 
@@ -215,8 +217,8 @@ def test_draft_names_exactly_the_late_and_wrong_reporters(ctx, district):
 
 def test_same_data_gives_the_same_content(ctx, district):
     dept = db.session.get(Unit, district.dept)
-    first = svc.compose(dept, *PERIOD, number="X")
-    second = svc.compose(dept, *PERIOD, number="X")
+    first = compose(dept, *PERIOD, number="X")
+    second = compose(dept, *PERIOD, number="X")
     assert json.dumps(first, ensure_ascii=False, sort_keys=True) == json.dumps(second, ensure_ascii=False,
                                                                                sort_keys=True)
     a, b = _draft(district), _draft(district)
@@ -394,7 +396,7 @@ def test_a_later_notice_reports_the_previous_ones_correction(app, world, ctx):
                                                    Alarm.codes.contains("P27"))).scalar_one()
     with acting_as(sup, "cli"):
         dismiss(alarm, sup, "经核实，会议另有书面表决，符合规定")
-        third = svc.compose(dept, *PERIOD)
+        third = compose(dept, *PERIOD)
     assert _rows(third, "wrong") == []
     assert {(r["case_no"], r["corrected"]) for r in third["previous"]["rows"]} >= {(d.wrong.case_no, True)}
     # a finding recorded in the period and an appointment never reported (no case at all) are wrong reports too
@@ -406,7 +408,7 @@ def test_a_later_notice_reports_the_previous_ones_correction(app, world, ctx):
         db.session.add(Alarm(case_id=None, root_id=None, unit_id=d.u3.id, point="R", codes="应报未报",
                              message="应报未报：任免文件 测任〔2026〕1号 未报送对应的案例", dedup_key=unique("nt:")))
         db.session.commit()
-        fourth = svc.compose(dept, *PERIOD)
+        fourth = compose(dept, *PERIOD)
     assert [(g["type"], [(r["code"], r["case_no"], r["status"]) for r in g["rows"]])
             for g in fourth["wrong"]["groups"]] == [
         ("Q", [("Q01", d.clean.case_no, "未整改")]), ("M", [("应报未报", "（未报送）", "未整改")])]
@@ -507,7 +509,7 @@ def test_pages_create_edit_issue_print_export(app, district, world):
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(resp.data))
-    assert wb.sheetnames == list(svc.SHEETS)
+    assert wb.sheetnames == list(SHEETS)
     assert any(str(c).startswith("证据链头：") for ws in wb for row in ws.iter_rows(values_only=True) for c in row)
     late = [r for r in wb["迟报名单"].iter_rows(values_only=True) if isinstance(r[0], int)]
     assert [r[2] for r in late] == [district.case_no["late"], district.case_no["missing"]]
@@ -561,7 +563,7 @@ def test_cli_draft_json_is_the_same_every_time(app, district):
     assert [r["case_no"] for r in data["late"]["rows"]][:1] == [district.case_no["late"]]
     with app.app_context():
         assert db.session.execute(select(func.count(Notice.id))).scalar() == before  # nothing saved
-        assert data == json.loads(json.dumps(svc.compose(db.session.get(Unit, district.dept), *PERIOD,
+        assert data == json.loads(json.dumps(compose(db.session.get(Unit, district.dept), *PERIOD,
                                                          number="测〔2026〕9号"), default=str))
     saved = runner.invoke(args=args[:-1] + ["--save", "--as-user", district.sup, "--json"])
     assert saved.exit_code == 0, saved.output

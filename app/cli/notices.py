@@ -46,7 +46,8 @@ def _unit(code: str | None, user) -> Unit:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出通报内容")
 def draft_cmd(date_from, date_to, unit_code, number, correction_days, save, as_user, as_json):
     """按期间生成通报内容（同样的数据得到同样的内容）；不加 --save 时不保存任何内容。"""
-    from app.supervision import notices
+    from app.supervision.notices import commands as notices
+    from app.supervision.notices.content import compose
 
     f, t = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     user = _user(as_user)
@@ -65,7 +66,7 @@ def draft_cmd(date_from, date_to, unit_code, number, correction_days, save, as_u
         content = notice.content
         click.echo(f"已保存通报草稿 #{notice.id}：{notice.title}", err=True)
     else:
-        content = notices.compose(unit, f, t, number=number, correction_days=correction_days)
+        content = compose(unit, f, t, number=number, correction_days=correction_days)
     if as_json:
         echo_json(content)
         return
@@ -104,7 +105,7 @@ def list_cmd(unit_code, as_json):
 def issue_cmd(notice_id, as_user):
     """印发通报草稿：锁定内容，发送站内消息。"""
     from app.models import Notice
-    from app.supervision import notices
+    from app.supervision.notices import commands as notices
 
     user = _user(as_user)
     notice = db.session.get(Notice, notice_id)

@@ -20,10 +20,10 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from app.audit import history_for
 from app.extensions import db
 from app.models import Alarm, AppUser, Case, Submission
 from app.models.supervision import AppointmentDocument, Finding, Review
+from app.queries.history import record_history
 
 # Codes that are not rules of the catalogue: raised by the supervisor's review, the deadline scan or the
 # reconciliation with the appointment documents. None: every module of the case is involved.
@@ -86,12 +86,12 @@ def module_steps(case: Case, keys: list[str], read_items: dict) -> list[dict]:
     for key in keys:
         spec = module(key)
         row = case.module_row(key)
-        history = history_for(db.session, f"case_{key}", row.id) if row is not None else []
+        history = record_history(f"case_{key}", row.id) if row is not None else []
         steps.append({
             "key": key, "order": spec.order, "name": spec.name,
             "handler": getattr(row, "handler", None) or "", "leader": getattr(row, "leader", None) or "",
             "state": getattr(row, "state", None) or "未填", "completed_at": getattr(row, "completed_at", None),
-            "entered": _who(history[-1]) if history else None,   # history_for is newest first
+            "entered": _who(history[-1]) if history else None,   # record_history is newest first
             "changed": _who(history[0]) if history else None,
             "reads": read_items.get(key, []),
         })
@@ -170,7 +170,7 @@ def report_for_alarm(alarm: Alarm) -> dict:
 def _finding_events(finding: Finding) -> list[dict]:
     """The finding's course; who reported the correction comes from the audit trail."""
     changes = {}
-    for row in history_for(db.session, Finding.__tablename__, finding.id):
+    for row in record_history(Finding.__tablename__, finding.id):
         if row.field == "status" and row.new_value not in changes:
             changes[row.new_value] = row
     events = [{"at": finding.created_at, "actor": finding.created_by_name, "from": "", "to": "整改中",

@@ -19,66 +19,57 @@ from app.views.units import UnitApi, UnitQuotaApi, UnitQuotaView, UnitView
 from app.views.workbench import MonitorView
 
 
+def _menu():
+    """The menu, in order: (category, its label, its icon, [(view or link endpoint, name, label, icon), …])."""
+    return (
+        ("Organisation", _("组织机构"), "fa-building", (
+            (UnitView, "Units", _("单位"), "fa-sitemap"),
+            (UnitQuotaView, "Quotas", _("核定职数"), "fa-list-ol"),
+            (UnitImportView, "UnitImport", _("批量导入单位"), "fa-upload"))),
+        ("Records", _("全程记实"), "fa-folder-open", (
+            (CaseView, "Cases", _("案例"), "fa-folder-open"),
+            (BatchView, "Batches", _("批次"), "fa-layer-group"),
+            (CasePersonView, "CasePersons", _("案例人员"), "fa-users"))),
+        ("Supervision", _("监督"), "fa-bell", (
+            (AlarmView, "Alarms", _("报警"), "fa-bell"),
+            (RulesCatalogView, "Rules", _("硬杠规则"), "fa-gavel"),
+            (RuleSettingView, "RuleSettings", _("规则参数"), "fa-sliders"),
+            (CalendarDayView, "Calendar", _("节假日与调休"), "fa-calendar"),
+            (ReportFileView, "Reports", _("统计报表"), "fa-file-excel-o"),
+            (ReportScheduleView, "ReportSchedules", _("报表计划"), "fa-calendar-check-o"),
+            (CaseDeadlineView, "Deadlines", _("报送时限"), "fa-clock-o"),
+            (TaskRunView, "TaskRuns", _("任务运行记录"), "fa-tasks"),
+            (CaseQueryView, "CaseQuery", _("条件查询"), "fa-search"),
+            ("CaseQueryView.saved", "SavedQueries", _("我的查询"), "fa-bookmark"),
+            ("CaseQueryView.exports", "QueryExports", _("我的导出"), "fa-download"),
+            (StatisticsView, "Statistics", _("统计分析"), "fa-bar-chart"),
+            (MonitorView, "Monitor", _("实时监控"), "fa-dashboard"),
+            (PatrolView, "Patrol", _("网上巡查"), "fa-binoculars"),
+            (ReviewView, "Reviews", _("巡查记录"), "fa-check-square-o"),
+            (SpotCheckView, "SpotChecks", _("抽查"), "fa-random"),
+            (FindingView, "Findings", _("问题整改"), "fa-wrench"),
+            (DocumentImportView, "Reconcile", _("应报未报核查"), "fa-exchange"),
+            (AppointmentDocumentView, "Documents", _("任免文件"), "fa-file-text-o"),
+            (NoticeView, "Notices", _("通报"), "fa-bullhorn"))),
+    )
+
+
+def _add_category(appbuilder, category, category_label, category_icon, entries) -> None:
+    for target, name, label, icon in entries:
+        where = {"category": category, "category_label": category_label, "category_icon": category_icon}
+        if isinstance(target, str):  # a link to a page of a view already registered
+            appbuilder.add_link(name, href=target, label=label, icon=icon, **where)
+        else:
+            appbuilder.add_view(target, name, label=label, icon=icon, **where)
+
+
 def init_views(appbuilder) -> None:
-    org, org_label = "Organisation", _("组织机构")
-    appbuilder.add_view(UnitView, "Units", label=_("单位"), icon="fa-sitemap",
-                        category=org, category_label=org_label, category_icon="fa-building")
-    appbuilder.add_view(UnitQuotaView, "Quotas", label=_("核定职数"), icon="fa-list-ol",
-                        category=org, category_label=org_label)
-    appbuilder.add_view(UnitImportView, "UnitImport", label=_("批量导入单位"), icon="fa-upload",
-                        category=org, category_label=org_label)
-    rec, rec_label = "Records", _("全程记实")
-    appbuilder.add_view(CaseView, "Cases", label=_("案例"), icon="fa-folder-open",
-                        category=rec, category_label=rec_label, category_icon="fa-folder-open")
-    appbuilder.add_view(BatchView, "Batches", label=_("批次"), icon="fa-layer-group",
-                        category=rec, category_label=rec_label)
-    appbuilder.add_view(CasePersonView, "CasePersons", label=_("案例人员"), icon="fa-users",
-                        category=rec, category_label=rec_label)
-    sup, sup_label = "Supervision", _("监督")
-    appbuilder.add_view(AlarmView, "Alarms", label=_("报警"), icon="fa-bell",
-                        category=sup, category_label=sup_label, category_icon="fa-bell")
-    appbuilder.add_view(RulesCatalogView, "Rules", label=_("硬杠规则"), icon="fa-gavel",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(RuleSettingView, "RuleSettings", label=_("规则参数"), icon="fa-sliders",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(CalendarDayView, "Calendar", label=_("节假日与调休"), icon="fa-calendar",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(ReportFileView, "Reports", label=_("统计报表"), icon="fa-file-excel-o",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(ReportScheduleView, "ReportSchedules", label=_("报表计划"), icon="fa-calendar-check-o",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(CaseDeadlineView, "Deadlines", label=_("报送时限"), icon="fa-clock-o",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(TaskRunView, "TaskRuns", label=_("任务运行记录"), icon="fa-tasks",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(CaseQueryView, "CaseQuery", label=_("条件查询"), icon="fa-search",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_link("SavedQueries", href="CaseQueryView.saved", label=_("我的查询"), icon="fa-bookmark",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_link("QueryExports", href="CaseQueryView.exports", label=_("我的导出"), icon="fa-download",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(StatisticsView, "Statistics", label=_("统计分析"), icon="fa-bar-chart",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(MonitorView, "Monitor", label=_("实时监控"), icon="fa-dashboard",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(PatrolView, "Patrol", label=_("网上巡查"), icon="fa-binoculars",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(ReviewView, "Reviews", label=_("巡查记录"), icon="fa-check-square-o",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(SpotCheckView, "SpotChecks", label=_("抽查"), icon="fa-random",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(FindingView, "Findings", label=_("问题整改"), icon="fa-wrench",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(DocumentImportView, "Reconcile", label=_("应报未报核查"), icon="fa-exchange",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(AppointmentDocumentView, "Documents", label=_("任免文件"), icon="fa-file-text-o",
-                        category=sup, category_label=sup_label)
-    appbuilder.add_view(NoticeView, "Notices", label=_("通报"), icon="fa-bullhorn",
-                        category=sup, category_label=sup_label)
+    for category in _menu():
+        _add_category(appbuilder, *category)
     appbuilder.add_view_no_menu(ResponsibilityView)
     appbuilder.add_view(InboxView, "Inbox", label=_("消息"), icon="fa-envelope")
-    appbuilder.add_view(AuditLogView, "AuditLog", label=_("修改痕迹"), icon="fa-history",
-                        category="Audit", category_label=_("痕迹管理"), category_icon="fa-history")
+    _add_category(appbuilder, "Audit", _("痕迹管理"), "fa-history",
+                  ((AuditLogView, "AuditLog", _("修改痕迹"), "fa-history"),))
     for api in (UnitApi, UnitQuotaApi, AuditLogApi, CaseApi, BatchApi, SignatureApi, SubmissionApi, AlarmApi, *MODULE_APIS):
         appbuilder.add_api(api)
     _relabel_security_menu(appbuilder)

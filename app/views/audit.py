@@ -30,7 +30,6 @@ class AuditLogView(ReadOnlyModelView):
 class AuditLogApi(ReadOnlyModelRestApi):
     resource_name = "audit_log"
     datamodel = SQLAInterface(AuditLog)
-    allow_browser_login = True
     label_columns = AUDIT_LABELS
     list_columns = ["id", "ts", "actor_name", "path", "action", "table_name", "record_id",
                     "unit_id", "field", "old_value", "new_value"]

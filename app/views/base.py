@@ -24,6 +24,7 @@ from werkzeug.exceptions import BadRequest
 
 from app.extensions import db
 from app.integrity import ValidationFailed
+from app.queries.history import record_history
 from app.scoping import current_scope, scope_column
 
 
@@ -198,10 +199,8 @@ class ScopedViewMixin(SafeListMixin, _ScopeCore):
             query = request.query_string.decode()
             kwargs["export_url"] = url_for(f"{type(self).__name__}.export") + (f"?{query}" if query else "")
         if self.show_history and template == self.show_template and "pk" in kwargs:
-            from app.audit import history_for
-
             table = self.datamodel.obj.__table__.name
-            kwargs["history"] = history_for(db.session, table, kwargs["pk"])
+            kwargs["history"] = record_history(table, kwargs["pk"])
             kwargs["history_labels"] = {k: str(v) for k, v in self.label_columns.items()}
         return super().render_template(template, **kwargs)
 
@@ -363,6 +362,8 @@ class ScopedModelView(ScopedViewMixin, ModelView):
 
 class ScopedModelRestApi(_ScopeCore, ModelRestApi):
     """Base class for every unit-owned REST API."""
+
+    allow_browser_login = True  # the pages' own scripts call the API with the session cookie
 
     def _get_field_info(self, field, *args, **kwargs):
         info = super()._get_field_info(field, *args, **kwargs)

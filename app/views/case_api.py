@@ -43,7 +43,6 @@ class CaseApi(ReadOnlyModelRestApi):
 
     resource_name = "case"
     datamodel = SQLAInterface(Case)
-    allow_browser_login = True
     list_columns = CASE_API_COLUMNS
     show_columns = CASE_API_COLUMNS
     search_columns = ["case_no", "status", "is_current", "full_name"]
@@ -348,7 +347,6 @@ class CaseApi(ReadOnlyModelRestApi):
 class BatchApi(ReadOnlyModelRestApi):
     resource_name = "batch"
     datamodel = SQLAInterface(Batch)
-    allow_browser_login = True
     list_columns = ["id", "title", "unit_id", "decision_date", "decision_meeting_type", "members_total",
                     "members_present", "absent_opinion_collected", "vote_method", "main_leader_last"]
     show_columns = list_columns
@@ -358,7 +356,6 @@ class BatchApi(ReadOnlyModelRestApi):
 class SignatureApi(ReadOnlyModelRestApi):
     resource_name = "signature"
     datamodel = SQLAInterface(Signature)
-    allow_browser_login = True
     list_columns = ["id", "case_id", "unit_id", "level", "signer_id", "signer_name", "post", "opinion",
                     "signed_at", "snapshot_sha256", "record_sha256", "voided_at", "void_reason"]
     show_columns = list_columns
@@ -368,7 +365,6 @@ class SignatureApi(ReadOnlyModelRestApi):
 class SubmissionApi(ReadOnlyModelRestApi):
     resource_name = "submission"
     datamodel = SQLAInterface(Submission)
-    allow_browser_login = True
     list_columns = ["id", "case_id", "root_id", "unit_id", "node", "submitted_at", "submitted_by_name",
                     "sha256", "content_sha256", "prev_sha256"]
     show_columns = list_columns + ["snapshot"]
@@ -379,7 +375,7 @@ def _module_api(key: str):
     model = MODULE_MODELS[key]
     columns = [c.key for c in model.__table__.columns]
     return type(f"Case{model.__name__[4:]}Api", (ReadOnlyModelRestApi,), {
-        "resource_name": f"case_{key}", "datamodel": SQLAInterface(model), "allow_browser_login": True,
+        "resource_name": f"case_{key}", "datamodel": SQLAInterface(model),
         "list_columns": columns, "show_columns": columns, "search_columns": ["case_id", "state"],
         "__doc__": f"模块“{module(key).name}”的数据（只读；写入请用 PUT /api/v1/case/<id>/module/{key}）",
     })

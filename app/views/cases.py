@@ -11,11 +11,12 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
-from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import MODULE_MODELS, Alarm, Attachment, AuditLog, Batch, Case, CaseDeadline, CasePerson, Signature, Submission
+from app.models import Attachment, Batch, Case, CasePerson, Signature
+from app.queries import chain
+from app.queries.history import case_history
 from app.workflow import cases as case_service
 from app.record.data import read_case
 from app.record.lock import StaleWrite, module_snapshot, version_of
@@ -23,13 +24,8 @@ from app.record.input_checks import TEXT_MAX, text_problem
 from app.alarms.lights import latest_hits, module_lights
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelView, ScopedModelView
+from app.views.helpers import history_labels, light_badge
 from app.views.case_forms import editable_items, form_data_from_values, form_for, values_from_form
-
-def _light_badge(light):
-    from app.views.rules import light_badge
-
-    return light_badge(light)
-
 
 CASE_LABELS = {
     "light": _("灯"),
@@ -66,7 +62,7 @@ class CaseView(ScopedModelView):
     list_columns = ["light", "case_no", "full_name", "unit", "status", "version_no", "is_current", "created_at"]
     search_columns = ["case_no", "full_name", "status", "light", "is_current", "version_no"]
     base_order = ("id", "desc")
-    formatters_columns = {"is_current": lambda v: "是" if v else "否", "light": lambda v: _light_badge(v),
+    formatters_columns = {"is_current": lambda v: "是" if v else "否", "light": lambda v: light_badge(v),
                           "created_at": lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""}
     base_permissions = ["can_list", "can_show", "can_export", "can_create", "can_enter", "can_sign",
                         "can_submit", "can_review"]
@@ -94,18 +90,13 @@ class CaseView(ScopedModelView):
     @has_access
     def show(self, pk):
         case = self._case(pk)
-        versions = db.session.execute(
-            select(Case).where(Case.root_id == case.root_id).order_by(Case.version_no)).scalars().all()
         return self.render_template(
             "jishi/case.html", case=case, modules=case_service.module_overview(case),
             editable=case_service.editable_modules(case), signatures=case.signatures,
-            submissions=db.session.execute(select(Submission).where(Submission.root_id == case.root_id)
-                                           .order_by(Submission.id)).scalars().all(),
-            versions=versions, history=_case_history(case), levels=Signature.LEVELS, labels=history_labels(),
-            module_lights=module_lights(case), hits=latest_hits(case), light_badge=_light_badge,
-            alarms=db.session.execute(select(Alarm).where(Alarm.root_id == case.root_id).order_by(Alarm.id)).scalars().all(),
-            deadlines=db.session.execute(select(CaseDeadline).where(CaseDeadline.root_id == case.root_id)
-                                         .order_by(CaseDeadline.node)).scalars().all(),
+            submissions=chain.submissions(case),
+            versions=chain.versions(case), history=case_history(case), levels=Signature.LEVELS, labels=history_labels(),
+            module_lights=module_lights(case), hits=latest_hits(case), light_badge=light_badge,
+            alarms=chain.alarms(case), deadlines=chain.deadlines(case),
             pledge=case.module_row("signature").authenticity_pledge if case.module_row("signature") else None,
             can=lambda perm: self.appbuilder.sm.has_access(perm, self.class_permission_name),
             title=f"{case.case_no} {case.full_name or ''}",
@@ -185,7 +176,7 @@ class CaseView(ScopedModelView):
             "jishi/case_module.html", case=case, spec=module(key), form=form, items=editable_items(key),
             problems=problems, missing=missing, by_key=by_key, locked=locked, files=files,
             version=version, base=base or "", conflict=conflict,
-            attachments=_attachments_by_name(case), state=getattr(row, "state", "未填"),
+            attachments=chain.attachments_by_name(case), state=getattr(row, "state", "未填"),
             title=f"{case.case_no} · {module(key).name}",
         )
 
@@ -297,42 +288,6 @@ def _discard(storage_keys) -> None:
 
     for key in storage_keys:
         (storage_dir() / key).unlink(missing_ok=True)
-
-
-def _attachments_by_name(case) -> dict:
-    rows = db.session.execute(select(Attachment).where(
-        or_(Attachment.case_id == case.id, Attachment.batch_id == case.batch_id if case.batch_id else False))
-    ).scalars().all()
-    return {a.filename: a for a in rows}
-
-
-_TABLE_LABELS = {"cadre_case": "案例", "case_person": "人员", "batch": "批次", "attachment": "附件"}
-_FIELD_LABELS = {"handler": "经办人", "leader": "责任领导", "state": "状态", "completed_at": "完成时间",
-                 "status": "案例状态", "full_name": "姓名", "name": "姓名", "post": "职务", "id_card_no": "身份证号",
-                 "item_key": "数据项", "position": "序号", "batch_id": "批次", "case_no": "案例编号"}
-
-
-def history_labels():
-    """Chinese names for the audit rows of a case: module names for tables, item labels for fields."""
-    from app.spec import items_by_key, modules
-
-    tables = {**_TABLE_LABELS, **{f"case_{m.key}": m.name for m in modules()}}
-    fields = {**{k: i.label for k, i in items_by_key().items()},
-              **{f"{k}_id": i.label for k, i in items_by_key().items()}, **_FIELD_LABELS}
-    return tables, fields
-
-
-def _case_history(case) -> list[AuditLog]:
-    """The audit rows of the case and of everything that belongs to it."""
-    conds = [(AuditLog.table_name == "cadre_case") & (AuditLog.record_id == str(case.id))]
-    for key, model in MODULE_MODELS.items():
-        row = case.module_row(key)
-        if row is not None and row.id:
-            conds.append((AuditLog.table_name == model.__tablename__) & (AuditLog.record_id == str(row.id)))
-    person_ids = [str(p.id) for p in case.persons if p.id]
-    if person_ids:
-        conds.append((AuditLog.table_name == "case_person") & AuditLog.record_id.in_(person_ids))
-    return db.session.execute(select(AuditLog).where(or_(*conds)).order_by(AuditLog.id.desc()).limit(200)).scalars().all()
 
 
 class BatchView(ScopedModelView):

@@ -29,8 +29,11 @@ from app import dates
 from app.extensions import db
 from app.models.supervision import NOTICE_DRAFT, NOTICE_ISSUED, Notice
 from app.scoping import current_scope
-from app.supervision import notices as svc
+from app.supervision.notices import commands as svc
+from app.supervision.notices.content import DEFAULT_CORRECTION_DAYS
+from app.supervision.notices.workbook import write_xlsx
 from app.views.base import ScopedModelView
+from app.views.helpers import day, when
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +65,6 @@ def _pk(value) -> int | None:
     except (TypeError, ValueError):
         return None
     return pk if 0 < pk < 2 ** 31 else None
-
-
-def _day(value) -> str:
-    return value.isoformat() if value else ""
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _parse_date(value: str | None, label: str, problems: list[str]) -> dt.date | None:
@@ -117,8 +112,8 @@ class NoticeView(ScopedModelView):
     list_columns = ["number", "title", "unit", "period_from", "period_to", "status", "correction_deadline", "issued_at"]
     search_columns = ["number", "title", "status", "period_from", "period_to", "issued_at"]
     order_columns = ["number", "period_from", "period_to", "status", "issued_at"]
-    formatters_columns = {"period_from": _day, "period_to": _day, "correction_deadline": _day, "issued_at": _when,
-                          "created_at": _when}
+    formatters_columns = {"period_from": day, "period_to": day, "correction_deadline": day, "issued_at": when,
+                          "created_at": when}
     show_history = False
 
     # ---- loading --------------------------------------------------------------------------------
@@ -164,7 +159,7 @@ class NoticeView(ScopedModelView):
         form = {"period_from": (source.get("period_from") or default_from.isoformat()).strip()[:20],
                 "period_to": (source.get("period_to") or default_to.isoformat()).strip()[:20],
                 "number": (source.get("number") or "").strip()[:60],
-                "correction_days": (source.get("correction_days") or str(svc.DEFAULT_CORRECTION_DAYS)).strip()[:5]}
+                "correction_days": (source.get("correction_days") or str(DEFAULT_CORRECTION_DAYS)).strip()[:5]}
         unit = getattr(user, "unit", None)
         allowed = unit is not None and svc.is_issuer_supervisor(user, unit.id)
         if request.method == "POST":
@@ -222,8 +217,8 @@ class NoticeView(ScopedModelView):
         texts, req = content.get("texts") or {}, content.get("requirements") or {}
         form = {"title": notice.title, "number": notice.number or "", "intro": texts.get("intro", ""),
                 "requirements": texts.get("requirements", ""), "next_steps": texts.get("next_steps", ""),
-                "correction_deadline": _day(notice.correction_deadline),
-                "correction_days": str(req.get("correction_days", svc.DEFAULT_CORRECTION_DAYS))}
+                "correction_deadline": day(notice.correction_deadline),
+                "correction_days": str(req.get("correction_days", DEFAULT_CORRECTION_DAYS))}
         if request.method == "POST":
             form = {key: (request.form.get(key) or "") for key in form}
             problems: list[str] = []
@@ -302,7 +297,7 @@ class NoticeView(ScopedModelView):
         if notice is None:
             abort(404)
         buf = io.BytesIO()
-        n = svc.write_xlsx(buf, notice)
+        n = write_xlsx(buf, notice)
         record_export(Notice.__tablename__, notice.unit_id,
                       f"通报导出：{notice.title}" + (f"（{notice.number}）" if notice.number else "") + f"（#{notice.id}）",
                       n)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -25,6 +25,7 @@ from app.models.audit import utcnow
 from app.models.deadlines import NODE_LABELS, CaseDeadline, Message, TaskRun
 from app.scoping import current_scope
 from app.views.base import NoWritesMixin, ReadOnlyModelView, SafeListMixin
+from app.views.helpers import csrf_ok, current_user_id, day, when
 
 log = logging.getLogger(__name__)
 
@@ -34,40 +35,11 @@ TASK_NAMES = {"deadlines_scan": "时限扫描", "reports_generate": "统计报�
               "facts_check": "统计事实表核对"}
 
 
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _day(value) -> str:
-    return value.isoformat() if value else ""
-
-
-def _current_user_id() -> int:
-    """The logged-in user's id; an impossible id otherwise (never None: that would be IS NULL)."""
-    user = g.get("user")
-    return getattr(user, "id", None) or -1
-
-
 def safe_link(link) -> str | None:
     """A message's link, if it is a path inside this app (never another host or a script)."""
     if not link or not isinstance(link, str) or not link.startswith("/") or link.startswith("//") or "\\" in link:
         return None
     return link
-
-
-def csrf_ok() -> bool:
-    """Check the form's CSRF token when CSRF protection is on (no global CSRFProtect in this app);
-    a missing or stale token is told in Chinese, never a 500."""
-    if not current_app.config.get("WTF_CSRF_ENABLED", True):
-        return True
-    from flask_wtf.csrf import ValidationError, validate_csrf
-
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        flash("页面已过期或请求无效（缺少安全令牌），请刷新页面后重试", "danger")
-        return False
-    return True
 
 
 def inbox_badge() -> dict:
@@ -103,7 +75,7 @@ class InboxView(ReadOnlyModelView):
 
     route_base = "/inbox"
     datamodel = SQLAInterface(Message)
-    base_filters = [["recipient_id", FilterEqualFunction, _current_user_id]]
+    base_filters = [["recipient_id", FilterEqualFunction, current_user_id]]
     base_permissions = ["can_list", "can_show", "can_export", "can_mark_read"]
     base_order = ("id", "desc")
     list_title = _("站内消息")
@@ -115,7 +87,7 @@ class InboxView(ReadOnlyModelView):
     search_columns = ["kind", "title", "created_at", "read_at"]
     order_columns = ["kind", "title", "created_at", "read_at"]
     # Plain text (the export uses them too); the list widget draws the 未读 label and the link.
-    formatters_columns = {"created_at": _when, "read_at": _when, "link": lambda v: safe_link(v) or ""}
+    formatters_columns = {"created_at": when, "read_at": when, "link": lambda v: safe_link(v) or ""}
     list_widget = InboxListWidget
     list_template = "jishi/inbox_list.html"
     show_history = False
@@ -144,7 +116,7 @@ class InboxView(ReadOnlyModelView):
     def mark_all_read(self):
         if csrf_ok():
             n = db.session.execute(
-                update(Message).where(Message.recipient_id == _current_user_id(), Message.read_at.is_(None),
+                update(Message).where(Message.recipient_id == current_user_id(), Message.read_at.is_(None),
                                       current_scope().clause(Message.unit_id))
                 .values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
             db.session.commit()
@@ -173,7 +145,7 @@ class CaseDeadlineView(ReadOnlyModelView):
     formatters_columns = {
         "node": lambda v: NODE_LABELS.get(v, v),
         "day_type": lambda v: DAY_TYPES.get(v, v),
-        "anchor_date": _day, "due_date": _day, "submitted_on": _day, "updated_at": _when,
+        "anchor_date": day, "due_date": day, "submitted_on": day, "updated_at": when,
     }
 
 
@@ -213,7 +185,7 @@ class TaskRunView(NoWritesMixin, SafeListMixin, ModelView):
     formatters_columns = {
         "task": lambda v: f"{TASK_NAMES[v]}（{v}）" if v in TASK_NAMES else v,
         "status": lambda v: Markup('<span class="label label-{}">{}</span>').format(RUN_CLASS.get(v, "default"), v),
-        "started_at": _when, "finished_at": _when,
+        "started_at": when, "finished_at": when,
         "progress": lambda v: f"{v or 0}%",
         "counts": _counts,
     }

@@ -32,9 +32,11 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Case, Unit
 from app.models.supervision import FINDING_DONE, FINDING_OPEN, REVIEW_RESULTS, Finding, Review, SpotCheck
+from app.queries.history import record_history
 from app.scoping import current_scope, visible
 from app.supervision import patrol as svc
 from app.views.base import ReadOnlyModelView
+from app.views.helpers import day, light_badge, when
 
 PAGE_SIZE = 20
 MIN_YEAR, MAX_YEAR = 1900, 2100
@@ -42,14 +44,6 @@ MAX_TITLE = 200
 RESULT_CLASS = {"通过": "success", "黄灯提示": "warning", "红灯预警": "danger", "退回补正": "default"}
 METHODS = {"rate": "按比例", "count": "按件数"}
 FINDING_CLASS = {"整改中": "warning", "已整改": "info", "已关闭": "success"}
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _day(value) -> str:
-    return value.isoformat() if value else ""
 
 
 def _problems(exc) -> list[str]:
@@ -94,12 +88,6 @@ def _page_arg(total: int) -> tuple[int, int]:
     return min(page, pages), pages
 
 
-def _light_badge(light):
-    from app.views.rules import light_badge
-
-    return light_badge(light)
-
-
 # ---- 网上巡查 -----------------------------------------------------------------------------------------
 
 class PatrolView(BaseView):
@@ -120,7 +108,7 @@ class PatrolView(BaseView):
                                   .offset((page - 1) * PAGE_SIZE)).all()
         return self.render_template(
             "jishi/patrol.html", title=str(_("网上巡查")), rows=rows, total=total, page=page, pages=pages,
-            results=REVIEW_RESULTS, result_class=RESULT_CLASS, light_badge=_light_badge, when=_when,
+            results=REVIEW_RESULTS, result_class=RESULT_CLASS, light_badge=light_badge, when=when,
             can_review=self.appbuilder.sm.has_access("can_review", self.class_permission_name),
             reviews_url=url_for("ReviewView.list") if self.appbuilder.sm.has_access("can_list", "ReviewView") else None)
 
@@ -164,7 +152,7 @@ class ReviewView(ReadOnlyModelView):
     search_columns = ["result", "reviewer_name", "reason", "at"]
     order_columns = ["at", "result", "reviewer_name"]
     base_order = ("id", "desc")
-    formatters_columns = {"at": _when}
+    formatters_columns = {"at": when}
 
 
 # ---- 抽查 ---------------------------------------------------------------------------------------------
@@ -267,9 +255,9 @@ class SpotCheckView(ReadOnlyModelView):
     search_columns = ["title", "seed", "method", "created_by_name", "created_at"]
     order_columns = ["id", "title", "population", "created_at"]
     base_order = ("id", "desc")
-    formatters_columns = {"method": lambda v: METHODS.get(v, v or ""), "created_at": _when,
+    formatters_columns = {"method": lambda v: METHODS.get(v, v or ""), "created_at": when,
                           "rate": lambda v: v or "", "count": lambda v: "" if v is None else v,
-                          "period_from": _day, "period_to": _day}
+                          "period_from": day, "period_to": day}
     list_template = "jishi/spotcheck_list.html"
 
     def render_template(self, template, **kwargs):
@@ -316,7 +304,7 @@ class SpotCheckView(ReadOnlyModelView):
             .order_by(Finding.id)).scalars().all()
         return self.render_template(
             "jishi/spotcheck_show.html", title=check.title, check=check, verify=verify, findings=findings,
-            methods=METHODS, light_badge=_light_badge, when=_when, can_add_finding=self._can("can_add_finding"),
+            methods=METHODS, light_badge=light_badge, when=when, can_add_finding=self._can("can_add_finding"),
             can_list_findings=self.appbuilder.sm.has_access("can_show", "FindingView"),
             default_deadline=(dt.date.today() + dt.timedelta(days=30)).isoformat(),
             tomorrow=(dt.date.today() + dt.timedelta(days=1)).isoformat())
@@ -401,7 +389,7 @@ class FindingView(ReadOnlyModelView):
     search_columns = ["status", "rule_codes", "correction_deadline", "created_at"]
     order_columns = ["id", "correction_deadline", "status", "created_at"]
     base_order = ("id", "desc")
-    formatters_columns = {"correction_deadline": _day, "created_at": _when}
+    formatters_columns = {"correction_deadline": day, "created_at": when}
     list_widget = FindingListWidget
 
     def _load(self, pk) -> Finding:
@@ -413,19 +401,17 @@ class FindingView(ReadOnlyModelView):
     @expose("/show/<int:pk>")
     @has_access
     def show(self, pk):
-        from app.audit import history_for
-
         finding = self._load(pk)
         sm = self.appbuilder.sm
         today = dt.date.today()
         return self.render_template(
-            "jishi/finding_show.html", title=f"问题 #{finding.id}", finding=finding, when=_when,
+            "jishi/finding_show.html", title=f"问题 #{finding.id}", finding=finding, when=when,
             overdue=finding.status == FINDING_OPEN and finding.correction_deadline < today,
             status_class=FINDING_CLASS.get(finding.status, "default"),
             can_report=finding.status == FINDING_OPEN and sm.has_access("can_report_corrected",
                                                                         self.class_permission_name),
             can_close=finding.status == FINDING_DONE and sm.has_access("can_close", self.class_permission_name),
-            history=history_for(db.session, Finding.__tablename__, finding.id),
+            history=record_history(Finding.__tablename__, finding.id),
             history_labels={k: str(v) for k, v in self.label_columns.items()})
 
     @expose("/show/<int:pk>/corrected", methods=["POST"])

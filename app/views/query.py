@@ -16,55 +16,55 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import math
 import os
 import tempfile
 from urllib.parse import parse_qsl, urlencode
 
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import (
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
-from markupsafe import Markup
-from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.integrity import ValidationFailed
-from app.models import (
-    MODULE_MODELS, Alarm, AuditLog, Case, CaseDeadline, EvaluationRun, ExportFile, SavedQuery, Signature, Submission,
-    TaskRun,
-)
+from app.models import Case, ExportFile, SavedQuery, Signature
 from app.queries import cases as q
-from app.scoping import current_scope, visible
+from app.queries import chain
+from app.queries.history import chain_history
+from app.queries.saved import (
+    exports_with_runs,
+    own_export,
+    own_saved_query,
+    saved_name_taken,
+    saved_queries,
+)
+from app.record.data import read_case
 from app.reporting import exports as qx
-from app.views.notifications import csrf_ok
+from app.scoping import current_scope, visible
+from app.spec import modules
+from app.tasks.exports import export_cases
+from app.views.helpers import (
+    csrf_ok, current_user_id, history_labels, light_badge, page_arg, page_window, when,
+)
+from app.workflow.submission import diff_versions
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
-MAX_PAGE = 1_000_000
-
-
-def query_url(params: dict | None = None, col: str | None = None) -> str:
-    """The /query/ link for a filter: ``query_url(f.as_dict(), col="female")`` (for the statistics table)."""
-    params = dict(params or {})
-    if col:
-        params["col"] = col
-    qs = qx.query_string(params)
-    return url_for("CaseQueryView.index") + (f"?{qs}" if qs else "")
 
 
 def _args_without(args: MultiDict, *keys) -> str:
     return urlencode([(k, v) for k, v in args.items(multi=True) if k not in keys and k != "page"])
-
-
-def _user_id() -> int:
-    return getattr(g.get("user"), "id", None) or -1
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def show_value(value) -> str:
@@ -86,61 +86,11 @@ def show_value(value) -> str:
     return str(value)
 
 
-def _light(light) -> Markup:
-    from app.views.rules import light_badge
-
-    return light_badge(light)
-
-
 # ---- the whole record chain of one case ---------------------------------------------------------------
-
-def _history(version_ids: list[int], batch_ids: list[int], limit: int = 2000) -> list[AuditLog]:
-    """The audit rows of every version of the case and of everything that belongs to them: the case
-    rows, each step's row, the people, signatures, submissions and the meeting (batch)."""
-    from app.models import CasePerson
-
-    ids = [str(i) for i in version_ids]
-    conds = [(AuditLog.table_name == Case.__tablename__) & AuditLog.record_id.in_(ids)]
-    for model in MODULE_MODELS.values():
-        sub = select(model.id).where(model.case_id.in_(version_ids))
-        conds.append((AuditLog.table_name == model.__tablename__) & AuditLog.record_id.in_(
-            [str(i) for i in db.session.execute(sub).scalars()]))
-    for model in (CasePerson, Signature, Submission):
-        rows = db.session.execute(select(model.id).where(model.case_id.in_(version_ids))).scalars()
-        conds.append((AuditLog.table_name == model.__tablename__) & AuditLog.record_id.in_([str(i) for i in rows]))
-    if batch_ids:
-        conds.append((AuditLog.table_name == "batch") & AuditLog.record_id.in_([str(i) for i in batch_ids]))
-    return db.session.execute(select(AuditLog).where(or_(*conds)).order_by(AuditLog.id).limit(limit)).scalars().all()
-
-
-def _evaluations(case: Case) -> list[dict]:
-    """The latest evaluation run of each point (E, S1, S2, D) with its hits."""
-    from app.rules.registry import POINTS, all_rules
-
-    rules = all_rules()
-    runs = db.session.execute(select(EvaluationRun).where(EvaluationRun.case_id == case.id)
-                              .order_by(EvaluationRun.id.desc())).scalars().all()
-    latest = {}
-    for run in runs:
-        latest.setdefault(run.point, run)
-    order = {p: i for i, p in enumerate(POINTS)}
-    out = []
-    for point, run in sorted(latest.items(), key=lambda kv: order.get(kv[0], 99)):
-        hits = [{"code": r.rule_code, "title": getattr(rules.get(r.rule_code), "title", ""), "severity": r.severity,
-                 "message": r.message, "version": r.rule_version} for r in run.results if r.outcome == "fail"]
-        out.append({"run": run, "hits": hits, "count": len(run.results)})
-    return out
-
 
 def case_chain(case: Case) -> dict:
     """Everything 明细查询 and the 纪实表 show, in procedure order."""
-    from app.record.data import read_case
-    from app.workflow.submission import diff_versions
-    from app.spec import modules
-    from app.views.cases import history_labels
-
-    versions = db.session.execute(select(Case).where(Case.root_id == case.root_id)
-                                  .order_by(Case.version_no)).scalars().all()
+    versions = chain.versions(case)
     values = read_case(case)
     steps = []
     for spec in modules():
@@ -158,20 +108,16 @@ def case_chain(case: Case) -> dict:
         diffs.append({"old": prev, "new": nxt, "changes": [
             {**c, "module_name": next((s["spec"].name for s in steps if s["spec"].key == c["module"]), c["module"]),
              "old": show_value(c["old"]), "new": show_value(c["new"])} for c in changes]})
-    alarms = db.session.execute(select(Alarm).where(Alarm.root_id == case.root_id).order_by(Alarm.id)).scalars().all()
     return {
         "case": case, "versions": versions, "steps": steps, "values": values,
-        "signatures": db.session.execute(select(Signature).where(Signature.case_id.in_(version_ids))
-                                         .order_by(Signature.case_id, Signature.level, Signature.id)).scalars().all(),
-        "submissions": db.session.execute(select(Submission).where(Submission.root_id == case.root_id)
-                                          .order_by(Submission.id)).scalars().all(),
+        "signatures": chain.signatures(version_ids),
+        "submissions": chain.submissions(case),
         "diffs": diffs,
-        "history": _history(version_ids, sorted({v.batch_id for v in versions if v.batch_id})),
+        "history": chain_history(version_ids, sorted({v.batch_id for v in versions if v.batch_id})),
         "labels": history_labels(),
-        "evaluations": _evaluations(case),
-        "alarms": alarms,
-        "deadlines": db.session.execute(select(CaseDeadline).where(CaseDeadline.root_id == case.root_id)
-                                        .order_by(CaseDeadline.node)).scalars().all(),
+        "evaluations": chain.evaluations(case),
+        "alarms": chain.alarms(case),
+        "deadlines": chain.deadlines(case),
         "version_no": {v.id: v.version_no for v in versions},
         "levels": Signature.LEVELS,
     }
@@ -201,21 +147,13 @@ class CaseQueryView(BaseView):
         pq = qx.parse_filter(request.args, scope)
         for message in pq.errors:
             flash(message, "danger")
-        raw_page = request.args.get("page", "1").strip() or "1"
-        try:
-            page = int(raw_page)
-            if page < 1 or page > MAX_PAGE:
-                raise ValueError
-        except ValueError:
-            flash("分页参数无效，已显示第一页", "warning")
-            page = 1
+        page = page_arg()
         rows, total, pages = [], None, 0
         if pq.ok:
             try:
                 total = q.count(pq.filter, scope, **pq.extra())
-                pages = max(1, math.ceil(total / PAGE_SIZE))
-                page = min(page, pages)
-                rows = q.page(pq.filter, scope, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, **pq.extra())
+                page, pages, offset = page_window(page, total, PAGE_SIZE)
+                rows = q.page(pq.filter, scope, offset=offset, limit=PAGE_SIZE, **pq.extra())
             except SQLAlchemyError:
                 db.session.rollback()
                 log.exception("条件查询失败")
@@ -223,19 +161,17 @@ class CaseQueryView(BaseView):
                 rows, total, pages = [], None, 0
         base_qs = _args_without(request.args)
         chips = [(key, label, value, _args_without(request.args, *_chip_params(key))) for key, label, value in pq.chips()]
-        saved = db.session.execute(select(SavedQuery).where(SavedQuery.user_id == _user_id())
-                                   .order_by(SavedQuery.name)).scalars().all()
+        saved = saved_queries(current_user_id())
         return self.render_template(
             "jishi/query.html", pq=pq, form=pq.form, rows=rows, total=total, page=page, pages=pages,
-            page_size=PAGE_SIZE, base_qs=base_qs, chips=chips, saved=saved, light_badge=_light,
+            page_size=PAGE_SIZE, base_qs=base_qs, chips=chips, saved=saved, light_badge=light_badge,
             can_export=self._can("export"), can_detail=self._can("detail"),
             can_save=getattr(g.user, "unit_id", None) is not None,
             title="条件查询", **self._form_context())
 
     # ---- saved queries ---------------------------------------------------------------------------
     def _own_saved(self, pk) -> SavedQuery:
-        row = db.session.execute(select(SavedQuery).where(SavedQuery.id == pk, SavedQuery.user_id == _user_id())
-                                 ).scalar_one_or_none()
+        row = own_saved_query(current_user_id(), pk)
         if row is None:
             abort(404)
         return row
@@ -244,8 +180,7 @@ class CaseQueryView(BaseView):
     @has_access
     @permission_name("query")
     def saved(self):
-        rows = db.session.execute(select(SavedQuery).where(SavedQuery.user_id == _user_id())
-                                  .order_by(SavedQuery.name)).scalars().all()
+        rows = saved_queries(current_user_id())
         return self.render_template("jishi/query_saved.html", rows=rows, describe=_describe_params,
                                     title="我的查询")
 
@@ -278,9 +213,7 @@ class CaseQueryView(BaseView):
                 flash(message, "danger")
             flash("查询条件有误，未保存", "danger")
             return redirect(back)
-        exists = db.session.execute(select(SavedQuery.id).where(SavedQuery.user_id == g.user.id,
-                                                                SavedQuery.name == name)).first()
-        if exists:
+        if saved_name_taken(g.user.id, name):
             flash(f"已有名为“{name}”的查询，请换一个名称", "danger")
             return redirect(back)
         try:
@@ -330,17 +263,15 @@ class CaseQueryView(BaseView):
     @permission_name("detail")
     def detail(self, pk):
         case = self._case(pk)
-        return self.render_template("jishi/query_case.html", light_badge=_light, when=_when,
+        return self.render_template("jishi/query_case.html", light_badge=light_badge, when=when,
                                     title=f"{case.case_no} {case.full_name or ''}", **case_chain(case))
 
     @expose("/case/<int:pk>/print")
     @has_access
     @permission_name("detail")
     def print_case(self, pk):
-        from flask import render_template
-
         case = self._case(pk)
-        return render_template("jishi/query_print.html", when=_when, printed_at=dt.datetime.now(),
+        return render_template("jishi/query_print.html", when=when, printed_at=dt.datetime.now(),
                                printed_by=g.user.username, **case_chain(case))
 
     # ---- exports ---------------------------------------------------------------------------------
@@ -382,8 +313,6 @@ class CaseQueryView(BaseView):
         db.session.add(export)
         db.session.commit()
         try:
-            from app.tasks.exports import export_cases
-
             export_cases.delay(export.id)
         except Exception:  # noqa: BLE001 - the queue is down: say so, never a 500
             log.exception("提交导出任务失败")
@@ -399,17 +328,14 @@ class CaseQueryView(BaseView):
     @has_access
     @permission_name("export")
     def exports(self):
-        rows = db.session.execute(
-            select(ExportFile, TaskRun).outerjoin(TaskRun, TaskRun.id == ExportFile.task_run_id)
-            .where(ExportFile.user_id == _user_id()).order_by(ExportFile.id.desc()).limit(200)).all()
-        return self.render_template("jishi/query_exports.html", rows=rows, when=_when, title="我的导出")
+        rows = exports_with_runs(current_user_id())
+        return self.render_template("jishi/query_exports.html", rows=rows, when=when, title="我的导出")
 
     @expose("/exports/<int:pk>/download")
     @has_access
     @permission_name("export")
     def download(self, pk):
-        export = db.session.execute(select(ExportFile).where(ExportFile.id == pk, ExportFile.user_id == _user_id())
-                                    ).scalar_one_or_none()
+        export = own_export(current_user_id(), pk)
         if export is None:
             abort(404)
         try:

@@ -21,6 +21,7 @@ from app.integrity import ValidationFailed
 from app.models.deadlines import ReportFile, ReportSchedule
 from app.reporting.scheduled import KINDS, XLSX_MIMETYPE, period_for
 from app.views.base import ReadOnlyModelView
+from app.views.helpers import when
 
 
 def _kind_label(kind) -> str:
@@ -31,10 +32,6 @@ def _size(value) -> str:
     if value is None:
         return ""
     return f"{value / 1024:.1f} KB" if value >= 1024 else f"{value} 字节"
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 class ReportFileListWidget(ListWidget):
@@ -59,7 +56,7 @@ class ReportFileView(ReadOnlyModelView):
     list_columns = ["kind", "period_start", "period_end", "unit", "created_at", "size"]
     show_columns = ["kind", "period_start", "period_end", "unit", "filename", "created_at", "size", "sha256"]
     search_columns = ["period_start", "period_end", "filename", "created_at"]
-    formatters_columns = {"kind": _kind_label, "size": _size, "created_at": _when}
+    formatters_columns = {"kind": _kind_label, "size": _size, "created_at": when}
 
     @expose("/file/<int:pk>")
     @has_access

@@ -10,20 +10,12 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
-from markupsafe import Markup
 from wtforms import SelectField
 
 from app.extensions import db
 from app.models import Alarm, CalendarDay, RuleSetting
 from app.views.base import ReadOnlyModelRestApi, ScopedModelView
 
-LIGHT_CLASS = {"红": "danger", "黄": "warning", "绿": "success"}
-
-
-def light_badge(light) -> Markup:
-    if not light:
-        return Markup('<span class="label label-default">未评估</span>')
-    return Markup(f'<span class="label label-{LIGHT_CLASS.get(light, "default")} light">{light}灯</span>')
 
 
 class RulesCatalogView(BaseView):
@@ -189,7 +181,6 @@ class AlarmView(ScopedModelView):
 class AlarmApi(ReadOnlyModelRestApi):
     resource_name = "alarm"
     datamodel = SQLAInterface(Alarm)
-    allow_browser_login = True
     list_columns = ["id", "case_id", "root_id", "unit_id", "point", "codes", "message", "status", "raised_at",
                     "correction_deadline", "closed_at"]
     show_columns = list_columns

@@ -18,43 +18,65 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import math
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
 
 from flask import flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from markupsafe import Markup
-from sqlalchemy import and_, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from app import dates
 from app.extensions import db
-from app.models import Batch, Case, CaseDeadline, Unit
+from app.models import Case, Unit
 from app.models.deadlines import DL_LATE, DL_MISSING, NODE_LABELS
-from app.queries.cases import APPT, MOTION, PUB, QUAL, CaseFilter, case_select, highest_education
-from app.queries.columns import BY_KEY, Col
-from app.queries.statistics import StatRow, StatTable, last_year, period_table, rule_hits, unit_table
+from app.queries.cases import CaseFilter, count
+from app.queries.companions import (
+    default_root,
+    light_rows,
+    overdue_rows,
+    overdue_summary,
+    roster_rows,
+    top_rules,
+    trend_points,
+    visible_rows,
+)
+from app.queries.statistics import (
+    StatRow,
+    StatTable,
+    last_year,
+    period_table,
+    rule_hits,
+    unit_table,
+)
+from app.queries.units import unit_codes
 from app.reporting import charts
+from app.reporting import exports as qx
+from app.reporting.export_log import record_export
 from app.reporting.statistics import (
-    BASES, BY_LABELS, TITLE, column_groups, filter_text, has_yoy, tree_table, value_columns,
+    BASES,
+    BY_LABELS,
+    TITLE,
+    column_groups,
+    filter_text,
+    has_yoy,
+    tree_table,
+    value_columns,
     write_statistics_xlsx,
 )
 from app.reporting.xlsx import Sheet, Writer
+from app.rules.registry import all_rules
 from app.scoping import Scope, current_scope
+from app.views.helpers import day, page_arg, page_window
 
 log = logging.getLogger(__name__)
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
-MAX_PAGE = 1_000_000
-OVERDUE = (DL_LATE, DL_MISSING)
-MAX_TREND_MONTHS = 120
 MIN_YEAR, MAX_YEAR = 1900, 2100  # 同比 goes a year back; a period key a year on
 FILTER_KEYS = ("unit", "basis", "date_from", "date_to", "target_grade", "selection_type")
-GREEN = Col("green", "报警与整改", "绿灯", lambda: Case.light == "绿")
-LIGHT_COLUMNS = (BY_KEY["red"], BY_KEY["yellow"], GREEN)
 
 
 # ---- the form -----------------------------------------------------------------------------------------
@@ -97,8 +119,6 @@ class StatForm:
         return out
 
     def qs(self, **override) -> str:
-        from urllib.parse import urlencode
-
         return urlencode(self.args(**override))
 
     def describe(self) -> str:
@@ -106,21 +126,8 @@ class StatForm:
         return f"单位：{unit}；统计期间：{filter_text(self.filter)}"
 
 
-def _default_root(scope: Scope, user) -> tuple[Unit | None, list[Unit]]:
-    """The user's own unit; for an admin (no unit) the first top-level unit, the others offered."""
-    unit_id = getattr(user, "unit_id", None)
-    if unit_id is not None and scope.contains(unit_id):
-        return db.session.get(Unit, unit_id), []
-    if scope.kind == "all":
-        tops = db.session.execute(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code)).scalars().all()
-        return (tops[0] if tops else None), tops[1:]
-    return None, []
-
-
 def parse_form(args, scope: Scope, user) -> StatForm:
     """Read unit, period, basis, rows and filters; every problem in Chinese, nothing raises."""
-    from app.reporting import exports as qx
-
     args = args if isinstance(args, MultiDict) else MultiDict(args)
     picked = MultiDict([(k, v) for k, v in args.items(multi=True) if k in FILTER_KEYS])
     if "date_from" not in args and "date_to" not in args:  # first visit: this year
@@ -135,7 +142,7 @@ def parse_form(args, scope: Scope, user) -> StatForm:
     others: list[Unit] = []
     root = pq.unit
     if root is None and not (args.get("unit") or "").strip():
-        root, others = _default_root(scope, user)
+        root, others = default_root(scope, user)
         if root is None:
             errors.append("当前用户未归属任何单位，无法统计；请联系系统管理员设置所属单位")
     by = (args.get("by") or "unit").strip()
@@ -152,15 +159,12 @@ def parse_form(args, scope: Scope, user) -> StatForm:
 
 def query_link(params: dict, col: str | None = None) -> str:
     """The /query/ drill-down of a number (CaseQueryView.index, or its path if it is not registered)."""
+    qs = qx.query_string({**params, **({"col": col} if col else {})})
     try:
-        from app.views.query import query_url
-
-        return query_url(params, col=col)
+        base = url_for("CaseQueryView.index")
     except Exception:  # noqa: BLE001 - the 条件查询 view may be missing: build the path by hand
-        from app.reporting.exports import query_string
-
-        qs = query_string({**params, **({"col": col} if col else {})})
-        return "/query/" + (f"?{qs}" if qs else "")
+        base = "/query/"
+    return base + (f"?{qs}" if qs else "")
 
 
 def _base_params(f: CaseFilter) -> dict:
@@ -226,107 +230,16 @@ def table_rows(table: StatTable, codes: dict[int, str], form: StatForm) -> list[
     return out
 
 
-def _visible_rows(table: StatTable, scope: Scope) -> StatTable:
-    """A user who sees only its own unit gets no rows for sub-units it may not see (they are zeros)."""
-    if scope.kind == "unit":
-        table.rows = [r for r in table.rows if r.depth == 0]
-    return table
-
-
-def _codes(ids) -> dict[int, str]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids))).all())
-
-
-# ---- charts --------------------------------------------------------------------------------------------
-
-def trend_svg(f: CaseFilter, scope: Scope) -> str:
-    people = BY_KEY["people"]
-    months = period_table(f, scope, "month", columns=(people,))
-    got = {r.label: r for r in months.rows}
-    if f.date_from and f.date_to:
-        labels = dates.month_keys(f.date_from, f.date_to, MAX_TREND_MONTHS)
-    else:
-        labels = sorted(got)
-    points = [(label, got[label].values["people"] if label in got else 0) for label in labels]
-    previous = None
-    if months.total is not None and months.total.previous is not None:
-        previous = [(got[label].previous or {}).get("people", 0) if label in got else 0 for label in labels]
-        # a month with nothing this year still has its last-year figure
-        if any(label not in got for label in labels):
-            back = period_table(last_year(f), scope, "month", columns=(people,))
-            prev_got = {r.label: r.values["people"] for r in back.rows}
-            previous = [prev_got.get(f"{int(label[:4]) - 1:04d}{label[4:]}", 0) for label in labels]
-    return charts.trend_chart(points, previous, title="调整干部人数月度趋势（人）")
-
-
-def lights_svg(f: CaseFilter, scope: Scope, root: Unit) -> str:
-    table = _visible_rows(unit_table(f, scope, root, columns=LIGHT_COLUMNS), scope)
-    rows = [(r.label, {"红": r.values["red"], "黄": r.values["yellow"], "绿": r.values["green"]}) for r in table.rows]
-    return charts.lights_chart(rows, title="各单位红黄绿灯案例数（人）")
-
-
-def rules_svg(f: CaseFilter, scope: Scope, root: Unit) -> str:
-    from app.rules.registry import all_rules
-
-    rules = all_rules()
-    _units, hits = rule_hits(f, scope, root, limit=10)
-    items = [(e["code"], getattr(rules.get(e["code"]), "title", ""), e["total"]) for e in hits]
-    return charts.rule_hits_chart(items, title="命中最多的规则（前 10 条，人）")
-
-
 # ---- companion tables ----------------------------------------------------------------------------------
-
-def _overdue_select(f: CaseFilter, scope: Scope, columns):
-    stmt = case_select(f, scope, columns=columns)
-    return stmt.join(CaseDeadline, and_(CaseDeadline.root_id == Case.root_id, CaseDeadline.status.in_(OVERDUE)))
-
-
-def overdue_summary(f: CaseFilter, scope: Scope) -> dict[tuple[int, str], int]:
-    stmt = _overdue_select(f, scope, [CaseDeadline.node, CaseDeadline.status, func.count(CaseDeadline.id)])
-    rows = db.session.execute(stmt.group_by(CaseDeadline.node, CaseDeadline.status)).all()
-    return {(node, status): int(n) for node, status, n in rows}
-
-
-def overdue_rows(f: CaseFilter, scope: Scope, offset: int | None = None, limit: int | None = None):
-    cols = [Unit.name.label("unit_name"), Case.id, Case.case_no, Case.full_name, CaseDeadline.node,
-            CaseDeadline.due_date, CaseDeadline.submitted_on, CaseDeadline.status, CaseDeadline.days_late]
-    stmt = _overdue_select(f, scope, cols).join(Unit, Unit.id == Case.unit_id)
-    stmt = stmt.order_by(Unit.path, CaseDeadline.due_date, Case.case_no, CaseDeadline.node)
-    if offset is not None:
-        stmt = stmt.offset(offset).limit(limit)
-    return stmt
-
-
-ROSTER_NEEDS = {"qual", "motion", "batch", "pub", "appt"}
-
-
-def roster_rows(f: CaseFilter, scope: Scope, offset: int | None = None, limit: int | None = None):
-    cols = [Case.id, Case.case_no, Case.full_name, Unit.name.label("unit_name"), QUAL.sex, QUAL.ethnicity,
-            QUAL.birth_date, highest_education().label("education"), QUAL.political_status, QUAL.current_post,
-            MOTION.target_post, MOTION.selection_type, Batch.decision_date, PUB.publicity_start, PUB.publicity_end,
-            APPT.appointment_doc_no]
-    stmt = case_select(f, scope, extra_needs=ROSTER_NEEDS, columns=cols).join(Unit, Unit.id == Case.unit_id)
-    stmt = stmt.order_by(Batch.decision_date.nullslast(), Unit.path, Case.case_no, Case.id)
-    if offset is not None:
-        stmt = stmt.offset(offset).limit(limit)
-    return stmt
-
 
 def _ym(d) -> str:
     return f"{d.year}.{d.month:02d}" if d else ""
 
 
-def _day(d) -> str:
-    return d.isoformat() if d else ""
-
-
 def window(start, end) -> str:
     if not start and not end:
         return ""
-    return f"{_day(start)} 至 {_day(end)}"
+    return f"{day(start)} 至 {day(end)}"
 
 
 ROSTER_HEADERS = ("序号", "姓名", "性别", "民族", "出生年月", "学历", "政治面貌", "原任职务", "新任（拟任）职务", "任用类型",
@@ -337,13 +250,13 @@ OVERDUE_HEADERS = ("序号", "单位", "案例编号", "姓名", "报送节点",
 def roster_values(i: int, r) -> list:
     return [i, r.full_name or "", r.sex or "", r.ethnicity or "", _ym(r.birth_date), r.education or "",
             r.political_status or "", r.current_post or "", r.target_post or "", r.selection_type or "",
-            _day(r.decision_date), window(r.publicity_start, r.publicity_end), r.appointment_doc_no or "",
+            day(r.decision_date), window(r.publicity_start, r.publicity_end), r.appointment_doc_no or "",
             r.unit_name, r.case_no]
 
 
 def overdue_values(i: int, r) -> list:
-    return [i, r.unit_name, r.case_no, r.full_name or "", NODE_LABELS.get(r.node, r.node), _day(r.due_date),
-            _day(r.submitted_on) if r.submitted_on else "未报", int(r.days_late or 0)]
+    return [i, r.unit_name, r.case_no, r.full_name or "", NODE_LABELS.get(r.node, r.node), day(r.due_date),
+            day(r.submitted_on) if r.submitted_on else "未报", int(r.days_late or 0)]
 
 
 # ---- the view ------------------------------------------------------------------------------------------
@@ -363,21 +276,8 @@ class StatisticsView(BaseView):
             flash(message, "danger")
         return sf
 
-    def _page_number(self) -> int:
-        raw = (request.args.get("page") or "1").strip() or "1"
-        try:
-            page = int(raw)
-            if page < 1 or page > MAX_PAGE:
-                raise ValueError
-        except ValueError:
-            flash("分页参数无效，已显示第一页", "warning")
-            page = 1
-        return page
-
     def _render(self, template: str, sf: StatForm, tab: str, **kwargs):
-        from app.reporting.exports import multi_fields
-
-        fields = multi_fields()
+        fields = qx.multi_fields()
         quick = [(label, sf.qs(date_from=a, date_to=b)) for label, a, b in quick_periods()]
         return self.render_template(
             template, sf=sf, form=sf.form, tab=tab, bases=BASES, by_labels=BY_LABELS, quick=quick,
@@ -401,9 +301,11 @@ class StatisticsView(BaseView):
         scope = current_scope()
         try:
             table = self._table(sf, scope, tree=False)
-            rows = table_rows(table, _codes(r.unit_id for r in table.rows if r.kind == "unit"), sf)
-            svgs = {"trend": trend_svg(sf.filter, scope), "lights": lights_svg(sf.filter, scope, sf.root),
-                    "rules": rules_svg(sf.filter, scope, sf.root)}
+            rows = table_rows(table, unit_codes(r.unit_id for r in table.rows if r.kind == "unit"), sf)
+            svgs = {"trend": charts.trend_chart(*trend_points(sf.filter, scope), title="调整干部人数月度趋势（人）"),
+                    "lights": charts.lights_chart(light_rows(sf.filter, scope, sf.root), title="各单位红黄绿灯案例数（人）"),
+                    "rules": charts.rule_hits_chart(top_rules(sf.filter, scope, sf.root),
+                                                    title="命中最多的规则（前 10 条，人）")}
         except SQLAlchemyError:
             return self._failed(sf, "table", "jishi/statistics.html")
         parent = None
@@ -420,7 +322,7 @@ class StatisticsView(BaseView):
     def _table(self, sf: StatForm, scope: Scope, tree: bool) -> StatTable:
         if sf.by == "unit":
             table = tree_table(sf.filter, scope, sf.root) if tree else unit_table(sf.filter, scope, sf.root)
-            return _visible_rows(table, scope)
+            return visible_rows(table, scope)
         return period_table(sf.filter, scope, sf.by)
 
     @expose("/export.xlsx")
@@ -439,8 +341,6 @@ class StatisticsView(BaseView):
 
     # ---- cases by rule hit -----------------------------------------------------------------------
     def _rule_table(self, sf: StatForm, scope: Scope):
-        from app.rules.registry import all_rules
-
         units, hits = rule_hits(sf.filter, scope, sf.root)
         if scope.kind == "unit":
             units = [u for u in units if u.id == scope.unit_id]
@@ -522,18 +422,16 @@ class StatisticsView(BaseView):
     @permission_name("view")
     def overdue(self):
         sf = self._form()
-        page = self._page_number()
+        page = page_arg()
         if not sf.ok:
             return self._render("jishi/statistics_overdue.html", sf, "overdue", title="逾期清单")
         scope = current_scope()
         try:
             summary = self._overdue_summary(sf, scope)
             total = sum(s["total"] for s in summary)
-            pages = max(1, math.ceil(total / PAGE_SIZE))
-            page = min(page, pages)
-            offset = (page - 1) * PAGE_SIZE
+            page, pages, offset = page_window(page, total, PAGE_SIZE)
             rows = [overdue_values(offset + i, r) + [r.id, r.status] for i, r in enumerate(
-                db.session.execute(overdue_rows(sf.filter, scope, offset, PAGE_SIZE)).all(), start=1)]
+                overdue_rows(sf.filter, scope, offset, PAGE_SIZE), start=1)]
         except SQLAlchemyError:
             return self._failed(sf, "overdue", "jishi/statistics_overdue.html")
         return self._render("jishi/statistics_overdue.html", sf, "overdue", title="逾期清单", rows=rows,
@@ -556,8 +454,7 @@ class StatisticsView(BaseView):
                       headers=OVERDUE_HEADERS, widths={0: 6, 1: 28, 2: 22, 3: 10, 4: 10, 5: 12, 6: 14, 7: 10}),
                 name="逾期清单")
         n = 0
-        result = db.session.execute(overdue_rows(sf.filter, scope).execution_options(yield_per=1000))
-        for n, r in enumerate(result, start=1):
+        for n, r in enumerate(overdue_rows(sf.filter, scope), start=1):
             w.row(overdue_values(n, r))
         parts = "；".join(f"{s['label']}逾期 {s['late']} 件、未报 {s['missing']} 件" for s in summary)
         w.row(["合计", f"{n} 件", "", "", "", "", "", ""], total=True)
@@ -571,20 +468,16 @@ class StatisticsView(BaseView):
     @has_access
     @permission_name("view")
     def roster(self):
-        from app.queries.cases import count
-
         sf = self._form()
-        page = self._page_number()
+        page = page_arg()
         if not sf.ok:
             return self._render("jishi/statistics_roster.html", sf, "roster", title="干部任免名册")
         scope = current_scope()
         try:
             total = count(sf.filter, scope)
-            pages = max(1, math.ceil(total / PAGE_SIZE))
-            page = min(page, pages)
-            offset = (page - 1) * PAGE_SIZE
+            page, pages, offset = page_window(page, total, PAGE_SIZE)
             rows = [(r.id, roster_values(offset + i, r)) for i, r in enumerate(
-                db.session.execute(roster_rows(sf.filter, scope, offset, PAGE_SIZE)).all(), start=1)]
+                roster_rows(sf.filter, scope, offset, PAGE_SIZE), start=1)]
         except SQLAlchemyError:
             return self._failed(sf, "roster", "jishi/statistics_roster.html")
         return self._render("jishi/statistics_roster.html", sf, "roster", title="干部任免名册", rows=rows,
@@ -608,8 +501,7 @@ class StatisticsView(BaseView):
                       widths={0: 6, 1: 10, 4: 9, 6: 12, 7: 24, 8: 24, 10: 12, 11: 24, 12: 18, 13: 24, 14: 22}),
                 name="任免名册")
         n = 0
-        result = db.session.execute(roster_rows(sf.filter, scope).execution_options(yield_per=1000))
-        for n, r in enumerate(result, start=1):
+        for n, r in enumerate(roster_rows(sf.filter, scope), start=1):
             w.row(roster_values(n, r))
         w.row(["合计", f"{n} 人", *([""] * (len(ROSTER_HEADERS) - 2))], total=True)
         w.close()
@@ -618,8 +510,6 @@ class StatisticsView(BaseView):
 
     # ---- shared ----------------------------------------------------------------------------------
     def _record(self, sf: StatForm, description: str, rows: int) -> None:
-        from app.reporting.export_log import record_export
-
         record_export(Case.__tablename__, sf.root.id, description, rows)
 
     def _send(self, buf: io.BytesIO, name: str):

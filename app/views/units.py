@@ -103,7 +103,6 @@ class UnitView(ScopedModelView):
 class UnitApi(ScopedModelRestApi):
     resource_name = "unit"
     datamodel = SQLAInterface(Unit)
-    allow_browser_login = True
     label_columns = UNIT_LABELS
     list_columns = ["id", "code", "name", "parent_code", "level", "unit_type", "region_code",
                     "max_grade", "authority", "dual_managed"]
@@ -123,7 +122,6 @@ class UnitApi(ScopedModelRestApi):
 class UnitQuotaApi(ScopedModelRestApi):
     resource_name = "unit_quota"
     datamodel = SQLAInterface(UnitQuota)
-    allow_browser_login = True
     label_columns = QUOTA_LABELS
     list_columns = ["id", "unit_id", "unit.code", "grade", "approved"]
     show_columns = list_columns

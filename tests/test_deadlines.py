@@ -21,7 +21,7 @@ from app.workflow import submission as wf
 from app.workflow import cases
 from app.deadlines import due as deadlines
 from app.record.data import read_case
-from app.record.validation import id_check_char
+from app.idnumber import id_check_char
 from app.demo.cases import PERSONAL_DATES
 from tests.conftest import _make_unit, make_user, unique
 from tests.test_case_validation import another_person, valid_case

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from fractions import Fraction
 
-from sqlalchemy import case as sa_case, func, or_, select
+from sqlalchemy import case as sa_case
+from sqlalchemy import func, or_, select
 
 from app.dates import WorkCalendar, default_calendar, package_days, package_years
 from app.extensions import db

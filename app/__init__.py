@@ -94,7 +94,7 @@ def init_integrity_and_audit() -> None:
     from app.audit import init_audit
     from app.integrity import init_integrity
     from app.queries.facts import init_hooks as init_case_facts
-    from app.workflow.submission import init_case_locks
+    from app.workflow.guard import init_case_locks
 
     init_integrity()
     init_case_locks()  # submitted cases are read-only through every path

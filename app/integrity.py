@@ -7,7 +7,9 @@ from sqlalchemy import String, event, func, inspect, literal, update
 from sqlalchemy.orm import Session
 
 from app.errors import JishiError
+from app.models.rules import RuleSetting
 from app.models.unit import Unit, unit_path
+from app.rule_settings import setting_problems
 
 
 class ValidationFailed(JishiError, ValueError):
@@ -64,8 +66,11 @@ def _maintain_unit_paths(session: Session):
 def _validate(session: Session):
     errors = []
     for obj in list(session.new) + list(session.dirty):
-        check = getattr(obj, "validate_write", None)
-        if check is not None and obj not in session.deleted:
+        if obj in session.deleted:
+            continue
+        if isinstance(obj, RuleSetting):  # checked against its rule, which the model may not import
+            errors += setting_problems(obj)
+        elif (check := getattr(obj, "validate_write", None)) is not None:
             errors += check()
     if errors:
         raise ValidationFailed(errors)

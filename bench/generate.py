@@ -55,6 +55,7 @@ import psycopg  # noqa: E402
 from psycopg.copy import QueuedLibpqWriter  # noqa: E402
 
 from app.enums import GRADES  # noqa: E402
+from app.idnumber import id_check_char  # noqa: E402
 from app.spec import ETHNICITIES  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/jishi_bench"
@@ -77,7 +78,6 @@ SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文斌海波宁辉鹏飞鑫晨旭东雪梅琳颖浩宇")
 PLACES = ["浙江杭州", "浙江宁波", "江苏南京", "江苏苏州", "安徽合肥", "江西南昌", "湖北武汉", "湖南长沙", "山东济南",
           "河南郑州", "福建福州", "四川成都", "广东广州", "河北石家庄", "山西太原", "陕西西安"]
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def pool(**weights) -> tuple:
@@ -251,7 +251,7 @@ def plan_cases(units: list[Unit], m: int, today: dt.date, rng: random.Random):
 
 def _id_card(region: str, birth: dt.date, male: bool, rng: random.Random) -> str:
     body = f"{region}{birth:%Y%m%d}{rng.randrange(50):02d}{rng.randrange(5) * 2 + male}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, ID_WEIGHTS)) % 11]
+    return body + id_check_char(body)
 
 
 def _target_grade(p: Plan) -> str:

@@ -59,7 +59,8 @@ def main():
     from app import create_app
     from app.rules.registry import all_rules
     from app.rules.context import Related
-    from app.alarms.engine import evaluate_values, load_calendar, settings_for, unit_facts
+    from app.alarms.engine import evaluate_values, unit_facts
+    from app.rule_settings import load_calendar, settings_for
 
     url = f"sqlite:///{os.environ['JISHI_INSTANCE_DIR']}/bench.db"
     boot = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url)

@@ -20,6 +20,8 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import Case, Signature, Submission
 from app.workflow import submission as wf
+from app.workflow import guard
+from app.workflow import verification
 from app.workflow import cases
 from app.record.data import canonical_json, content_hash, export_case, read_case
 from app.models.case import STATUS_DRAFT, STATUS_FIRST
@@ -118,7 +120,7 @@ def _orm_save(app, _saver):
                     db.session.get(Case, case_id).module_row("qualification").native_place = new_place
                     db.session.commit()
                 return 200, {}
-            except wf.CaseLocked as exc:
+            except guard.CaseLocked as exc:
                 db.session.rollback()
                 return 400, {"message": str(exc)}
             finally:
@@ -179,7 +181,7 @@ def test_a_save_racing_the_first_submission_never_breaks_the_evidence(app, team,
             assert read_case(case)["qualification"]["native_place"] == new_place, where
             assert db.session.execute(select(Submission.id).where(Submission.case_id == case_id)).first() is None
             assert "签字后案例内容已变更" in sub_body["message"] or "缺少" in sub_body["message"], where
-        assert wf.verify_all([case.root_id]) == [], where
+        assert verification.verify_all([case.root_id]) == [], where
         result = app.test_cli_runner().invoke(args=["jishi", "verify", "--case-no", case_no])
         assert result.exit_code == 0, (where, result.output)
     print("race outcomes:", outcomes)

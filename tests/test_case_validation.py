@@ -1,4 +1,4 @@
-"""Unit tests of app.record.validation (pure: no app, no database).
+"""Unit tests of app.record.validation and app.record.completeness (pure: no app, no database).
 
 ``valid_case()`` builds a complete, valid case (all 11 modules, all 181 items) that other test files
 import: ``from tests.test_case_validation import valid_case``.
@@ -12,7 +12,8 @@ import datetime as dt
 import pytest
 from id_validator import validator
 
-from app.record.validation import missing_items, module_state, validate_values
+from app.record.completeness import missing_items, module_state
+from app.record.validation import validate_values
 from app.spec import MODULE_KEYS, items_by_key, module
 
 D = dt.date

@@ -23,6 +23,8 @@ from app.extensions import db
 from app.integrity import ValidationFailed
 from app.models import Attachment, Case, CasePerson, Signature, Submission, Unit
 from app.workflow import submission as wf
+from app.workflow import guard
+from app.workflow import verification
 from app.workflow import cases
 from app.record.data import canonical_json, content_hash, export_case, read_case, sha256_text
 from app.workflow.cases import CaseError
@@ -120,7 +122,7 @@ def refused(fn, *args):
 
 def commit_refused(who):
     """Commit the pending ORM change as ``who`` (a label: a user object would autoflush when read)."""
-    with acting_as(who, "cli"), pytest.raises(wf.CaseLocked) as exc:
+    with acting_as(who, "cli"), pytest.raises(guard.CaseLocked) as exc:
         db.session.commit()
     db.session.rollback()
     assert isinstance(exc.value, CaseError) and isinstance(exc.value, ValidationFailed)
@@ -178,7 +180,7 @@ def test_sign_pledge_submit_twice_with_linked_hash_chain(team):
         "逾期提交" if dt.date.today() > doc + dt.timedelta(days=5) else "按时提交")
     # The signatures stay with the first submission: filling 公示 and 任职 does not void them.
     assert all(s.voided_at is None for s in case.signatures)
-    assert wf.verify_all([case.root_id]) == []
+    assert verification.verify_all([case.root_id]) == []
 
 
 # ---- signing refusals ----------------------------------------------------------------------------
@@ -270,7 +272,7 @@ def test_a_change_after_signing_voids_the_signatures_and_blocks_submission(team)
         sub = wf.submit(case, team.clerk, 1)
     assert sub.content_sha256 == content_hash(case)
     assert db.session.query(Signature).filter_by(case_id=case.id).count() == 6
-    assert wf.verify_all([case.root_id]) == []
+    assert verification.verify_all([case.root_id]) == []
 
 
 def test_a_stale_signature_found_at_submission_is_refused(team):
@@ -322,7 +324,7 @@ def test_after_first_submission_modules_1_to_7_are_locked_on_every_path(team):
         db.session.commit()
     assert read_case(case)["publicity"]["publicity_scope"] == "区政府网站"
     assert case.module_row("publicity").state == "已完成"
-    assert wf.verify_all([case.root_id]) == []
+    assert verification.verify_all([case.root_id]) == []
 
 
 def test_after_second_submission_everything_is_locked(team):
@@ -358,11 +360,11 @@ def test_after_second_submission_everything_is_locked(team):
 def test_workflow_write_passes_the_lock_and_resets(team):
     case, _, _ = to_first_submission(team)
     with acting_as(team.clerk, "cli"), pytest.raises(RuntimeError):
-        with wf.workflow_write():
-            assert db.session.info[wf.WORKFLOW_FLAG] is True
+        with guard.workflow_write():
+            assert db.session.info[guard.WORKFLOW_FLAG] is True
             raise RuntimeError
-    assert wf.WORKFLOW_FLAG not in db.session.info
-    with acting_as("测试", "cli"), wf.workflow_write():
+    assert guard.WORKFLOW_FLAG not in db.session.info
+    with acting_as("测试", "cli"), guard.workflow_write():
         case.module_row("submission").review_result = "待审"
         db.session.commit()
     assert read_case(case)["submission"]["review_result"] == "待审"
@@ -459,7 +461,7 @@ def test_return_for_correction_creates_a_linked_new_version(team):
     assert resubmitted.root_id == old.root_id and resubmitted.case_id == new.id
     assert resubmitted.prev_sha256 == second.sha256
     assert read_case(new)["submission"]["first_submit_status"] == "补正后提交"
-    assert wf.verify_all([old.root_id]) == []
+    assert verification.verify_all([old.root_id]) == []
 
 
 # ---- verification and tampering ---------------------------------------------------------------------
@@ -523,7 +525,7 @@ def test_evidence_triggers_block_update_and_delete(team):
 def test_verify_reports_tampering_below_the_application(app, team):
     case, _, first, second = to_second_submission(team)
     root = case.root_id
-    assert wf.verify_all([root]) == []
+    assert verification.verify_all([root]) == []
     result = app.test_cli_runner().invoke(args=["jishi", "verify", "--case-no", case.case_no])
     assert result.exit_code == 0, result.output
     assert "全部 2 份提交与 3 个签字校验通过" in result.output
@@ -531,40 +533,40 @@ def test_verify_reports_tampering_below_the_application(app, team):
     original = first.snapshot
     tamper("submission_record", "UPDATE submission_record SET snapshot = :s WHERE id = :id",
            s=original.replace(team.s1.username, "篡改者"), id=first.id)
-    breaks = wf.verify_all([root])
+    breaks = verification.verify_all([root])
     assert [(b["case_id"], b["case_no"], b["kind"]) for b in breaks] == [(case.id, case.case_no, "submission_hash")]
     assert "篡改" in breaks[0]["message"]
-    assert any(b["case_id"] == case.id for b in wf.verify_all())
+    assert any(b["case_id"] == case.id for b in verification.verify_all())
     for args in (["--case-no", case.case_no], []):
         result = app.test_cli_runner().invoke(args=["jishi", "verify", *args])
         assert result.exit_code == 1
         assert case.case_no in result.output and "提交快照已被篡改" in result.output
         assert "校验未通过" in result.output
     tamper("submission_record", "UPDATE submission_record SET snapshot = :s WHERE id = :id", s=original, id=first.id)
-    assert wf.verify_all([root]) == []
+    assert verification.verify_all([root]) == []
 
     sig = wf.active_signatures(case)[2]
     tamper("signature_record", "UPDATE signature_record SET signer_name = '替签人' WHERE id = :id", id=sig.id)
-    breaks = wf.verify_all([root])
+    breaks = verification.verify_all([root])
     assert [(b["case_id"], b["case_no"], b["kind"]) for b in breaks] == [(case.id, case.case_no, "signature_record")]
     result = app.test_cli_runner().invoke(args=["jishi", "verify", "--case-no", case.case_no])
     assert result.exit_code == 1 and "签字记录已被篡改" in result.output
     tamper("signature_record", "UPDATE signature_record SET signer_name = :n WHERE id = :id",
            n=team.s2.username, id=sig.id)
-    assert wf.verify_all([root]) == []
+    assert verification.verify_all([root]) == []
 
 
 def test_verify_reports_a_broken_chain_and_a_voided_signer(team):
     case, _, first, second = to_second_submission(team)
     tamper("submission_record", "UPDATE submission_record SET prev_sha256 = :p WHERE id = :id", p="0" * 64, id=second.id)
-    assert [b["kind"] for b in wf.verify_all([case.root_id])] == ["chain"]
+    assert [b["kind"] for b in verification.verify_all([case.root_id])] == ["chain"]
     tamper("submission_record", "UPDATE submission_record SET prev_sha256 = :p WHERE id = :id", p=first.sha256, id=second.id)
     # Voiding a signature the first submission relied on (allowed by the trigger) is reported too.
     sig = wf.active_signatures(case)[3]
     db.session.execute(text("UPDATE signature_record SET voided_at = :t, void_reason = 'x' WHERE id = :id"),
                        {"t": dt.datetime(2026, 1, 1), "id": sig.id})
     db.session.commit()
-    breaks = wf.verify_all([case.root_id])
+    breaks = verification.verify_all([case.root_id])
     assert [(b["case_no"], b["kind"]) for b in breaks] == [(case.case_no, "signature_snapshot")]
     assert "第 3 级" in breaks[0]["message"]
 

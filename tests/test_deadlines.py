@@ -21,7 +21,8 @@ from app.workflow import submission as wf
 from app.workflow import cases
 from app.deadlines import due as deadlines
 from app.record.data import read_case
-from app.record.validation import id_check_char
+from app.idnumber import id_check_char
+from app.rule_settings import setting_problems
 from app.demo.cases import PERSONAL_DATES
 from tests.conftest import _make_unit, make_user, unique
 from tests.test_case_validation import another_person, valid_case
@@ -203,7 +204,7 @@ def test_working_days_setting_in_force_on_the_decision_date_applies(office):
 
 
 def test_a_wrong_day_type_is_refused_in_chinese(ctx):
-    errors = RuleSetting(code="T02", effective_from=D(2026, 1, 1), params={"day_type": "weekly"}).validate_write()
+    errors = setting_problems(RuleSetting(code="T02", effective_from=D(2026, 1, 1), params={"day_type": "weekly"}))
     assert any("day_type" in e and "工作日" in e for e in errors)
 
 

@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import AppUser, Case, Signature, Submission, Unit
 from app.models.case import STATUS_FIRST, STATUS_SECOND
 from app.workflow import submission as wf
+from app.workflow import verification
 from app.record import evidence
 from app.record.data import canonical_json, sha256_text
 from app.spec import MODULE_KEYS
@@ -45,7 +46,7 @@ def _kinds(breaks):
 
 def test_a_clean_flow_is_sealed_and_verifies(app, team):
     case, _, first, second = to_second_submission(team)
-    assert wf.verify_all([case.root_id]) == []
+    assert verification.verify_all([case.root_id]) == []
     result = _verify_cli(app, case.case_no)
     assert result.exit_code == 0, result.output
     assert "全部 2 份提交与 3 个签字校验通过" in result.output
@@ -85,13 +86,13 @@ def test_a_lost_or_different_key_is_reported(app, team, tmp_path, monkeypatch):
     case, _, _ = to_first_submission(team)
     monkeypatch.setitem(app.config, "JISHI_EVIDENCE_KEY", "")
     monkeypatch.setitem(app.config, "JISHI_EVIDENCE_KEY_FILE", str(tmp_path / "lost.key"))
-    breaks = wf.verify_all([case.root_id])
+    breaks = verification.verify_all([case.root_id])
     assert [(b["case_id"], b["kind"]) for b in breaks] == [(None, "key")] and "密钥缺失" in breaks[0]["message"]
     assert not (tmp_path / "lost.key").exists()  # verify never starts a new key by itself
     result = _verify_cli(app, case.case_no)
     assert result.exit_code == 1 and "密钥缺失" in result.output
     monkeypatch.setitem(app.config, "JISHI_EVIDENCE_KEY", "another-key-" + "x" * 32)
-    kinds = _kinds(wf.verify_all([case.root_id]))
+    kinds = _kinds(verification.verify_all([case.root_id]))
     assert kinds == ["seal"] * 4  # one submission and three signatures, none sealed with this key
 
 
@@ -100,13 +101,13 @@ def test_a_lost_or_different_key_is_reported(app, team, tmp_path, monkeypatch):
 def test_a_plain_update_of_a_submitted_module_row_fails_verify(app, team):
     case, values, sub = to_first_submission(team)
     root, original = case.root_id, values["motion"]["motion_reason"]
-    assert wf.verify_all([root]) == []
+    assert verification.verify_all([root]) == []
     db.session.commit()
     db.session.execute(text("UPDATE case_motion SET motion_reason = :v WHERE case_id = :id"),
                        {"v": "事后改写的动议理由", "id": case.id})
     db.session.commit()
     try:
-        breaks = wf.verify_all([root])
+        breaks = verification.verify_all([root])
         assert [(b["case_id"], b["kind"], b["module"], b["field"]) for b in breaks] == [
             (case.id, "live_row", "motion", "motion_reason")]
         assert breaks[0]["snapshot"] == original and breaks[0]["live"] == "事后改写的动议理由"
@@ -119,7 +120,7 @@ def test_a_plain_update_of_a_submitted_module_row_fails_verify(app, team):
         db.session.execute(text("UPDATE case_motion SET motion_reason = :v WHERE case_id = :id"),
                            {"v": original, "id": case.id})
         db.session.commit()
-    assert wf.verify_all([root]) == []
+    assert verification.verify_all([root]) == []
 
 
 def test_persons_and_status_are_compared_too(team):
@@ -132,7 +133,7 @@ def test_persons_and_status_are_compared_too(team):
     db.session.execute(text("UPDATE cadre_case SET status = '草稿' WHERE id = :id"), {"id": case.id})
     db.session.commit()
     try:
-        breaks = wf.verify_all([root])
+        breaks = verification.verify_all([root])
         assert _kinds(breaks) == ["live_row", "status"]
         changed = next(b for b in breaks if b["kind"] == "live_row")
         assert "冒名者" in json.dumps(changed["live"], ensure_ascii=False)
@@ -142,7 +143,7 @@ def test_persons_and_status_are_compared_too(team):
         db.session.execute(text("UPDATE case_person SET name = :n WHERE id = :id"), {"n": person.name, "id": person.id})
         db.session.execute(text("UPDATE cadre_case SET status = :s WHERE id = :id"), {"s": STATUS_FIRST, "id": case.id})
         db.session.commit()
-    assert wf.verify_all([root]) == []
+    assert verification.verify_all([root]) == []
 
 
 # ---- forgeries that recompute the plain hashes ------------------------------------------------------------
@@ -169,7 +170,7 @@ def test_a_forgery_that_recomputes_the_sha256_hashes_fails_on_the_seal(app, team
     db.session.commit()
     _reseal_snapshot(second.id, forged)
     try:
-        breaks = wf.verify_all([root])
+        breaks = verification.verify_all([root])
         assert [(b["case_id"], b["kind"]) for b in breaks] == [(case.id, "seal")]
         assert f"#{second.id}" in breaks[0]["message"] and "HMAC" in breaks[0]["message"]
         result = _verify_cli(app, case.case_no)
@@ -179,7 +180,7 @@ def test_a_forgery_that_recomputes_the_sha256_hashes_fails_on_the_seal(app, team
         db.session.execute(text("UPDATE case_appointment SET appointment_doc_no = :v WHERE case_id = :id"),
                            {"v": doc_no, "id": case.id})
         db.session.commit()
-    assert wf.verify_all([root]) == []
+    assert verification.verify_all([root]) == []
 
 
 def test_a_signature_forged_with_a_recomputed_record_hash_fails_on_the_seal(team):
@@ -192,13 +193,13 @@ def test_a_signature_forged_with_a_recomputed_record_hash_fails_on_the_seal(team
     tamper("signature_record", "UPDATE signature_record SET signer_name = '替签人', record_sha256 = :h WHERE id = :id",
            h=forged, id=sig.id)
     try:
-        breaks = wf.verify_all([case.root_id])
+        breaks = verification.verify_all([case.root_id])
         assert [(b["case_id"], b["kind"]) for b in breaks] == [(case.id, "seal")]
         assert "第 2 级签字" in breaks[0]["message"]
     finally:
         tamper("signature_record", "UPDATE signature_record SET signer_name = :n, record_sha256 = :h WHERE id = :id",
                n=real_name, h=real_hash, id=sig.id)
-    assert wf.verify_all([case.root_id]) == []
+    assert verification.verify_all([case.root_id]) == []
 
 
 def test_an_unsealed_record_inserted_below_the_application_fails(team):
@@ -208,7 +209,7 @@ def test_an_unsealed_record_inserted_below_the_application_fails(team):
         unit_id=case.unit_id, case_id=case.id, root_id=case.root_id, node=2, submitted_by_name="伪造者",
         snapshot=forged, sha256=sha256_text(forged), content_sha256=first.content_sha256, prev_sha256=first.sha256))
     try:
-        kinds = [b["kind"] for b in wf.verify_all([case.root_id]) if b["case_id"] == case.id]
+        kinds = [b["kind"] for b in verification.verify_all([case.root_id]) if b["case_id"] == case.id]
         assert "seal" in kinds  # no HMAC: not made by the application
     finally:
         db.session.rollback()
@@ -283,7 +284,7 @@ def test_the_app_runs_as_a_role_that_owns_nothing(app, world, team, app_role):
             case, _, sub = to_first_submission(as_role)
             case_id = case.id
             assert case.status == STATUS_FIRST and sub.hmac
-            assert wf.verify_all([case.root_id]) == []
+            assert verification.verify_all([case.root_id]) == []
             sig = db.session.execute(select(Signature).where(Signature.case_id == case.id)).scalars().first()
             # Voiding, the one change a signature allows, is granted (column privilege) ...
             db.session.execute(text("UPDATE signature_record SET void_reason = void_reason WHERE id = :id"),
@@ -340,7 +341,7 @@ def test_the_upgrade_seals_the_records_already_there(app, tmp_path):
             db.session.commit()
         team_ = SimpleNamespace(unit=unit, **users)
         case_ids = [to_second_submission(team_)[0].id, to_first_submission(team_)[0].id]
-        assert wf.verify_all() == []
+        assert verification.verify_all() == []
         db.session.remove()
 
         downgrade(revision="-1")
@@ -352,7 +353,7 @@ def test_the_upgrade_seals_the_records_already_there(app, tmp_path):
                                   .order_by(Submission.id)).all()
         assert len(rows) == 3 and all(r.hmac for r in rows)
         assert [r.prev_hmac for r in rows] == [None, rows[0].hmac, rows[1].hmac]
-        assert wf.verify_all() == []
+        assert verification.verify_all() == []
         assert all(s.record_hmac for s in db.session.execute(select(Signature)).scalars())
         assert [db.session.get(Case, i).status for i in case_ids] == [STATUS_SECOND, STATUS_FIRST]
         db.session.remove()

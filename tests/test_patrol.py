@@ -26,7 +26,7 @@ from app.models.case import STATUS_DRAFT, STATUS_FIRST, STATUS_RETURNED
 from app.alarms import derived
 from app.models.supervision import Finding, Review, SpotCheck
 from app.scoping import Scope, scope_for
-from app.workflow import submission as wf
+from app.workflow import guard
 from app.workflow import cases as case_service
 from app.supervision import patrol
 from app.supervision.patrol import PatrolError
@@ -77,7 +77,7 @@ def _fake_submitted(unit: Unit, n: int) -> list[int]:
     with acting_as("测试", "cli"):
         for _ in range(n):
             case = case_service.create_case(unit)
-            with wf.workflow_write():
+            with guard.workflow_write():
                 case.status = STATUS_FIRST
                 derived.derive(case)  # its light and evaluation follow the status, as on every real path
                 db.session.commit()

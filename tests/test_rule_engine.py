@@ -56,7 +56,7 @@ def test_a_year_without_calendar_is_a_visible_warning(ctx):
 
 def test_admin_calendar_rows_win(app, ctx):
     from app.models import CalendarDay, CalendarYear
-    from app.alarms.engine import load_calendar
+    from app.rule_settings import load_calendar
 
     with acting_as("测试", "cli"):
         db.session.add(CalendarDay(day=D(2027, 1, 1), working=False, name="元旦", source="admin"))
@@ -403,7 +403,7 @@ def test_settings_are_edited_in_the_ui_with_validation_and_a_trace(app, world, c
 
 
 def test_a_unit_override_of_a_local_rule(app, world, ctx):
-    from app.alarms.engine import settings_for
+    from app.rule_settings import settings_for
 
     unit = db.session.get(Unit, world.units["b"])
     with acting_as("测试", "cli"):

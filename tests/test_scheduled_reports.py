@@ -31,6 +31,7 @@ from app.models.deadlines import ReportSchedule
 from app.queries.columns import COLUMNS, GRADES, METHODS, SELECTION_TYPES
 from app.reporting.statistics import statistics_table
 from app.workflow import submission as case_workflow
+from app.workflow import guard
 from app.workflow import cases
 from app.reporting import scheduled as sr
 from tests.conftest import _make_unit, make_user, planted, unique
@@ -142,7 +143,7 @@ def org(app, world, reports_folder):
 
         # u3 was submitted and returned for correction: version 2 is current, version 1 is not
         case = db.session.get(Case, c["u3"])
-        with case_workflow.workflow_write():
+        with guard.workflow_write():
             case.status = STATUS_FIRST
             db.session.commit()
         c["u3"] = case_workflow.return_for_correction(case, _user(users["sup_top"]), "请补正考察材料").id

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Batch, Case
+from app.models import MODULE_MODELS, Batch, Case, CasePerson
 from app.models.case import STATUS_DRAFT, STATUS_FIRST, STATUS_SECOND
 from app.models.deadlines import CaseDeadline
 from app.models.rules import EvaluationRun, RuleEvaluation
@@ -29,8 +29,9 @@ from app.deadlines import due as deadlines
 from app.alarms import lights
 from app.record.data import read_case
 from app.alarms.engine import (
-    RULE_VERSION, Result, _inputs_hash, evaluate_values, flat_values, load_calendar, related_facts, unit_facts,
+    RULE_VERSION, Result, _inputs_hash, evaluate_values, flat_values, related_facts, unit_facts,
 )
+from app.rule_settings import load_calendar
 
 POINT_OF_STATUS = {STATUS_DRAFT: "E", STATUS_FIRST: "S1", STATUS_SECOND: "S2"}
 DEADLINE_FIELDS = ("anchor_date", "days", "day_type", "setting_id", "due_date", "submitted_on", "status",
@@ -126,8 +127,6 @@ def _meeting(batch) -> tuple | None:
     """The batch's meeting data and its people: facts every case of the batch is judged on."""
     if batch is None or batch.id is None:
         return None
-    from app.models import CasePerson
-
     people = db.session.execute(select(CasePerson.item_key, CasePerson.position, CasePerson.name,
                                        CasePerson.id_card_no, CasePerson.post)
                                 .where(CasePerson.batch_id == batch.id).order_by(CasePerson.id)).all()
@@ -143,8 +142,6 @@ def neighbours(case: Case, before: tuple | None) -> list[int]:
     q = select(Case.id).where(Case.is_current.is_(True), Case.root_id != (case.root_id or case.id))
     out = set()
     if ids:
-        from app.models import MODULE_MODELS
-
         qual = MODULE_MODELS["qualification"]
         out.update(db.session.execute(q.join(qual, qual.case_id == Case.id).where(qual.id_card_no.in_(ids))).scalars())
     if batches:
@@ -260,8 +257,6 @@ def verify(today: dt.date | None = None) -> dict:
 def open_case_ids(with_decision: bool = False, unit_ids=None) -> list[int]:
     q = select(Case.id).where(Case.is_current.is_(True)).order_by(Case.id)
     if unit_ids is not None:
-        from app.models import MODULE_MODELS
-
         motion = MODULE_MODELS["motion"]
         targets = select(motion.case_id).where(motion.target_unit_id.in_(list(unit_ids)))
         q = q.where(Case.unit_id.in_(list(unit_ids)) | Case.id.in_(targets))

@@ -1,6 +1,6 @@
 """The rule engine: evaluate values at a point (E, S1, S2, D) under the inputs in force — the rule
-settings, the calendar, the unit's facts. It writes nothing but the calendar seed: storing an
-evaluation and the light is ``app/alarms/derived.py``'s, alarms are ``app/alarms/state.py``'s.
+settings, the calendar (both loaded by ``app.rule_settings``), the unit's facts. It writes nothing:
+storing an evaluation and the light is ``app/alarms/derived.py``'s, alarms are ``app/alarms/state.py``'s.
 
 A case is judged by the settings in force on its decision date (before a decision, its motion
 date), so changing a threshold never silently re-judges what was already submitted. All the
@@ -14,15 +14,16 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import case as sa_case, func, or_, select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case, Unit
+from app.models import MODULE_MODELS, Batch, Case, Unit
 from app.models.case import STATUS_DRAFT
-from app.models.rules import CalendarDay, CalendarYear, EvaluationRun, RuleSetting
-from app.dates import WorkCalendar, default_calendar
+from app.models.rules import EvaluationRun
+from app.dates import WorkCalendar
 from app.rules.context import Ctx, Related, UnitFacts
 from app.rules.registry import Outcome, Rule, all_rules
+from app.rule_settings import effective_params, load_calendar, settings_for
 
 RULE_VERSION = "1"  # bump when a rule's logic changes; stored with every outcome
 # What runs at each point: a submission re-checks everything checked on save before it.
@@ -52,51 +53,6 @@ class Result:
 
 # ---- inputs -----------------------------------------------------------------------------------
 
-def seed_calendar() -> int:
-    """Copy the package's holidays and 调休 days into the editable table, for the years not there yet."""
-    from app.dates import package_days, package_years
-
-    known = set(db.session.execute(select(CalendarYear.year)).scalars())
-    existing = set(db.session.execute(select(CalendarDay.day)).scalars())
-    added = 0
-    for year in sorted(package_years() - known):
-        for day, working in sorted(package_days(year).items()):
-            if day not in existing:
-                db.session.add(CalendarDay(day=day, working=working, source="package",
-                                           name="调休上班" if working else "法定节假日"))
-                added += 1
-        db.session.add(CalendarYear(year=year, source="package"))
-    db.session.commit()
-    return added
-
-
-_CALENDAR_CACHE: dict = {}
-
-
-def load_calendar() -> WorkCalendar:
-    """The package calendar plus what admins entered (their rows win).
-
-    Every save evaluates rules, so the table (hundreds of rows) is read again only when it has
-    changed: one small fingerprint query per evaluation instead of the whole table."""
-    # (the sum of the working days' ids: an admin turning a day into a working day or back is a change too)
-    fingerprint = db.session.execute(
-        select(func.count(CalendarDay.id), func.max(CalendarDay.id),
-               func.sum(sa_case((CalendarDay.working.is_(True), CalendarDay.id), else_=0)),
-               select(func.count(CalendarYear.year)).scalar_subquery())
-    ).one()
-    fingerprint = (db.engine.url.render_as_string(), *fingerprint)
-    cached = _CALENDAR_CACHE.get("calendar")
-    if cached is None or cached[0] != fingerprint:
-        cal = default_calendar()
-        for day, working in db.session.execute(select(CalendarDay.day, CalendarDay.working)).all():
-            cal.special[day] = working
-        cal.known_years |= set(db.session.execute(select(CalendarYear.year)).scalars())
-        cached = (fingerprint, cal)
-        _CALENDAR_CACHE["calendar"] = cached
-    base = cached[1]
-    return WorkCalendar(dict(base.special), set(base.known_years))  # missing years are tracked per call
-
-
 def unit_facts(unit: Unit | None) -> UnitFacts | None:
     if unit is None:
         return None
@@ -116,8 +72,6 @@ def related_facts(case: Case | None, flat: dict) -> Related:
     rel = Related()
     id_no = flat.get("id_card_no")
     if id_no:
-        from app.models import MODULE_MODELS
-
         q, mo = MODULE_MODELS["qualification"], MODULE_MODELS["motion"]
         rows = db.session.execute(
             select(Case.id, Case.case_no, Case.status, Case.batch_id, mo.target_grade, mo.selection_type,
@@ -127,8 +81,6 @@ def related_facts(case: Case | None, flat: dict) -> Related:
                    Case.root_id != (case.root_id if case is not None else -1))
             .order_by(Case.id.desc())
         ).all()
-        from app.models import Batch
-
         dates = dict(db.session.execute(select(Batch.id, Batch.decision_date)
                                         .where(Batch.id.in_([r.batch_id for r in rows if r.batch_id]))).all())
         rel.same_person = [{"case_no": r.case_no, "status": r.status, "decision_date": dates.get(r.batch_id),
@@ -141,24 +93,6 @@ def related_facts(case: Case | None, flat: dict) -> Related:
     return rel
 
 
-def settings_for(unit: Unit | None, judged_on: dt.date) -> dict[str, RuleSetting]:
-    """The setting in force per rule on that date: unit over region over general."""
-    rows = db.session.execute(
-        select(RuleSetting).where(RuleSetting.effective_from <= judged_on)
-        .where(or_(RuleSetting.unit_id.is_(None), RuleSetting.unit_id == (unit.id if unit else -1)))
-        .where(or_(RuleSetting.region_code.is_(None),
-                   RuleSetting.region_code == (unit.region_code if unit and unit.region_code else "")))
-        .order_by(RuleSetting.effective_from, RuleSetting.id)
-    ).scalars().all()
-    def specificity(row):
-        return 2 if row.unit_id else (1 if row.region_code else 0)
-
-    best: dict[str, RuleSetting] = {}
-    for row in sorted(rows, key=lambda r: (specificity(r), r.effective_from, r.id)):
-        best[row.code] = row  # the most specific, then the latest version, wins
-    return best
-
-
 _ORDERED: list = []
 
 
@@ -166,21 +100,6 @@ def _ordered_rules() -> list:
     if not _ORDERED:
         _ORDERED.extend(sorted(all_rules().items()))
     return _ORDERED
-
-
-def effective_params(rule: Rule, setting: RuleSetting | None) -> dict:
-    """The catalogue defaults overlaid with a stored version, each value in its default's type."""
-    from fractions import Fraction
-
-    if setting is None or not setting.params:
-        return rule.params
-    params = dict(rule.params)
-    for key, value in setting.params.items():
-        default = rule.params.get(key)
-        if isinstance(default, Fraction):
-            value = Fraction(str(value))
-        params[key] = value
-    return params
 
 
 def _inputs_hash(rule: Rule, values: dict, params: dict) -> str:

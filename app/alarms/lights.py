@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.rules import ALARM_HALTED, ALARM_RAISED, Alarm, EvaluationRun, RuleEvaluation
+from app.models.supervision import Review
 from app.rules.registry import all_rules
 from app.spec import items_by_key
 
@@ -24,8 +25,6 @@ def worst(lights) -> str:
 
 def verdict_lights(case_id: int) -> list[str]:
     """The supervisor's own verdict (网上巡查), which stands until the case changes version."""
-    from app.models.supervision import Review
-
     out = []
     if db.session.execute(select(Alarm.id).where(Alarm.case_id == case_id, Alarm.point == "R",
                                                  Alarm.status.in_((ALARM_RAISED, ALARM_HALTED))).limit(1)).first():

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.audit import current_actor
 from app.errors import JishiError
 from app.extensions import db
+from app.models.audit import utcnow
 from app.models.rules import (
     ALARM_CLOSED,
     ALARM_CORRECTED,
@@ -16,6 +18,7 @@ from app.models.rules import (
     AlarmEvent,
     EvaluationRun,
 )
+from app.scoping import scope_for
 
 OPEN = (ALARM_RAISED, ALARM_HALTED)
 
@@ -25,8 +28,6 @@ class AlarmError(JishiError):
 
 
 def move(alarm: Alarm, to_status: str, actor, reason: str | None) -> None:
-    from app.audit import current_actor
-
     who = current_actor()
     db.session.add(AlarmEvent(alarm_id=alarm.id, unit_id=alarm.unit_id, from_status=alarm.status, to_status=to_status,
                               actor_id=getattr(actor, "id", None) or (who.user_id if who else None),
@@ -34,14 +35,10 @@ def move(alarm: Alarm, to_status: str, actor, reason: str | None) -> None:
                               reason=reason))
     alarm.status = to_status
     if to_status == ALARM_CLOSED:
-        from app.models.audit import utcnow
-
         alarm.closed_at = utcnow()
 
 
 def check_supervisor(alarm: Alarm, user) -> None:
-    from app.scoping import scope_for
-
     roles = {r.name for r in getattr(user, "roles", [])}
     if not roles & {"监督员", "系统管理员"} or not scope_for(user).contains(alarm.unit_id):
         raise AlarmError("只有该单位的监督部门可以处理报警")

@@ -50,7 +50,7 @@ def verify_cmd(case_no: str | None, heads: tuple[str, ...], derived: bool = Fals
     if derived:
         return _verify_derived(as_json)
     from app.models import Case
-    from app.workflow.submission import evidence_counts, verify_all
+    from app.workflow.verification import evidence_counts, verify_all
     from app.record.evidence import check_head, head_text
 
     root_ids = None

@@ -18,7 +18,7 @@ def rules_list(as_json: bool):
     """列出全部规则：编号、名称、类别、严重程度、是否启用、评估时点、依据、参数。"""
 
     from app.rules.registry import all_rules
-    from app.alarms.engine import settings_for
+    from app.rule_settings import settings_for
 
     settings = settings_for(None, dt.date.today())
     data = []
@@ -55,7 +55,7 @@ def rules_daily(as_of: str | None, as_json: bool):
 def calendar_seed():
     """把 chinese-calendar 包中的节假日与调休安排写入日历表（可重复执行）。"""
     from app.dates import package_years
-    from app.alarms.engine import seed_calendar
+    from app.rule_settings import seed_calendar
 
     with acting_as("命令行", "cli"):
         added = seed_calendar()

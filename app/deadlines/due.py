@@ -35,6 +35,8 @@ from app.models.deadlines import (
 from app.models.rules import ALARM_RAISED, Alarm
 from app.models.audit import utcnow
 from app.queries import facts as case_facts
+from app.rule_settings import effective_params, load_calendar, settings_for
+from app.rules.registry import all_rules
 
 RULE_OF_NODE = {1: "T01", 2: "T02"}
 OPEN_LATE = (DL_LATE, DL_MISSING)
@@ -63,17 +65,12 @@ class NodePlan:
 def due_date(anchor: dt.date, days: int, day_type: str, calendar=None) -> dt.date:
     """The last day to report: ``days`` calendar days after the anchor, or the ``days``-th working day."""
     if day_type == "working":
-        from app.alarms.engine import load_calendar
-
         return (calendar or load_calendar()).add_working_days(anchor, days)
     return anchor + dt.timedelta(days=days)
 
 
 def plan(case: Case) -> dict[int, NodePlan]:
     """The nodes a case has so far, with their due dates under the T01/T02 version in force."""
-    from app.rules.registry import all_rules
-    from app.alarms.engine import effective_params, settings_for
-
     decision = case.batch.decision_date if case.batch is not None else None
     if decision is None:
         return {}

@@ -70,7 +70,7 @@ FEMALE = {"李春梅", "刘海燕"}
 
 def _person_id(name: str) -> str:
     """A valid ID number of one's own (GB 11643 check character), odd 17th digit for men."""
-    from app.record.validation import id_check_char
+    from app.idnumber import id_check_char
 
     seq = (sum(map(ord, name)) % 400) * 2 + (0 if name in FEMALE else 1)
     body = f"11010119800315{seq:03d}"

@@ -148,7 +148,7 @@ def seed_demo(sm, reset_passwords: bool = False) -> dict:
             credentials[username] = (password, role_name, code)
     db.session.commit()
     from app.demo.cases import seed_demo_cases
-    from app.alarms.engine import seed_calendar
+    from app.rule_settings import seed_calendar
 
     seed_calendar()
 

@@ -40,53 +40,6 @@ class RuleSetting(UnitOwned, Model):
     def __repr__(self):
         return f"{self.code} {self.effective_from}"
 
-    def validate_write(self) -> list[str]:
-        from app.rules.registry import all_rules
-
-        rule = all_rules().get(self.code)
-        if rule is None:
-            return [f"规则编号“{self.code}”不存在"]
-        errors = []
-        params = self.params or {}
-        if not isinstance(params, dict):
-            return ["参数应为 JSON 对象"]
-        for key, value in params.items():
-            if key not in rule.params:
-                errors.append(f"规则 {self.code} 没有参数“{key}”（可用：{'、'.join(rule.params) or '无'}）")
-                continue
-            default = rule.params[key]
-            if _is_fraction(default):
-                if not _fraction_ok(value):
-                    errors.append(f"参数“{key}”应为数值或分数（如 2/3），实际为 {value!r}")
-                continue
-            if isinstance(default, bool) != isinstance(value, bool) or (
-                isinstance(default, (int, float)) and not isinstance(default, bool)
-                and not isinstance(value, (int, float))
-            ) or (isinstance(default, (list, dict, str)) and not isinstance(value, type(default))):
-                errors.append(f"参数“{key}”的类型应与默认值（{default!r}）一致，实际为 {value!r}")
-            elif isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-                errors.append(f"参数“{key}”不能为负数")
-            elif key == "day_type" and value not in ("calendar", "working"):
-                errors.append(f"参数“day_type”应为 calendar（自然日）或 working（工作日），实际为 {value!r}")
-        if (self.region_code or self.unit_id) and not rule.local:
-            errors.append(f"规则 {self.code} 不是地方性规则（[L]），不能按地区或单位单独设置")
-        return errors
-
-
-def _is_fraction(value) -> bool:
-    from fractions import Fraction
-
-    return isinstance(value, Fraction)
-
-
-def _fraction_ok(value) -> bool:
-    from fractions import Fraction
-
-    try:
-        return not isinstance(value, bool) and Fraction(str(value)) >= 0
-    except (ValueError, ZeroDivisionError):
-        return False
-
 
 class CalendarDay(Audited, Model):
     """A day that differs from Monday–Friday: a holiday on a weekday or a 调休 working weekend."""

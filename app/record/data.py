@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from app.errors import JishiError
 from app.extensions import db
 from app.models import MODULE_MODELS, Attachment, Batch, Case, CasePerson, Unit
+from app.models.case import STATUS_DRAFT, STATUS_FIRST
 from app.record.input_checks import ASCII_INT, shown
 from app.spec import MODULE_KEYS, module, modules
 
@@ -53,8 +54,6 @@ class CaseError(JishiError):
 
 def editable_modules(case) -> set[str]:
     """Which modules the unit may still change (the rest is locked evidence)."""
-    from app.models.case import STATUS_DRAFT, STATUS_FIRST
-
     if not case.is_current:
         return set()
     if case.status == STATUS_DRAFT:

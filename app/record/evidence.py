@@ -1,5 +1,5 @@
 """Evidence a database writer cannot forge, and the check that the submitted data is still what was
-submitted. ``flask jishi verify`` (case_workflow.verify_all) runs both.
+submitted. ``flask jishi verify`` (app.workflow.verification.verify_all) runs both.
 
 * Seals: every signature and submission record carries an HMAC-SHA256 made with a key kept
   **outside the database** — ``JISHI_EVIDENCE_KEY``, else a key file generated on first use

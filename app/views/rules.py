@@ -14,6 +14,7 @@ from wtforms import SelectField
 
 from app.extensions import db
 from app.models import Alarm, CalendarDay, RuleSetting
+from app.rule_settings import effective_params, setting_problems, settings_for
 from app.views.base import ReadOnlyModelRestApi, ScopedModelView
 
 
@@ -28,7 +29,6 @@ class RulesCatalogView(BaseView):
     @has_access
     def catalog(self):
         from app.rules.registry import CATEGORY_NAMES, all_rules
-        from app.alarms.engine import effective_params, settings_for
 
         settings = settings_for(None, dt.date.today())
         rows = []
@@ -87,7 +87,7 @@ def _check_setting(item):
             item.params = json.loads(item.params or "{}")
         except ValueError:
             raise WriteRefused(["参数应为 JSON 对象，例如 {\"min_work_years\": 5}"]) from None
-    errors = item.validate_write()
+    errors = setting_problems(item)
     if errors:
         raise WriteRefused(errors)
 

@@ -1,7 +1,8 @@
 """Case commands: create, save a module, complete a module. Each validates everything first,
 collects every problem, and owns its transaction (all or nothing).
 
-Signing, submission, correction and verification live in app/workflow/submission.py.
+Signing, submission and correction live in app/workflow/submission.py, the lock on submitted cases
+in app/workflow/guard.py, verification in app/workflow/verification.py.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Batch, Case, Unit
+from app.models import Batch, Case, CasePerson, Unit
 from app.models.case import STATUS_DRAFT, now
 from app.record import lock as case_lock
 from app.workflow import submission as case_workflow
@@ -18,7 +19,9 @@ from app.alarms import derived
 from app.record.data import (
     CaseError, Problem, editable_modules, ensure_rows, new_case, read_case, write_values,
 )
+from app.record.completeness import missing_items, module_state
 from app.record.input_checks import responsible_problems
+from app.record.validation import validate_values
 from app.spec import MODULE_KEYS, module
 
 
@@ -29,14 +32,8 @@ class SaveResult:
     version: str = ""  # the module's version after the save (app.record.lock)
 
 
-def _checks():
-    from app.record import validation as case_validation
-
-    return case_validation
-
-
 def module_problems(values: dict, module_key: str) -> list[Problem]:
-    return [p for p in _checks().validate_values(values) if p.module == module_key]
+    return [p for p in validate_values(values) if p.module == module_key]
 
 
 def create_case(unit: Unit, user=None) -> Case:
@@ -83,10 +80,10 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
         if leader is not None:
             row.leader = leader or None
         row.completed_at = None  # a change reopens the step until it is completed again
-        row.state = _checks().module_state(merged, module_key, completed=False)
+        row.state = module_state(merged, module_key, completed=False)
         case_workflow.void_stale_signatures(case)
         derived.derive(case, before=before)  # deadlines, evaluation and light, stored with the change
-        saved = SaveResult(row.state, _checks().missing_items(merged, module_key),
+        saved = SaveResult(row.state, missing_items(merged, module_key),
                            case_lock.module_version(case, module_key))
         db.session.commit()
     except Exception:
@@ -114,8 +111,6 @@ def _place_in_batch(case: Case, decision: dict, given: dict) -> None:
     changes = {k: given[k] for k in BATCH_FIELDS if k in given and given[k] != getattr(batch, k)}
     shared_evidence = any(c.id != case.id and c.status != STATUS_DRAFT for c in batch.cases)
     if changes and shared_evidence:
-        from app.models import CasePerson
-
         copy = Batch(unit_id=batch.unit_id, title=f"{batch.title}（更正）", decision_date=batch.decision_date,
                      decision_meeting_type=batch.decision_meeting_type, vote_method=batch.vote_method,
                      members_total=batch.members_total, members_present=batch.members_present,
@@ -150,7 +145,7 @@ def complete_module(case: Case, module_key: str) -> None:
         if case.module_row(earlier).state != "已完成":
             problems.append(Problem(module_key, "", f"请先完成前一环节“{module(earlier).name}”"))
             break
-    problems += _checks().missing_items(values, module_key)
+    problems += missing_items(values, module_key)
     problems += module_problems(values, module_key)
     row = case.module_row(module_key)
     if not row.handler:

@@ -17,10 +17,14 @@ from app.record.data import (
     Problem,
     ensure_rows,
     from_exchange,
+    export_case,
     new_case,
+    read_case,
     write_values,
 )
+from app.record.completeness import module_state
 from app.record.lock import WORKFLOW_MODULES
+from app.record.validation import validate_values
 from app.scoping import Scope
 from app.spec import MODULE_KEYS, module
 from app.workflow.cases import find_or_create_batch
@@ -57,8 +61,6 @@ def system_record_problems(raw) -> list[Problem]:
 
 def import_cases(data, scope: Scope, user=None) -> list[int]:
     """Create the cases of ``data`` (one case object or a list). Returns their ids."""
-    from app.record.validation import validate_values
-
     cases = data if isinstance(data, list) else [data]
     if not cases:
         raise ImportFailed([{"case": None, "module": "", "key": "", "message": "文件中没有案例"}])
@@ -126,9 +128,6 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
                         write_values(case, key, values[key])
                 created.append(case)
         db.session.flush()
-        from app.record.data import read_case
-        from app.record.validation import module_state
-
         for case in created:
             merged = read_case(case)
             for key in MODULE_KEYS:
@@ -144,6 +143,4 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
 def export_content(case: Case) -> dict:
     """The case's entered content without its system records (signatures, submissions): what can
     be imported again as a new draft."""
-    from app.record.data import export_case
-
     return {k: v for k, v in export_case(case).items() if k not in WORKFLOW_MODULES}

@@ -1,0 +1,137 @@
+"""The inputs in force that the rule engine and the deadlines read: the versioned rule settings
+and the working-day calendar (the package's holidays plus what admins entered).
+
+A case is judged by the settings in force on its decision date (before a decision, its motion
+date): unit over region over general, then the latest version.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+
+from sqlalchemy import case as sa_case
+from sqlalchemy import func, or_, select
+
+from app.dates import WorkCalendar, default_calendar, package_days, package_years
+from app.extensions import db
+from app.models import Unit
+from app.models.rules import CalendarDay, CalendarYear, RuleSetting
+from app.rules.registry import Rule, all_rules
+
+
+def seed_calendar() -> int:
+    """Copy the package's holidays and 调休 days into the editable table, for the years not there yet."""
+    known = set(db.session.execute(select(CalendarYear.year)).scalars())
+    existing = set(db.session.execute(select(CalendarDay.day)).scalars())
+    added = 0
+    for year in sorted(package_years() - known):
+        for day, working in sorted(package_days(year).items()):
+            if day not in existing:
+                db.session.add(CalendarDay(day=day, working=working, source="package",
+                                           name="调休上班" if working else "法定节假日"))
+                added += 1
+        db.session.add(CalendarYear(year=year, source="package"))
+    db.session.commit()
+    return added
+
+
+_CALENDAR_CACHE: dict = {}
+
+
+def load_calendar() -> WorkCalendar:
+    """The package calendar plus what admins entered (their rows win).
+
+    Every save evaluates rules, so the table (hundreds of rows) is read again only when it has
+    changed: one small fingerprint query per evaluation instead of the whole table."""
+    # (the sum of the working days' ids: an admin turning a day into a working day or back is a change too)
+    fingerprint = db.session.execute(
+        select(func.count(CalendarDay.id), func.max(CalendarDay.id),
+               func.sum(sa_case((CalendarDay.working.is_(True), CalendarDay.id), else_=0)),
+               select(func.count(CalendarYear.year)).scalar_subquery())
+    ).one()
+    fingerprint = (db.engine.url.render_as_string(), *fingerprint)
+    cached = _CALENDAR_CACHE.get("calendar")
+    if cached is None or cached[0] != fingerprint:
+        cal = default_calendar()
+        for day, working in db.session.execute(select(CalendarDay.day, CalendarDay.working)).all():
+            cal.special[day] = working
+        cal.known_years |= set(db.session.execute(select(CalendarYear.year)).scalars())
+        cached = (fingerprint, cal)
+        _CALENDAR_CACHE["calendar"] = cached
+    base = cached[1]
+    return WorkCalendar(dict(base.special), set(base.known_years))  # missing years are tracked per call
+
+
+def settings_for(unit: Unit | None, judged_on: dt.date) -> dict[str, RuleSetting]:
+    """The setting in force per rule on that date: unit over region over general."""
+    rows = db.session.execute(
+        select(RuleSetting).where(RuleSetting.effective_from <= judged_on)
+        .where(or_(RuleSetting.unit_id.is_(None), RuleSetting.unit_id == (unit.id if unit else -1)))
+        .where(or_(RuleSetting.region_code.is_(None),
+                   RuleSetting.region_code == (unit.region_code if unit and unit.region_code else "")))
+        .order_by(RuleSetting.effective_from, RuleSetting.id)
+    ).scalars().all()
+    def specificity(row):
+        return 2 if row.unit_id else (1 if row.region_code else 0)
+
+    best: dict[str, RuleSetting] = {}
+    for row in sorted(rows, key=lambda r: (specificity(r), r.effective_from, r.id)):
+        best[row.code] = row  # the most specific, then the latest version, wins
+    return best
+
+
+def effective_params(rule: Rule, setting: RuleSetting | None) -> dict:
+    """The catalogue defaults overlaid with a stored version, each value in its default's type."""
+    if setting is None or not setting.params:
+        return rule.params
+    params = dict(rule.params)
+    for key, value in setting.params.items():
+        default = rule.params.get(key)
+        if isinstance(default, Fraction):
+            value = Fraction(str(value))
+        params[key] = value
+    return params
+
+
+def setting_problems(setting: RuleSetting) -> list[str]:
+    """What is wrong with a setting against its rule's parameters, [] when nothing. app.integrity
+    runs it on every flush, the settings form first (the model cannot: models do not import rules)."""
+    rule = all_rules().get(setting.code)
+    if rule is None:
+        return [f"规则编号“{setting.code}”不存在"]
+    errors = []
+    params = setting.params or {}
+    if not isinstance(params, dict):
+        return ["参数应为 JSON 对象"]
+    for key, value in params.items():
+        if key not in rule.params:
+            errors.append(f"规则 {setting.code} 没有参数“{key}”（可用：{'、'.join(rule.params) or '无'}）")
+            continue
+        default = rule.params[key]
+        if _is_fraction(default):
+            if not _fraction_ok(value):
+                errors.append(f"参数“{key}”应为数值或分数（如 2/3），实际为 {value!r}")
+            continue
+        if isinstance(default, bool) != isinstance(value, bool) or (
+            isinstance(default, (int, float)) and not isinstance(default, bool)
+            and not isinstance(value, (int, float))
+        ) or (isinstance(default, (list, dict, str)) and not isinstance(value, type(default))):
+            errors.append(f"参数“{key}”的类型应与默认值（{default!r}）一致，实际为 {value!r}")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            errors.append(f"参数“{key}”不能为负数")
+        elif key == "day_type" and value not in ("calendar", "working"):
+            errors.append(f"参数“day_type”应为 calendar（自然日）或 working（工作日），实际为 {value!r}")
+    if (setting.region_code or setting.unit_id) and not rule.local:
+        errors.append(f"规则 {setting.code} 不是地方性规则（[L]），不能按地区或单位单独设置")
+    return errors
+
+
+def _is_fraction(value) -> bool:
+    return isinstance(value, Fraction)
+
+
+def _fraction_ok(value) -> bool:
+    try:
+        return not isinstance(value, bool) and Fraction(str(value)) >= 0
+    except (ValueError, ZeroDivisionError):
+        return False

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import click
 from flask import has_request_context, request
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
 
+from app.extensions import listen_on_sessions
 from app.errors import JishiError
 from app.models.audit import AuditLog, utcnow
 
@@ -184,7 +185,5 @@ def _after_flush(session: Session, flush_context):
 
 
 def init_audit() -> None:
-    if not event.contains(Session, "before_flush", _before_flush):
-        event.listen(Session, "before_flush", _before_flush)
-        event.listen(Session, "after_flush", _after_flush)
+    listen_on_sessions(("before_flush", _before_flush), ("after_flush", _after_flush))
 

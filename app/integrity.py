@@ -3,9 +3,10 @@
 Views call the same ``validate_write`` first so that users get the Chinese message as a flash
 or an HTTP 400; this listener is the backstop that no path can skip.
 """
-from sqlalchemy import String, event, func, inspect, literal, update
+from sqlalchemy import String, func, inspect, literal, update
 from sqlalchemy.orm import Session
 
+from app.extensions import listen_on_sessions
 from app.errors import JishiError
 from app.models.rules import RuleSetting
 from app.models.unit import Unit, unit_path
@@ -83,5 +84,4 @@ def _before_flush(session, flush_context, instances):
 
 
 def init_integrity() -> None:
-    if not event.contains(Session, "before_flush", _before_flush):
-        event.listen(Session, "before_flush", _before_flush)
+    listen_on_sessions(("before_flush", _before_flush))

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from app.audit import acting_as
 from app.extensions import db
-from app.models import FACT_KEYS, Case, CaseFact
+from app.models import FACT_KEYS, Case, CaseDeadline, CaseFact
 from app.queries.cases import CaseFilter, count
 from app.queries.columns import COLUMNS
 from app.queries.statistics import unit_table
@@ -17,6 +17,7 @@ from app.scoping import Scope
 from app.queries import facts as case_facts
 from app.workflow import cases
 from app.workflow import submission as wf
+from tests.conftest import planted
 from tests.test_deadlines import derived_on, make_case, office, scan, submit_first  # noqa: F401 (fixture)
 
 D = dt.date
@@ -123,9 +124,8 @@ def test_filtered_statistics_agree_with_the_case_lists(office):
 def test_an_object_added_just_before_the_commit_counts(office):
     """The commit's own flush comes after its before_commit hook: an object added and committed
     without an explicit flush must still refresh its case's row."""
-    from app.models import CaseDeadline
-
     case, _ = make_case(office, D(2026, 2, 10))
+    planted(case.case_no)  # its deadline row is written by hand, to test the hook, not the derivation
     db.session.execute(CaseDeadline.__table__.delete().where(CaseDeadline.root_id == case.root_id))
     case_facts.refresh(root_ids=[case.root_id])
     db.session.commit()

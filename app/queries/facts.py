@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import case as sa_case, delete, event, false, func, insert, select, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy import case as sa_case, delete, false, func, insert, select, true, update
 
-from app.extensions import db
+from app.extensions import db, listen_on_sessions
 from app.models import MODULE_MODELS, Batch, Case, CaseDeadline
 from app.models.facts import FACT_KEYS, CaseFact
 from app.queries.cases import APPT, joined
@@ -192,9 +191,6 @@ def _after_rollback(session) -> None:
 
 
 def init_hooks() -> None:
-    """Listen on every session, as the audit trail and the case locks do (once per process)."""
-    for name, fn in (("after_flush", _after_flush), ("before_commit", _before_commit),
-                     ("after_rollback", _after_rollback)):
-        if not event.contains(Session, name, fn):
-            event.listen(Session, name, fn)
-
+    """Keep each case's fact row in the transaction that changes the case."""
+    listen_on_sessions(("after_flush", _after_flush), ("before_commit", _before_commit),
+                       ("after_rollback", _after_rollback))

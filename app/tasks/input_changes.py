@@ -6,9 +6,9 @@ Every path is covered (admin pages, REST, CLI, scripts): the changes are noticed
 task is queued once the transaction has committed (nothing is queued for a rolled-back change)."""
 from __future__ import annotations
 
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
 
+from app.extensions import listen_on_sessions
 from app.models import Unit, UnitQuota
 from app.models.rules import CalendarDay, CalendarYear, RuleSetting
 
@@ -62,7 +62,5 @@ def _after_rollback(session) -> None:
 
 
 def init_hooks() -> None:
-    for name, fn in (("after_flush", _after_flush), ("after_commit", _after_commit),
-                     ("after_rollback", _after_rollback)):
-        if not event.contains(Session, name, fn):
-            event.listen(Session, name, fn)
+    listen_on_sessions(("after_flush", _after_flush), ("after_commit", _after_commit),
+                       ("after_rollback", _after_rollback))

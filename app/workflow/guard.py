@@ -10,11 +10,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import MANYTOONE
 
-from app.extensions import db
+from app.extensions import db, listen_on_sessions
 from app.integrity import ValidationFailed
 from app.models import MODULE_MODELS, Attachment, Batch, Case, CasePerson
 from app.models.case import STATUS_DRAFT
@@ -286,9 +286,5 @@ def _forget_created_cases(session: Session, transaction) -> None:
 
 def init_case_locks() -> None:
     """Register the lock (idempotent)."""
-    if not event.contains(Session, "before_flush", _lock_before_flush):
-        event.listen(Session, "before_flush", _lock_before_flush)
-    if not event.contains(Session, "after_flush", _track_created_cases):
-        event.listen(Session, "after_flush", _track_created_cases)
-    if not event.contains(Session, "after_transaction_end", _forget_created_cases):
-        event.listen(Session, "after_transaction_end", _forget_created_cases)
+    listen_on_sessions(("before_flush", _lock_before_flush), ("after_flush", _track_created_cases),
+                       ("after_transaction_end", _forget_created_cases))

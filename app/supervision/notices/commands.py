@@ -7,12 +7,12 @@ import datetime as dt
 import logging
 
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.deadlines.due import _insert_ignore
 from app.errors import JishiError
-from app.extensions import db
+from app.extensions import db, listen_on_sessions
 from app.infra.notify import deliver
 from app.models import AppUser, Unit
 from app.models.audit import utcnow
@@ -369,5 +369,4 @@ def _lock_before_flush(session: Session, flush_context, instances) -> None:
 
 def init_notice_lock() -> None:
     """Register the lock (idempotent)."""
-    if not event.contains(Session, "before_flush", _lock_before_flush):
-        event.listen(Session, "before_flush", _lock_before_flush)
+    listen_on_sessions(("before_flush", _lock_before_flush))

@@ -7,7 +7,14 @@ from pathlib import Path
 from flask import Flask
 
 import config as config_module
+from app import audit, cli, errors, instance_secret, integrity, robustness, security, tasks, views, web_security
+from app import models  # noqa: F401  (every mapper registered before Alembic looks)
 from app.extensions import db, migrate
+from app.queries import facts
+from app.supervision.notices import commands as notice_commands
+from app.tasks import input_changes
+from app.views import notifications
+from app.workflow import guard
 
 APP_DIR = Path(__file__).resolve().parent
 
@@ -34,10 +41,8 @@ def init_config(app: Flask, config_object, overrides) -> None:
     app.config.update(overrides)
     init_secret_key(app)
     config_module.validate(app.config)
-    from app.security import fab_roles, password_policy
-
-    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = password_policy
-    app.config.setdefault("FAB_ROLES", fab_roles())
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = security.password_policy
+    app.config.setdefault("FAB_ROLES", security.fab_roles())
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgres://"):  # the old scheme some tools still print
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://"):]
@@ -51,9 +56,7 @@ def init_config(app: Flask, config_object, overrides) -> None:
 def init_secret_key(app: Flask) -> None:
     """No key given: this install's own, made on first start (production must be given one)."""
     if not app.config.get("SECRET_KEY") and app.config.get("JISHI_ENV") != "production":
-        from app.instance_secret import load_or_create
-
-        app.config["SECRET_KEY"] = load_or_create(Path(app.config["SECRET_KEY_FILE"]))
+        app.config["SECRET_KEY"] = instance_secret.load_or_create(Path(app.config["SECRET_KEY_FILE"]))
 
 
 def init_translations(app: Flask) -> None:
@@ -73,8 +76,6 @@ def init_translations(app: Flask) -> None:
 
 
 def init_db(app: Flask) -> None:
-    from app import models  # noqa: F401  (register every mapper before Alembic looks)
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(APP_DIR.parent / "migrations"))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -91,27 +92,16 @@ def init_db(app: Flask) -> None:
 
 
 def init_integrity_and_audit() -> None:
-    from app.audit import init_audit
-    from app.integrity import init_integrity
-    from app.queries.facts import init_hooks as init_case_facts
-    from app.workflow.guard import init_case_locks
-
-    init_integrity()
-    init_case_locks()  # submitted cases are read-only through every path
-    init_audit()
-    init_case_facts()  # the statistics fact rows change in the transaction that changes the case
-    from app.tasks.input_changes import init_hooks as init_input_changes
-
-    init_input_changes()  # a changed rule setting, calendar day or quota re-derives the open cases
-    from app.supervision.notices.commands import init_notice_lock
-
-    init_notice_lock()  # an issued notice and its case list are read-only through every path
+    integrity.init_integrity()
+    guard.init_case_locks()  # submitted cases are read-only through every path
+    audit.init_audit()
+    facts.init_hooks()  # the statistics fact rows change in the transaction that changes the case
+    input_changes.init_hooks()  # a changed rule setting, calendar day or quota re-derives the open cases
+    notice_commands.init_notice_lock()  # an issued notice and its case list are read-only through every path
 
 
 def init_robustness(app: Flask) -> None:
-    from app.robustness import init_robustness as init
-
-    init(app)
+    robustness.init_robustness(app)
 
 
 def init_csrf(app: Flask) -> None:
@@ -124,15 +114,11 @@ def init_csrf(app: Flask) -> None:
 
 def init_web_security(app: Flask) -> None:
     """Security headers on every answer; cookie-authenticated API writes need token and origin."""
-    from app.web_security import init_web_security as register
-
-    register(app)
+    web_security.init_web_security(app)
 
 
 def init_appbuilder(app: Flask) -> None:
     from flask_appbuilder import AppBuilder
-
-    from app.views import init_views
 
     with app.app_context():
         # Before `flask db upgrade` there are no permission tables to write to.
@@ -141,11 +127,9 @@ def init_appbuilder(app: Flask) -> None:
             _ensure_base_roles(app)
         appbuilder = AppBuilder(update_perms=ready)
         appbuilder.init_app(app, db.session)
-        init_views(appbuilder)
+        views.init_views(appbuilder)
         if appbuilder.update_perms:
-            from app.security import sync_roles
-
-            sync_roles(appbuilder.sm)
+            security.sync_roles(appbuilder.sm)
     app.appbuilder = appbuilder
 
 
@@ -172,21 +156,15 @@ def _schema_ready() -> bool:
 
 
 def init_celery(app: Flask) -> None:
-    from app.tasks import celery_init_app
-
-    celery_init_app(app)
+    tasks.celery_init_app(app)
 
 
 def init_cli(app: Flask) -> None:
-    from app.cli import register
-
-    register(app)
+    cli.register(app)
 
 
 def init_error_pages(app: Flask) -> None:
-    from app.errors import init_error_pages as register
-
-    register(app)
+    errors.init_error_pages(app)
 
 
 def init_templates(app: Flask) -> None:
@@ -195,10 +173,7 @@ def init_templates(app: Flask) -> None:
 
     # Our own forms put a token in by hand (FAB registers this only when CSRF is on).
     app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
-
-    from app.views.notifications import inbox_badge
-
-    app.context_processor(inbox_badge)  # the unread count in the navigation bar
+    app.context_processor(notifications.inbox_badge)  # the unread count in the navigation bar
 
     @app.context_processor
     def _html_lang():

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from flask import current_app, g, has_request_context
 from sqlalchemy import false, select, true
 
+from app.audit import acting_user
 from app.extensions import db
 from app.models.unit import Unit
 
@@ -77,7 +78,6 @@ def current_scope() -> Scope:
     else the request's user — signed in by cookie or by JWT (app/auth.py) — computed once per request."""
     from flask_login import current_user
 
-    from app.audit import acting_user
 
     if acting_user() is not None:
         return scope_for(acting_user())

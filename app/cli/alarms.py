@@ -9,8 +9,10 @@ from sqlalchemy import select
 from app.audit import acting_as
 from app.cli.common import JishiGroup, echo_rows, parse_date, user_scope
 from app.extensions import db
-from app.models import Unit
+from app.models import Alarm, Unit
+from app.record.data import CaseError
 from app.scoping import Scope
+from app.supervision.alarm_actions import AlarmError, halt
 
 alarms_cli = JishiGroup("alarms", help="报警")
 
@@ -21,8 +23,6 @@ alarms_cli = JishiGroup("alarms", help="报警")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def alarms_list(unit_code: str | None, status: str | None, as_json: bool):
     """列出报警。"""
-    from app.models import Alarm
-
     query = select(Alarm).order_by(Alarm.id)
     if unit_code:
         unit = db.session.execute(select(Unit).where(Unit.code == unit_code)).scalar_one_or_none()
@@ -46,10 +46,6 @@ def alarms_list(unit_code: str | None, status: str | None, as_json: bool):
 @click.option("--as-user", "as_user", required=True, help="执行叫停的监督员用户名")
 def alarms_halt(alarm_id: int, reason: str, deadline: str, as_user: str):
     """叫停纠偏（与报警页面的“叫停纠偏”相同）：案例退回补正为新版本，附原因与整改期限。"""
-    from app.models import Alarm
-    from app.supervision.alarm_actions import AlarmError, halt
-    from app.record.data import CaseError
-
     day = parse_date(deadline, "--deadline")
     user, _scope = user_scope(as_user)
     alarm = db.session.get(Alarm, alarm_id)

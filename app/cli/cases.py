@@ -9,11 +9,15 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from app.alarms.engine import evaluate_values, flat_values
 from app.audit import acting_as
 from app.cli.common import JishiGroup, echo_json, echo_rows, user_scope
 from app.extensions import db
-from app.models import Unit
+from app.models import Batch, Case, Unit
+from app.record.data import export_case, from_exchange
 from app.robustness import load_json_text
+from app.workflow.cases import CaseError, save_module
+from app.workflow.exchange import ImportFailed, export_content, import_cases
 
 cases_cli = JishiGroup("cases", help="案例导入导出")
 
@@ -37,8 +41,6 @@ def _read_case_file(file: Path):
 @click.option("--as-user", "as_user", default=None, help="以该用户的权限与身份导入")
 def cases_import(file: Path, as_json: bool, as_user: str | None):
     """从 JSON 文件导入案例（一个或一组）：任何问题都不写入。"""
-    from app.workflow.exchange import ImportFailed, import_cases
-
     user, scope = user_scope(as_user)
     data = _read_case_file(file)
     try:
@@ -63,10 +65,6 @@ def cases_import(file: Path, as_json: bool, as_user: str | None):
 @click.option("--content-only", is_flag=True, help="不含签字、提交等系统记录（可再导入为新草稿）")
 def cases_export(case_id: int, content_only: bool):
     """以交换格式（JSON）输出一个案例。"""
-    from app.models import Case
-    from app.record.data import export_case
-    from app.workflow.exchange import export_content
-
     case = db.session.get(Case, case_id)
     if case is None:
         raise click.ClickException(f"案例 {case_id} 不存在")
@@ -79,10 +77,6 @@ def cases_export(case_id: int, content_only: bool):
 @click.option("--as-user", "as_user", default=None, help="以该用户的权限与身份修改")
 def cases_update(case_id: int, file: Path, as_user: str | None):
     """按交换格式修改案例的一个模块（一次一个模块，一个事务；已提交锁定的模块拒绝修改）。"""
-    from app.models import Case
-    from app.record.data import from_exchange
-    from app.workflow.cases import CaseError, save_module
-
     user, scope = user_scope(as_user)
     case = db.session.get(Case, case_id)
     if case is None or not scope.contains(case.unit_id):
@@ -114,10 +108,6 @@ def cases_update(case_id: int, file: Path, as_user: str | None):
 def cases_check(file: Path, as_of: str | None, as_json: bool):
     """按全部启用的规则评估一个案例文件（交换格式），不保存任何内容；退出码总是 0。"""
 
-    from app.models import Unit
-    from app.record.data import from_exchange
-    from app.alarms.engine import evaluate_values, flat_values
-
     try:
         day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
         data = load_json_text(file.read_text(encoding="utf-8-sig"))
@@ -146,8 +136,6 @@ def cases_check(file: Path, as_of: str | None, as_json: bool):
 @click.option("--as-user", "as_user", default=None, help="只列出该用户权限范围内的案例（默认：全部）")
 def cases_list(as_json: bool, as_user: str | None):
     """列出现行版本的案例：编号、版本、状态、灯、单位代码、讨论决定日期。"""
-    from app.models import Batch, Case
-
     _user, scope = user_scope(as_user)
     rows = db.session.execute(
         select(Case.id, Case.case_no, Case.version_no, Case.status, Case.light, Unit.code, Batch.decision_date)

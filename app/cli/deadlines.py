@@ -7,6 +7,9 @@ from sqlalchemy import select
 from app.audit import acting_as
 from app.cli.common import JishiGroup, echo_json, echo_rows, parse_date
 from app.extensions import db
+from app.models import Case, CaseDeadline, TaskRun
+from app.tasks.deadlines import run_scan
+from app.tasks.rules import run_rederive
 
 deadlines_cli = JishiGroup("deadlines", help="报送时限")
 tasks_cli = JishiGroup("tasks", help="后台任务运行记录")
@@ -19,8 +22,6 @@ tasks_cli = JishiGroup("tasks", help="后台任务运行记录")
 def scan_cmd(as_of: str | None, as_json: bool):
     """同步执行一次时限扫描：标记逾期、发出报警与提醒。只统计本次新产生的标记与消息。
     --as-of 指定其他日期时只读：显示该日的扫描结果，不写入。"""
-    from app.tasks.deadlines import run_scan
-
     result = run_scan(parse_date(as_of, "--as-of"))
     if as_json:
         echo_json(result)
@@ -34,8 +35,6 @@ def scan_cmd(as_of: str | None, as_json: bool):
 @deadlines_cli.command("refresh")
 def refresh_cmd():
     """按现行参数与工作日历重新推导全部在办案例的报送期限、评估与灯（修改日历或参数后使用）。"""
-    from app.tasks.rules import run_rederive
-
     with acting_as("命令行", "cli"):
         result = run_rederive(reason="命令行重新计算")
     click.echo(f"已重新推导 {result['evaluated']} 个案例（报送期限、评估与灯）")
@@ -46,8 +45,6 @@ def refresh_cmd():
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def list_cmd(status: str | None, as_json: bool):
     """列出报送期限。"""
-    from app.models import Case, CaseDeadline
-
     q = select(CaseDeadline, Case.case_no, Case.full_name).join(Case, Case.id == CaseDeadline.case_id).order_by(
         CaseDeadline.due_date, CaseDeadline.id)
     if status:
@@ -65,8 +62,6 @@ def list_cmd(status: str | None, as_json: bool):
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def tasks_list(limit: int, as_json: bool):
     """最近的后台任务运行记录。"""
-    from app.models import TaskRun
-
     rows = db.session.execute(select(TaskRun).order_by(TaskRun.id.desc()).limit(limit)).scalars().all()
     data = [{"id": r.id, "task": r.task, "status": r.status, "started_at": r.started_at, "finished_at": r.finished_at,
              "counts": r.counts, "error": r.error} for r in rows]

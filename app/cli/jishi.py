@@ -7,9 +7,15 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from app.alarms.derived import verify
 from app.audit import acting_as
 from app.cli.common import JishiGroup, echo_json
+from app.demo.seed import seed_demo
 from app.extensions import db
+from app.infra import db_grants
+from app.models import Case
+from app.record.evidence import check_head, head_text
+from app.workflow.verification import evidence_counts, verify_all
 
 jishi_cli = JishiGroup("jishi", help="记实系统维护命令")
 
@@ -18,8 +24,6 @@ jishi_cli = JishiGroup("jishi", help="记实系统维护命令")
 @click.option("--reset-passwords", is_flag=True, help="为演示账户重新生成密码并显示")
 def seed_demo_cmd(reset_passwords: bool):
     """建立演示数据（可重复执行）。新账户的密码只显示这一次。"""
-    from app.demo.seed import seed_demo
-
     with acting_as("演示数据", "cli"):
         result = seed_demo(current_app.appbuilder.sm, reset_passwords=reset_passwords)
     if result["units_created"]:
@@ -49,10 +53,6 @@ def verify_cmd(case_no: str | None, heads: tuple[str, ...], derived: bool = Fals
     有任何问题时退出码为 1。--derived：校验推导状态（只读），有任何不一致时退出码为 1。"""
     if derived:
         return _verify_derived(as_json)
-    from app.models import Case
-    from app.workflow.verification import evidence_counts, verify_all
-    from app.record.evidence import check_head, head_text
-
     root_ids = None
     if case_no:
         root_ids = sorted({r for r in db.session.execute(select(Case.root_id).where(Case.case_no == case_no)).scalars()
@@ -81,8 +81,6 @@ def verify_cmd(case_no: str | None, heads: tuple[str, ...], derived: bool = Fals
 def db_grants_cmd(role: str, do_apply: bool):
     """打印（或 --apply 执行）应用数据库角色 ROLE 的权限：证据表只能查询和追加，其余表可增删改查。
     每次迁移后以所有者身份执行一次（PostgreSQL）。"""
-    from app.infra import db_grants
-
     problems = db_grants.role_problems(role)
     if problems:
         raise click.ClickException("；".join(problems))
@@ -95,8 +93,6 @@ def db_grants_cmd(role: str, do_apply: bool):
 
 
 def _verify_derived(as_json: bool) -> None:
-    from app.alarms.derived import verify
-
     result = verify()
     if as_json:
         echo_json(result)

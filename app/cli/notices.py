@@ -10,7 +10,9 @@ from sqlalchemy import select
 from app.audit import acting_as
 from app.cli.common import JishiGroup, echo_json, echo_rows, parse_date
 from app.extensions import db
-from app.models import Unit
+from app.models import Notice, Unit
+from app.supervision.notices import commands as notices
+from app.supervision.notices.content import compose
 
 notices_cli = JishiGroup("notices", help="通报")
 
@@ -46,9 +48,6 @@ def _unit(code: str | None, user) -> Unit:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出通报内容")
 def draft_cmd(date_from, date_to, unit_code, number, correction_days, save, as_user, as_json):
     """按期间生成通报内容（同样的数据得到同样的内容）；不加 --save 时不保存任何内容。"""
-    from app.supervision.notices import commands as notices
-    from app.supervision.notices.content import compose
-
     f, t = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     user = _user(as_user)
     unit = _unit(unit_code, user)
@@ -86,8 +85,6 @@ def draft_cmd(date_from, date_to, unit_code, number, correction_days, save, as_u
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def list_cmd(unit_code, as_json):
     """列出通报。"""
-    from app.models import Notice
-
     q = select(Notice).order_by(Notice.id)
     if unit_code:
         q = q.where(Notice.unit_id == _unit(unit_code, None).id)
@@ -104,9 +101,6 @@ def list_cmd(unit_code, as_json):
 @click.option("--as-user", "as_user", required=True, help="发文单位的监督员")
 def issue_cmd(notice_id, as_user):
     """印发通报草稿：锁定内容，发送站内消息。"""
-    from app.models import Notice
-    from app.supervision.notices import commands as notices
-
     user = _user(as_user)
     notice = db.session.get(Notice, notice_id)
     if notice is None:

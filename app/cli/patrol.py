@@ -22,6 +22,14 @@ from app.cli.common import JishiGroup, echo_json
 from app.extensions import db
 from app.models import Case, Unit
 from app.scoping import Scope, scope_for
+from app.supervision.patrol import (
+    MAX_COUNT,
+    MAX_SEED,
+    PatrolError,
+    draw,
+    parse_rate,
+    record_spot_check,
+)
 
 patrol_cli = JishiGroup("patrol", help="网上巡查与抽查")
 
@@ -69,8 +77,6 @@ def _cases(case_ids: list[int]) -> list[dict]:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def sample_cmd(rate, count, seed, unit_code, date_from, date_to, save, as_user, title, as_json):
     """从单位（含下级单位）已提交的现行案例中按单位随机抽查，可复现；加 --save 保存。"""
-    from app.supervision.patrol import MAX_COUNT, MAX_SEED, PatrolError, draw, parse_rate, record_spot_check
-
     problems: list[str] = []
     if (rate is None) == (count is None):
         problems.append("请指定抽查比例 --rate 或每单位抽查件数 --count 之一")

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from app.audit import acting_as
 from app.cli.common import JishiCommand, echo_json, user_scope
+from app.supervision.reconcile import ReconcileError, reconcile
 
 
 @click.command("reconcile", cls=JishiCommand)
@@ -20,8 +21,6 @@ def reconcile_cmd(file: Path, as_user: str | None, as_json: bool):
     """导入任免文件清单（xlsx 或 UTF-8 csv，表头：文号、日期、单位、姓名、身份证号、职务）并与案例核对：
     没有对应案例的报“应报未报”，讨论决定通过后逾期无任免文件的案例标记出来。任何一行有误则不写入。
     身份证号在输出中只显示前 6 位和后 4 位。"""
-    from app.supervision.reconcile import ReconcileError, reconcile
-
     user, scope = user_scope(as_user)
     try:
         with acting_as(user or "命令行", "cli"):

@@ -9,6 +9,10 @@ from sqlalchemy import select
 
 from app.cli.common import JishiGroup, echo_json, parse_date
 from app.extensions import db
+from app.models import Unit
+from app.queries.facts import differences, mismatches, rebuild
+from app.reporting.scheduled import KINDS, generate, period_containing, schedules
+from app.reporting.statistics import statistics_table, write_statistics_xlsx
 
 reports_cli = JishiGroup("reports", help="统计报表")
 
@@ -19,8 +23,6 @@ reports_cli = JishiGroup("reports", help="统计报表")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def generate_cmd(kind: str, period_start: str | None, as_json: bool):
     """为每个有监督员的单位生成统计报表并通知监督员（已生成的不重复生成），与“立即生成”相同。"""
-    from app.reporting.scheduled import KINDS, generate, period_containing
-
     start = parse_date(period_start, "--period-start")
     if start is not None:
         try:
@@ -40,8 +42,6 @@ def generate_cmd(kind: str, period_start: str | None, as_json: bool):
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def schedule_cmd(as_json: bool):
     """列出报表计划：是否启用、生成日与时刻、上一周期及其到期时间、尚缺报表的单位数。"""
-    from app.reporting.scheduled import schedules
-
     data = schedules()
     if as_json:
         echo_json(data)
@@ -63,9 +63,6 @@ def schedule_cmd(as_json: bool):
               help="输出的 xlsx 文件")
 def statistics_cmd(date_from: str, date_to: str, unit_code: str | None, by: str, out: Path):
     """按任意期间和单位写出干部选拔任用工作情况统计表（xlsx，与统计分析页面及其导出同一口径），不保存到系统中。"""
-    from app.models import Unit
-    from app.reporting.statistics import statistics_table, write_statistics_xlsx
-
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if start > end:
         raise click.BadParameter("起始日不能晚于截止日", param_hint="--from")
@@ -86,8 +83,6 @@ def statistics_cmd(date_from: str, date_to: str, unit_code: str | None, by: str,
 @reports_cli.command("facts-verify")
 def facts_verify_cmd():
     """核对统计事实表与案例数据是否一致（不一致时列出案例并以状态码 1 退出）。"""
-    from app.queries.facts import differences, mismatches
-
     bad = mismatches(limit=50)
     if not bad:
         click.echo("统计事实表与案例数据一致")
@@ -101,8 +96,6 @@ def facts_verify_cmd():
 @reports_cli.command("facts-rebuild")
 def facts_rebuild_cmd():
     """按案例数据重新计算整个统计事实表（一个事务；每 10 万个案例报告一次进度）。"""
-    from app.queries.facts import rebuild
-
     with click.progressbar(length=1, label="重算统计事实表", show_pos=True) as bar:
         def progress(done: int, total: int) -> None:
             bar.length = total

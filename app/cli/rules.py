@@ -7,6 +7,10 @@ import click
 
 from app.audit import acting_as
 from app.cli.common import JishiGroup, echo_json, echo_rows, parse_date
+from app.dates import package_years
+from app.rule_settings import seed_calendar, settings_for
+from app.rules.registry import all_rules
+from app.tasks.rules import run_daily
 
 rules_cli = JishiGroup("rules", help="硬杠规则")
 calendar_cli = JishiGroup("calendar", help="工作日历")
@@ -16,9 +20,6 @@ calendar_cli = JishiGroup("calendar", help="工作日历")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def rules_list(as_json: bool):
     """列出全部规则：编号、名称、类别、严重程度、是否启用、评估时点、依据、参数。"""
-
-    from app.rules.registry import all_rules
-    from app.rule_settings import settings_for
 
     settings = settings_for(None, dt.date.today())
     data = []
@@ -39,8 +40,6 @@ def rules_list(as_json: bool):
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def rules_daily(as_of: str | None, as_json: bool):
     """每日评估（全部在办案例重新推导灯与时限），与定时任务相同。--as-of 指定其他日期时只读、不写入。"""
-    from app.tasks.rules import run_daily
-
     day = parse_date(as_of, "--as-of")
     with acting_as("命令行", "cli"):
         result = run_daily(day)
@@ -54,9 +53,6 @@ def rules_daily(as_of: str | None, as_json: bool):
 @calendar_cli.command("seed")
 def calendar_seed():
     """把 chinese-calendar 包中的节假日与调休安排写入日历表（可重复执行）。"""
-    from app.dates import package_years
-    from app.rule_settings import seed_calendar
-
     with acting_as("命令行", "cli"):
         added = seed_calendar()
     click.echo(f"日历已更新：新增 {added} 天；已知年份 {min(package_years())}–{max(package_years())}")

@@ -11,16 +11,17 @@ processes (`make worker`, `make beat`, or the systemd units of docs/deployment.m
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import click
-import signal
-import subprocess
-import threading
 from flask import current_app
 
 from app.cli.jishi import jishi_cli
+from app.tasks import ensure_sqlite_dirs
 
 STOP_TIMEOUT = 15  # seconds the worker gets for a warm shutdown before it is killed
 
@@ -49,8 +50,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 
 
 def start_worker(app, loglevel: str = "INFO") -> subprocess.Popen:
-    from app.tasks import ensure_sqlite_dirs
-
     ensure_sqlite_dirs(app.config["CELERY"])  # instance/ exists before the broker file is made
     env = dict(os.environ)
     # The web process has synced the permissions already; a second sync at the same time would race.

@@ -12,8 +12,10 @@ from sqlalchemy.orm import aliased
 from app.audit import acting_as
 from app.cli.common import JishiGroup, echo_json
 from app.extensions import db
+from app.integrity import ValidationFailed
 from app.models import Unit
-from app.scoping import Scope
+from app.organisation.unit_import import import_units, read_table
+from app.scoping import Scope, scope_for
 
 units_cli = JishiGroup("units", help="单位管理")
 
@@ -47,9 +49,6 @@ def units_list(as_json: bool):
 @click.option("--as-user", "as_user", default=None, help="以该用户的权限与身份导入（默认：命令行系统操作）")
 def units_import(file: Path, as_user: str | None):
     """从 xlsx/csv 批量导入单位：任何一行有错则全部不写入。"""
-    from app.scoping import scope_for
-    from app.organisation.unit_import import import_units, read_table
-
     sm = current_app.appbuilder.sm
     user = sm.find_user(username=as_user) if as_user else None
     if as_user and user is None:
@@ -77,8 +76,6 @@ def units_import(file: Path, as_user: str | None):
 @click.option("--region-code", default=None, help="行政区划代码")
 def units_update(code, name, parent_code, level, unit_type, max_grade, authority, region_code):
     """修改一个单位（留痕，途径为命令行）。"""
-    from app.integrity import ValidationFailed
-
     unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
     if unit is None:
         raise click.ClickException(f"单位代码“{code}”不存在")

@@ -14,8 +14,11 @@ import string
 
 from sqlalchemy import func, select
 
+from app.demo.cases import seed_demo_cases
 from app.extensions import db
 from app.models import AppUser, Unit, UnitQuota
+from app.rule_settings import seed_calendar
+from app.tasks.deadlines import run_scan
 
 DEMO_EMAIL_DOMAIN = "@demo.jishi.invalid"  # marks the accounts seed-demo created
 CITY_REGION = "420100"  # used only as a plausible GB/T 2260 prefix for the fictional city
@@ -147,15 +150,11 @@ def seed_demo(sm, reset_passwords: bool = False) -> dict:
             user.fail_login_count = 0
             credentials[username] = (password, role_name, code)
     db.session.commit()
-    from app.demo.cases import seed_demo_cases
-    from app.rule_settings import seed_calendar
-
     seed_calendar()
 
     cases_created = seed_demo_cases(sm)
     # The first deadline scan, so the demo opens with its late report flagged and notified (the
     # worker's beat repeats it; the unique keys keep it from notifying twice).
-    from app.tasks.deadlines import run_scan
 
     scan = run_scan(triggered_by="演示数据")
     return {"units_created": created_units, "credentials": credentials, "cases_created": cases_created,

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from flask import current_app
 from sqlalchemy import select, update
 
+from app.audit import current_actor
 from app.extensions import db
 from app.models.audit import utcnow
 from app.models.deadlines import RUN_FAILED, RUN_OK, RUN_RUNNING, TaskRun
@@ -36,8 +37,6 @@ def fail_stale(task: str | None = None, now: dt.datetime | None = None) -> int:
 @contextmanager
 def tracked(task: str, triggered_by: str | None = None):
     """Record one run of ``task``. The body sets ``run.counts``; an exception marks it failed."""
-    from app.audit import current_actor
-
     fail_stale(task)
     who = triggered_by or getattr(current_actor(), "name", None)
     run = TaskRun(task=task, status=RUN_RUNNING, started_at=utcnow(), triggered_by=who, progress=0)

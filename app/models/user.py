@@ -4,6 +4,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, event, ins
 from sqlalchemy.orm import relationship
 
 from app.auth import hash_if_plain, new_token
+from app.models.case import CasePerson
 from app.models.mixins import UnitOwned
 
 
@@ -39,8 +40,6 @@ class AppUser(UnitOwned, User):
 def full_name_problem(last_name, first_name) -> str | None:
     """姓 + 名 is what a signature or submission records as the person of the case (签字人, 提交人),
     so it must fit that column: an account whose name does not could never sign or submit."""
-    from app.models.case import CasePerson
-
     limit = CasePerson.__table__.c.name.type.length
     full = f"{(last_name or '').strip()}{(first_name or '').strip()}"
     if len(full) > limit:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import case as sa_case, delete, false, func, insert, select, true, update
+from sqlalchemy import case as sa_case
+from sqlalchemy import delete, false, func, insert, select, true, update
 
 from app.extensions import db, listen_on_sessions
 from app.models import MODULE_MODELS, Batch, Case, CaseDeadline
 from app.models.facts import FACT_KEYS, CaseFact
 from app.queries.cases import APPT, joined
+from app.queries.columns import BY_KEY
 
 PENDING_KEY = "jishi_case_facts"
 CHUNK = 5000  # ids per statement: SQLite allows 32,766 bound parameters
@@ -30,8 +32,6 @@ _MODULE_CLASSES = tuple(MODULE_MODELS.values())
 
 
 def fact_columns():
-    from app.queries.columns import BY_KEY
-
     return [BY_KEY[key] for key in FACT_KEYS]
 
 

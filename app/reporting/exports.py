@@ -19,10 +19,13 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from app.audit import acting_as
 from app.errors import JishiError
 from app.extensions import db
 from app.infra import stored_files
-from app.models import Batch, Case, Unit
+from app.infra.task_runs import set_progress, tracked
+from app.models import AppUser, Batch, Case, ExportFile, Unit
+from app.models.audit import utcnow
 from app.models.case import STATUSES
 from app.queries.cases import (
     AGE_BANDS,
@@ -39,7 +42,10 @@ from app.queries.cases import (
     reporting_settings,
 )
 from app.queries.columns import BY_KEY, Col
-from app.scoping import Scope
+from app.reporting.export_log import record_export
+from app.reporting.xlsx import Sheet, write_list
+from app.rules.registry import all_rules
+from app.scoping import Scope, scope_for
 from app.spec import ETHNICITIES, module
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -81,8 +87,6 @@ def single_fields() -> dict[str, tuple[str, tuple]]:
 
 
 def rule_codes() -> dict[str, str]:
-    from app.rules.registry import all_rules
-
     return {code: rule.title for code, rule in sorted(all_rules().items())}
 
 
@@ -324,8 +328,6 @@ def sheet_unit(pq: ParsedQuery, user) -> str:
 
 def write_export(target, pq: ParsedQuery, scope: Scope, user, progress=None, every: int = CHUNK) -> int:
     """Write the workbook to ``target`` (a path or file object); returns the number of rows."""
-    from app.reporting.xlsx import Sheet, write_list
-
     spec = Sheet(title=EXPORT_TITLE, unit=sheet_unit(pq, user), period=pq.period(), headers=HEADERS,
                  widths=WIDTHS)
     return write_list(target, spec, export_rows(pq, scope), progress=progress, every=every)
@@ -337,8 +339,6 @@ def export_filename(now: dt.datetime | None = None) -> str:
 
 def record(unit_id, description: str, rows: int) -> None:
     """In the audit trail, the way every export is recorded (app/reporting/export_log.py)."""
-    from app.reporting.export_log import record_export
-
     record_export(Case.__tablename__, unit_id, description, rows)
 
 
@@ -368,12 +368,6 @@ def verified_path(export) -> Path:
 def run_export(export_file_id: int) -> dict:
     """The background export: re-read the stored filter in the requester's scope, write the workbook
     under a random name in REPORTS_FOLDER, and fill in the ExportFile row. Tracked as a TaskRun."""
-    from app.audit import acting_as
-    from app.infra.task_runs import set_progress, tracked
-    from app.models import AppUser, ExportFile
-    from app.models.audit import utcnow
-    from app.scoping import scope_for
-
     export = db.session.get(ExportFile, export_file_id)
     if export is None:
         raise LookupError(f"导出记录 #{export_file_id} 不存在")

@@ -23,12 +23,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import dates
+from app.deadlines.due import _insert_ignore
 from app.errors import JishiError
 from app.extensions import db
 from app.infra import stored_files
+from app.infra.notify import deliver
+from app.infra.task_runs import set_progress, tracked
 from app.models import AppUser, Unit
 from app.models.audit import utcnow
 from app.models.deadlines import Message, ReportFile, ReportSchedule, TaskRun
+from app.reporting.statistics import statistics_table, write_statistics_xlsx
 
 TASK = "reports_generate"
 KINDS = {"monthly": "月报", "quarterly": "季报"}
@@ -139,8 +143,6 @@ def report_title(kind: str, start: dt.date) -> str:
 
 def _write_workbook(unit: Unit, kind: str, start: dt.date, end: dt.date) -> tuple[str, int, str]:
     """Write the unit's workbook under a new random name; returns (storage key, size, sha256)."""
-    from app.reporting.statistics import statistics_table, write_statistics_xlsx
-
     key = uuid.uuid4().hex
     path = reports_dir() / key
     table = statistics_table(unit, start, end)  # the statistics page's own computation (app.queries)
@@ -183,10 +185,6 @@ def _store(unit: Unit, kind: str, start: dt.date, end: dt.date, run_id: int | No
 
 def _notify(report: ReportFile, unit: Unit) -> list[int]:
     """One inbox notice per active supervisor of the unit (never twice: dedup_key); new ids."""
-    from app.deadlines.due import (
-        _insert_ignore,  # INSERT … ON CONFLICT DO NOTHING, both databases
-    )
-
     recipients = supervisors_of(report.unit_id)
     if not recipients:
         return []
@@ -231,9 +229,6 @@ def _resolve_period(kind: str, period_start: dt.date | None) -> tuple[dt.date, d
 def generate(kind: str, period_start: dt.date | None = None, triggered_by: str | None = None) -> dict:
     """Make the kind's report for the period (default: the last complete one) for every
     supervising unit that has none yet, and notify the supervisors. Returns the counts."""
-    from app.infra.notify import deliver
-    from app.infra.task_runs import set_progress, tracked
-
     start, end = _resolve_period(kind, period_start)
     counts = {"kind": kind, "period_start": start.isoformat(), "period_end": end.isoformat(),
               "units": 0, "created": 0, "existing": 0, "messages": 0}

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import exists, func, select
 
+from app.alarms import derived
 from app.errors import JishiError
 from app.extensions import db
 from app.models import Alarm, Batch, Case, Submission, Unit
@@ -29,8 +30,12 @@ from app.models.supervision import (
     SpotCheck,
     SpotCheckItem,
 )
+from app.record.data import write_values
 from app.record.lock import lock_case
+from app.rules.registry import all_rules
 from app.scoping import Scope, scope_for
+from app.workflow.guard import workflow_write
+from app.workflow.submission import return_for_correction
 
 SUBMITTED = (STATUS_FIRST, STATUS_SECOND)
 MAX_SEED = 64  # spot_check.seed
@@ -77,11 +82,6 @@ def review(case: Case, user, result: str, reason: str) -> Review:
     """通过 / 黄灯提示 / 红灯预警 / 退回补正, with a reason. 红灯预警 raises an alarm at the supervising
     department; 退回补正 sends the case back (a new version). The result is written to the case's
     submission module (组织部门审核结论)."""
-    from app.alarms import derived
-    from app.record.data import write_values
-    from app.workflow.guard import workflow_write
-    from app.workflow.submission import return_for_correction
-
     try:
         lock_case(case)  # the state checked below is the committed one: a 退回补正 in between is seen
     except Exception:
@@ -231,8 +231,6 @@ def redraw(check: SpotCheck) -> Draw:
 
 def add_finding(case: Case, user, *, rule_codes: str, description: str, deadline: dt.date,
                 spot_check: SpotCheck | None = None, today: dt.date | None = None) -> Finding:
-    from app.rules.registry import all_rules
-
     today = today or dt.date.today()
     codes = [c.strip().upper() for c in (rule_codes or "").replace("，", ",").split(",") if c.strip()]
     problems = []

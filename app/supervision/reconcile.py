@@ -36,8 +36,13 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from app.alarms.state import move
+from app.deadlines.due import CLERK_ROLE, routes
+from app.deadlines.due import _insert_ignore as insert_ignore
 from app.errors import JishiError
 from app.extensions import db
+from app.idnumber import id_problems
+from app.infra.notify import deliver
 from app.infra.tables import RowError, TableError, cell_text, read_upload
 from app.models import MODULE_MODELS, Alarm, AppUser, Batch, Case, Unit
 from app.models.audit import utcnow
@@ -45,6 +50,7 @@ from app.models.deadlines import Message
 from app.models.rules import ALARM_CLOSED, ALARM_HALTED, ALARM_RAISED
 from app.models.supervision import DOC_MATCHED, DOC_UNMATCHED, AppointmentDocument
 from app.scoping import Scope, scope_for
+from app.workflow.submission import display_name
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +150,6 @@ def parse_date(value) -> dt.date:
 def _importer_name(user) -> str:
     if user is None:
         return "命令行"
-    from app.workflow.submission import display_name
 
     return display_name(user)
 
@@ -179,8 +184,6 @@ def read_documents(file, data: bytes | None = None, *, today: dt.date | None = N
                    scope: Scope | None = None) -> list[DocRow]:
     """Every row of a 任免文件 list, checked; raises ``ReconcileError`` with every problem found. With a
     ``scope``, a unit outside it is one of the problems (``import_documents`` checks it again)."""
-    from app.idnumber import id_problems
-
     today = today or dt.date.today()
     filename, content = _file_bytes(file, data)
     try:
@@ -346,8 +349,6 @@ def find_case(doc: AppointmentDocument, candidates: list) -> Case | None:
 
 
 def _close(alarm: Alarm, user, reason: str) -> None:
-    from app.alarms.state import move
-
     move(alarm, ALARM_CLOSED, user, reason)
 
 
@@ -377,16 +378,12 @@ def match(docs: list[AppointmentDocument], user=None) -> tuple[list, list]:
 
 
 def _insert_ignore(table):
-    from app.deadlines.due import _insert_ignore as insert_ignore
-
     return insert_ignore(table)
 
 
 def raise_unreported(docs: list[AppointmentDocument]) -> tuple[dict, list]:
     """One 应报未报 alarm per document and one notice per recipient, never twice; returns
     ({document id: alarm id}, new message ids)."""
-    from app.deadlines.due import routes
-
     if not docs:
         return {}, []
     now = utcnow()
@@ -493,8 +490,6 @@ def reconcile(file, user=None, *, data: bytes | None = None, scope: Scope | None
     """Read, store, match, flag — one transaction — then pass the notices on (e-mail, if configured).
     Raises ``ReconcileError`` (nothing written) when any row is wrong. ``user`` None: the command line,
     every unit."""
-    from app.infra.notify import deliver
-
     scope = scope or (scope_for(user) if user is not None else Scope("all"))
     if scope.kind == "none":
         raise ReconcileError([RowError(0, "", "当前用户没有可管理的单位，不能导入任免文件")])
@@ -524,9 +519,6 @@ def reconcile(file, user=None, *, data: bytes | None = None, scope: Scope | None
 
 def recipients_of(unit_id: int) -> list[dict]:
     """The unit's clerks and its supervising department's supervisors, as they are on record now."""
-    from app.deadlines.due import CLERK_ROLE, routes
-    from app.workflow.submission import display_name
-
     rows = routes({unit_id})
     users = {u.id: u for u in db.session.execute(select(AppUser).where(AppUser.id.in_({r[1] for r in rows}))).scalars()} \
         if rows else {}

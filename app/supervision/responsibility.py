@@ -24,6 +24,11 @@ from app.extensions import db
 from app.models import Alarm, AppUser, Case, Submission
 from app.models.supervision import AppointmentDocument, Finding, Review
 from app.queries.history import record_history
+from app.reporting.xlsx import Sheet, Writer
+from app.rules.registry import all_rules
+from app.spec import items_by_key, module, modules
+from app.supervision.reconcile import mask_id, recipients_of
+from app.workflow.submission import display_name
 
 # Codes that are not rules of the catalogue: raised by the supervisor's review, the deadline scan or the
 # reconciliation with the appointment documents. None: every module of the case is involved.
@@ -42,9 +47,6 @@ def _codes(text: str | None) -> list[str]:
 
 def rules_involved(codes: list[str]) -> tuple[list[dict], list[str], dict]:
     """(rules with titles and the modules they read, module keys in procedure order, module → items read)."""
-    from app.rules.registry import all_rules
-    from app.spec import items_by_key, modules
-
     rules, items = all_rules(), items_by_key()
     names = {m.key: m.name for m in modules()}
     keys: set[str] = set()
@@ -80,8 +82,6 @@ def _who(audit_row) -> dict | None:
 
 
 def module_steps(case: Case, keys: list[str], read_items: dict) -> list[dict]:
-    from app.spec import module
-
     steps = []
     for key in keys:
         spec = module(key)
@@ -103,7 +103,6 @@ def case_evidence(case: Case) -> dict:
     root_id = case.root_id or case.id
     versions = dict(db.session.execute(select(Case.id, Case.version_no).where(Case.root_id == root_id)).all())
     creator = db.session.get(AppUser, case.created_by_id) if case.created_by_id else None
-    from app.workflow.submission import display_name
 
     return {
         "case": {"id": case.id, "case_no": case.case_no, "version_no": case.version_no, "full_name": case.full_name or "",
@@ -125,8 +124,6 @@ def case_evidence(case: Case) -> dict:
 
 
 def _document(doc: AppointmentDocument) -> dict:
-    from app.supervision.reconcile import mask_id
-
     return {"id": doc.id, "doc_no": doc.doc_no, "doc_date": doc.doc_date, "unit": doc.unit.name if doc.unit else "",
             "unit_code": doc.unit.code if doc.unit else "", "person_name": doc.person_name,
             "id_card_no": mask_id(doc.id_card_no) or "", "post": doc.post, "status": doc.status,
@@ -135,8 +132,6 @@ def _document(doc: AppointmentDocument) -> dict:
 
 def _report(kind: str, subject: dict, case: Case | None, codes: list[str], events: list[dict],
             document: AppointmentDocument | None = None, unit_id: int | None = None) -> dict:
-    from app.supervision.reconcile import recipients_of
-
     rules, keys, read_items = rules_involved(codes)
     report = {"kind": kind, "subject": subject, "rules": rules, "events": events, "document": None,
               "contacts": [], "case": None, "steps": [], "signatures": [], "submissions": [], "reviews": [],
@@ -206,8 +201,6 @@ def _when(value) -> str:
 
 def write_xlsx(report: dict, target) -> int:
     """The report as a workbook (one sheet per part); returns the number of data rows written."""
-    from app.reporting.xlsx import Sheet, Writer
-
     subject, unit = report["subject"], report["subject"]["unit"]
     title = f"责任界定报告（{subject['title']}）"
     w = Writer(target)

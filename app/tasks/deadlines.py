@@ -3,15 +3,15 @@ import datetime as dt
 
 from celery import shared_task
 
+from app.alarms.derived import after_scan
+from app.deadlines.due import scan
+from app.infra.notify import deliver
+from app.infra.task_runs import tracked
+
 
 def run_scan(as_of: dt.date | None = None, triggered_by: str | None = None) -> dict:
     """The scan as a recorded task run; e-mail copies go out after the commit. Another day than
     today is only read: what that day would give, nothing written (no task run either)."""
-    from app.deadlines.due import scan
-    from app.alarms.derived import after_scan
-    from app.infra.notify import deliver
-    from app.infra.task_runs import tracked
-
     if as_of is not None and as_of != dt.date.today():
         return scan(as_of).as_dict()
     with tracked("deadlines_scan", triggered_by) as run:

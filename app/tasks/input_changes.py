@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 from app.extensions import listen_on_sessions
 from app.models import Unit, UnitQuota
 from app.models.rules import CalendarDay, CalendarYear, RuleSetting
+from app.tasks.rules import rederive_later
 
 PENDING_KEY = "jishi_input_changes"
 NEW_UNITS_KEY = "jishi_new_units"
@@ -49,7 +50,6 @@ def _after_commit(session) -> None:
     pending = session.info.pop(PENDING_KEY, None)
     if not pending:
         return
-    from app.tasks.rules import rederive_later
 
     units = None if ALL in pending["units"] else sorted(u for u in pending["units"] if u is not None)
     # The task runs in its own app context (its own session), also when tasks run eagerly.

@@ -2,8 +2,11 @@
 from celery import shared_task
 from sqlalchemy import func, select
 
+from app.alarms.derived import verify
 from app.extensions import db
+from app.infra.task_runs import tracked
 from app.models import Unit
+from app.queries.facts import repair
 
 
 @shared_task(name="jishi.ping", ignore_result=False)
@@ -15,9 +18,6 @@ def ping() -> dict:
 def run_facts_check(triggered_by: str | None = None) -> dict:
     """The nightly check of the statistics fact table: rows that differ from the cases are replaced,
     and the run records how many (a non-zero count is worth a look: app/queries/facts.py)."""
-    from app.queries.facts import repair
-    from app.infra.task_runs import tracked
-
     with tracked("facts_check", triggered_by) as run:
         repaired = repair()
         db.session.commit()
@@ -29,9 +29,6 @@ def run_derived_check(triggered_by: str | None = None) -> dict:
     """The nightly check of every current case's derived state (light, evaluations, deadlines, the
     fact row) against a fresh derivation; the differences are counted in the task run, not repaired
     (a difference means a path forgot the derivation: worth a look, ``flask jishi verify --derived``)."""
-    from app.alarms.derived import verify
-    from app.infra.task_runs import tracked
-
     with tracked("derived_check", triggered_by) as run:
         result = verify()
         run.counts = {"cases": result["cases"], "differences": len(result["differences"]),

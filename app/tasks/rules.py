@@ -6,13 +6,13 @@ import datetime as dt
 
 from celery import shared_task
 
+from app.alarms import derived
+from app.infra.task_runs import set_progress, tracked
+
 
 def run_daily(as_of: dt.date | None = None, triggered_by: str | None = None) -> dict:
     """Every current case with a decision re-derived. Another day than today is only read (no task
     run either: nothing is written)."""
-    from app.alarms import derived
-    from app.infra.task_runs import tracked
-
     if as_of is not None and as_of != dt.date.today():
         return derived.daily(as_of)
     with tracked("rules_daily", triggered_by) as run:
@@ -24,9 +24,6 @@ def run_daily(as_of: dt.date | None = None, triggered_by: str | None = None) -> 
 def run_rederive(reason: str = "", triggered_by: str | None = None, unit_ids=None) -> dict:
     """Re-derive the open cases an input change can affect (a rule setting or enablement, a calendar
     day, a unit's quota), with progress in its task run."""
-    from app.alarms import derived
-    from app.infra.task_runs import set_progress, tracked
-
     with tracked("rederive", triggered_by) as run:
         run_id = run.id
         ids = derived.open_case_ids(unit_ids=unit_ids)

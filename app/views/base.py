@@ -13,19 +13,22 @@ from datetime import datetime
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.actions import action
-from flask_babel import lazy_gettext as _
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import get_field_setup_query
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_appbuilder.urltools import get_filter_args
+from flask_babel import lazy_gettext as _
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest
 
 from app.extensions import db
 from app.integrity import ValidationFailed
+from app.models import Unit
 from app.queries.history import record_history
+from app.reporting.export_log import record_export, write_xlsx
 from app.scoping import current_scope, scope_column
+from app.views.openapi_fixes import fixed_spec_methods, use_utc_datetimes
 
 
 def _value(item, column):
@@ -78,8 +81,6 @@ def _scoped_relations(datamodel) -> dict:
 def _set_owner(item, unit_id: int) -> None:
     """Point the row at its owning unit through the relationship if there is one (a relationship
     left pointing elsewhere would win over the column at flush time)."""
-    from app.models import Unit
-
     for rel in sa_inspect(type(item)).relationships:
         if [c.key for c in rel.local_columns] == ["unit_id"]:
             setattr(item, rel.key, db.session.get(Unit, unit_id))
@@ -292,8 +293,6 @@ class ScopedViewMixin(SafeListMixin, _ScopeCore):
     @expose("/export.xlsx")
     @has_access
     def export(self):
-        from app.reporting.export_log import record_export, write_xlsx
-
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         joined = self._filters.get_joined_filters(self._base_filters)
         order_column, order_direction = self.base_order or ("", "")
@@ -375,13 +374,9 @@ class ScopedModelRestApi(_ScopeCore, ModelRestApi):
 
     @property
     def openapi_spec_methods(self):
-        from app.views.openapi_fixes import fixed_spec_methods
-
         return fixed_spec_methods(type(self).__name__)
 
     def __init__(self, **kwargs):
-        from app.views.openapi_fixes import use_utc_datetimes
-
         use_utc_datetimes()  # before FAB builds this API's schemas
         rel = self._init_scope()
         self.add_query_rel_fields = {**rel, **(self.add_query_rel_fields or {})}

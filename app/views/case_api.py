@@ -9,15 +9,18 @@ from flask_appbuilder.security.decorators import protect
 
 from app.extensions import db
 from app.models import MODULE_MODELS, Batch, Case, Signature, Submission
-from app.workflow import cases as case_service
+from app.record.data import export_case, from_exchange
 from app.record.input_checks import TEXT_MAX, text_problem
+from app.record.lock import StaleWrite, module_snapshot, parse_version, version_of
+from app.scoping import current_scope
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelRestApi
+from app.workflow import cases as case_service
+from app.workflow import submission as case_workflow
+from app.workflow.exchange import ImportFailed, export_content, import_cases
 
 
 def _workflow():
-    from app.workflow import submission as case_workflow
-
     return case_workflow
 
 
@@ -88,9 +91,6 @@ class CaseApi(ReadOnlyModelRestApi):
             200: {description: The case, keyed by module and item}
             404: {$ref: '#/components/responses/404'}
         """
-        from app.record.data import export_case
-        from app.workflow.exchange import export_content
-
         case = self._case(pk)
         if case is None:
             return self.response_404()
@@ -110,9 +110,6 @@ class CaseApi(ReadOnlyModelRestApi):
             201: {description: Created case ids}
             400: {description: Every problem with its case, module and key}
         """
-        from app.scoping import current_scope
-        from app.workflow.exchange import ImportFailed, import_cases
-
         if not request.is_json:
             return self.response_400(message="请求体应为 JSON")
         try:
@@ -151,8 +148,6 @@ class CaseApi(ReadOnlyModelRestApi):
             200: {description: Values, handler, leader, state and version}
             404: {$ref: '#/components/responses/404'}
         """
-        from app.record.lock import module_snapshot, version_of
-
         case = self._case(pk)
         if case is None or key not in MODULE_KEYS:
             return self.response_404()
@@ -194,9 +189,6 @@ class CaseApi(ReadOnlyModelRestApi):
             400: {description: Every problem, item by item}
             409: {description: 已被他人修改 — the differences and the current version; nothing written}
         """
-        from app.record.data import from_exchange
-        from app.record.lock import StaleWrite, parse_version
-
         case = self._case(pk)
         if case is None or key not in MODULE_KEYS:
             return self.response_404()

@@ -13,19 +13,27 @@ from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
 from sqlalchemy.orm import selectinload
 
+from app.alarms.lights import latest_hits, module_lights
 from app.extensions import db
 from app.models import Attachment, Batch, Case, CasePerson, Signature
 from app.queries import chain
 from app.queries.history import case_history
-from app.workflow import cases as case_service
+from app.record.attachments import AttachmentRefused, read, storage_dir, store
 from app.record.data import read_case
-from app.record.lock import StaleWrite, module_snapshot, version_of
 from app.record.input_checks import TEXT_MAX, text_problem
-from app.alarms.lights import latest_hits, module_lights
+from app.record.lock import StaleWrite, module_snapshot, version_of
+from app.scoping import visible
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelView, ScopedModelView
+from app.views.case_forms import (
+    editable_items,
+    form_data_from_values,
+    form_for,
+    values_from_form,
+)
 from app.views.helpers import history_labels, light_badge
-from app.views.case_forms import editable_items, form_data_from_values, form_for, values_from_form
+from app.workflow import cases as case_service
+from app.workflow import submission as case_workflow
 
 CASE_LABELS = {
     "light": _("灯"),
@@ -36,8 +44,6 @@ CASE_LABELS = {
 
 
 def _workflow():
-    from app.workflow import submission as case_workflow
-
     return case_workflow
 
 
@@ -181,8 +187,6 @@ class CaseView(ScopedModelView):
         )
 
     def _store_files(self, case, key, files, values) -> list[str]:
-        from app.record.attachments import store
-
         stored = []
         for item_key, upload in files.items():
             batch = case.batch if module(key).item(item_key).batch_level else None
@@ -265,9 +269,6 @@ class CaseView(ScopedModelView):
     @permission_name("show")
     def attachment(self, att_id):
         """Download only within scope: the attachment's unit must be visible to the user."""
-        from app.scoping import visible
-        from app.record.attachments import AttachmentRefused, read
-
         att = visible(Attachment, att_id)
         if att is None or not att.has_content:
             abort(404)
@@ -284,8 +285,6 @@ class CaseView(ScopedModelView):
 
 def _discard(storage_keys) -> None:
     """Files written for a save that was then refused: nothing refers to them."""
-    from app.record.attachments import storage_dir
-
     for key in storage_keys:
         (storage_dir() / key).unlink(missing_ok=True)
 

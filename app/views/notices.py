@@ -28,6 +28,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import dates
 from app.extensions import db
 from app.models.supervision import NOTICE_DRAFT, NOTICE_ISSUED, Notice
+from app.record.evidence import head_text
+from app.reporting.export_log import record_export
 from app.scoping import current_scope
 from app.supervision.notices import commands as svc
 from app.supervision.notices.content import DEFAULT_CORRECTION_DAYS
@@ -281,7 +283,6 @@ class NoticeView(ScopedModelView):
         notice = self._readable(pk)
         if notice is None:
             abort(404)
-        from app.record.evidence import head_text
 
         # The evidence chain head on paper: a copy outside the system (flask jishi verify --head).
         return self.render_template("jishi/notice_print.html", notice=notice, c=notice.content or {},
@@ -291,8 +292,6 @@ class NoticeView(ScopedModelView):
     @has_access
     @permission_name("export")
     def export_notice(self, pk):
-        from app.reporting.export_log import record_export
-
         notice = self._visible(pk)
         if notice is None:
             abort(404)

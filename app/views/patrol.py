@@ -31,12 +31,20 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Case, Unit
-from app.models.supervision import FINDING_DONE, FINDING_OPEN, REVIEW_RESULTS, Finding, Review, SpotCheck
+from app.models.supervision import (
+    FINDING_DONE,
+    FINDING_OPEN,
+    REVIEW_RESULTS,
+    Finding,
+    Review,
+    SpotCheck,
+)
 from app.queries.history import record_history
 from app.scoping import current_scope, visible
 from app.supervision import patrol as svc
 from app.views.base import ReadOnlyModelView
 from app.views.helpers import day, light_badge, when
+from app.workflow.submission import CaseError
 
 PAGE_SIZE = 20
 MIN_YEAR, MAX_YEAR = 1900, 2100
@@ -133,8 +141,6 @@ class PatrolView(BaseView):
 
 
 def _case_error():
-    from app.workflow.submission import CaseError
-
     return CaseError
 
 

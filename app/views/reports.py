@@ -19,7 +19,15 @@ from wtforms.validators import InputRequired
 from app.extensions import db
 from app.integrity import ValidationFailed
 from app.models.deadlines import ReportFile, ReportSchedule
-from app.reporting.scheduled import KINDS, XLSX_MIMETYPE, period_for
+from app.reporting.export_log import record_export
+from app.reporting.scheduled import (
+    KINDS,
+    XLSX_MIMETYPE,
+    ReportUnavailable,
+    period_for,
+    verified_path,
+)
+from app.tasks.reports import reports_generate
 from app.views.base import ReadOnlyModelView
 from app.views.helpers import when
 
@@ -63,9 +71,6 @@ class ReportFileView(ReadOnlyModelView):
     @permission_name("download")
     def file(self, pk):
         """Stream the stored workbook under its Chinese name; 404 outside the user's scope."""
-        from app.reporting.export_log import record_export
-        from app.reporting.scheduled import ReportUnavailable, verified_path
-
         report = self._visible_or_404(pk)
         try:
             path = verified_path(report)
@@ -179,8 +184,6 @@ class ReportScheduleView(ModelView):
     @permission_name("generate")
     def generate(self, pk):
         """立即生成: queue the report of the last complete period for every supervising unit."""
-        from app.tasks.reports import reports_generate
-
         schedule = self.datamodel.get(pk, self._base_filters)
         if schedule is None or schedule.kind not in KINDS:
             abort(404)

@@ -12,8 +12,13 @@ from flask_babel import lazy_gettext as _
 
 from app.models import Alarm
 from app.models.supervision import Finding
+from app.reporting.export_log import record_export
 from app.scoping import visible
-from app.supervision.responsibility import report_for_alarm, report_for_finding, write_xlsx
+from app.supervision.responsibility import (
+    report_for_alarm,
+    report_for_finding,
+    write_xlsx,
+)
 
 
 class ResponsibilityView(BaseView):
@@ -40,8 +45,6 @@ class ResponsibilityView(BaseView):
                                printed_by=g.user.username)
 
     def _export(self, kind, pk):
-        from app.reporting.export_log import record_export
-
         report, row = self._report(kind, pk)
         buf = io.BytesIO()
         rows = write_xlsx(report, buf)

@@ -14,9 +14,11 @@ from wtforms import SelectField
 
 from app.extensions import db
 from app.models import Alarm, CalendarDay, RuleSetting
+from app.models.supervision import AppointmentDocument
 from app.rule_settings import effective_params, setting_problems, settings_for
-from app.views.base import ReadOnlyModelRestApi, ScopedModelView
-
+from app.rules.registry import CATEGORY_NAMES, all_rules, catalogue
+from app.supervision.alarm_actions import AlarmError, dismiss, halt
+from app.views.base import ReadOnlyModelRestApi, ScopedModelView, WriteRefused
 
 
 class RulesCatalogView(BaseView):
@@ -28,8 +30,6 @@ class RulesCatalogView(BaseView):
     @expose("/")
     @has_access
     def catalog(self):
-        from app.rules.registry import CATEGORY_NAMES, all_rules
-
         settings = settings_for(None, dt.date.today())
         rows = []
         for code, rule in sorted(all_rules().items()):
@@ -72,14 +72,10 @@ class RuleSettingView(ScopedModelView):
 
 
 def _rule_choices():
-    from app.rules.registry import catalogue
-
     return [(c, f"{c} {r['title']}") for c, r in sorted(catalogue().items())]
 
 
 def _check_setting(item):
-    from app.views.base import WriteRefused
-
     if isinstance(item.params, str):
         import json
 
@@ -130,8 +126,6 @@ class AlarmView(ScopedModelView):
     @expose("/show/<pk>")
     @has_access
     def show(self, pk):
-        from app.models.supervision import AppointmentDocument
-
         alarm = self.datamodel.get(pk, self._base_filters)
         if alarm is None:
             abort(404)
@@ -144,8 +138,6 @@ class AlarmView(ScopedModelView):
     @has_access
     @permission_name("review")
     def halt(self, pk):
-        from app.supervision.alarm_actions import AlarmError, halt
-
         alarm = self.datamodel.get(pk, self._base_filters)
         if alarm is None:
             abort(404)
@@ -164,8 +156,6 @@ class AlarmView(ScopedModelView):
     @has_access
     @permission_name("review")
     def dismiss(self, pk):
-        from app.supervision.alarm_actions import AlarmError, dismiss
-
         alarm = self.datamodel.get(pk, self._base_filters)
         if alarm is None:
             abort(404)

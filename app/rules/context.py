@@ -91,6 +91,12 @@ class Ctx:
 
     add_months = staticmethod(dates.add_months)
 
+    def known_at_decision(self, day: dt.date | None) -> bool:
+        """Whether a dated fact (a sanction, a report, a document) existed when the case was decided: the
+        selecting body answers only for what it could know. Undecided cases know everything recorded."""
+        decided = self["decision_date"]
+        return day is None or decided is None or day <= decided
+
     def age_at(self, day: dt.date) -> int | None:
         born = self["birth_date"]
         return None if born is None else self.full_years(born, day)

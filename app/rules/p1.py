@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from app.rules.posts import county_township_principal
 from app.rules.registry import fail, na, ok, rule
 
 PROMOTION_TYPES = ("提拔", "进一步使用")
@@ -26,7 +27,6 @@ CPC = ("中共党员", "中共预备党员")
 # "工作部门领导成员" of 条例 讨论决定章 (2014 第三十四条): members of the leading group of a 党委 or 政府 工作部门.
 DEPARTMENT_LEADER_KINDS = ("党委工作部门领导成员", "政府工作部门领导成员")
 PERSONAL_RECOMMENDATION = "领导干部个人署名推荐"
-PRINCIPAL_GRADES = ("乡科级正职", "县处级正职", "厅局级正职")
 NOT_SOUGHT = (None, "不适用")
 # Defaults of the D rules whose conditions P21 detects (the D rules own the parameters; these mirror them).
 D05_MAX_BATCH = 10
@@ -435,9 +435,9 @@ def _reportable_conditions(ctx) -> list[str]:
         found.append("领导干部亲属在本单位（系统）提拔")
     sanction, when = ctx["sanction_type"], ctx["sanction_date"]
     if (sanction not in (None, "无") and when is not None and kind not in ("免职", "降职")
-            and ctx.judge_date < ctx.add_months(when, 12 * D07_LOOKBACK_YEARS)):
+            and ctx.known_at_decision(when) and ctx.judge_date < ctx.add_months(when, 12 * D07_LOOKBACK_YEARS)):
         found.append(f"受处理处分（{sanction}，{when}）后重新任用")
-    if (ctx["current_grade"] in PRINCIPAL_GRADES and ctx.has("current_post_date")
+    if (county_township_principal(ctx["current_post"], ctx["current_grade"]) and ctx.has("current_post_date")
             and ctx.full_years(ctx["current_post_date"], ctx.judge_date) < D08_MIN_TENURE_YEARS):
         found.append(f"正职任期未满 {D08_MIN_TENURE_YEARS} 年调整（任现职 {ctx['current_post_date']}）")
     return found

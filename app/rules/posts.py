@@ -1,0 +1,29 @@
+"""Which posts a rule's text concerns, read from the post text (现任职务（含单位）) and the grade.
+
+《党政领导干部职务任期暂行规定》(2006) 第二条 and 四川办法2009 speak of 县（市、区、旗）、乡（镇）党委、政府领导班子
+正职 only: a 正科 科长 or a 局长 is a principal but no 县乡党政正职. The post text is matched because no item records
+the current unit's kind; the patterns are a parameter of D08 so a region may widen them (e.g. to 街道).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# grade → patterns of the 党委/政府 principal posts of that level (副书记, 副县长 … are excluded).
+COUNTY_TOWNSHIP_PRINCIPAL = {
+    "县处级正职": [r"(?<!副)(?:县|区|旗|市)委书记", r"(?<!副)(?:县|区|旗)长", r"(?<!副)(?<!区)市长"],
+    "乡科级正职": [r"(?<!副)(?:乡|镇)(?:党委)?书记", r"(?<!副)(?:乡|镇)长"],
+}
+
+
+@lru_cache(maxsize=64)
+def _compiled(patterns: tuple) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def county_township_principal(post: str | None, grade: str | None, patterns: dict | None = None) -> bool:
+    """True when the post is a 县乡党委或政府正职 at its grade (县委书记, 县长, 乡镇党委书记, 乡镇长 …)."""
+    table = patterns or COUNTY_TOWNSHIP_PRINCIPAL
+    if not post or grade not in table:
+        return False
+    return _compiled(tuple(table[grade])).search(post) is not None

@@ -11,6 +11,7 @@ from tests.rules_support import RuleCase, base_unit, base_values, check
 D = dt.date
 AFTER = {"sanction_type": "党纪-严重警告", "sanction_date": D(2026, 2, 13)}  # the day after the decision
 SAME_DAY = {"sanction_type": "党纪-严重警告", "sanction_date": D(2026, 2, 12)}
+REUSED = {"talk_reco_date": None, "meeting_reco_date": None, "reused_reco_date": D(2025, 10, 1)}
 TOWNSHIP_HEAD = {"current_grade": "乡科级正职", "target_grade": "县处级副职", "current_post": "某县某某镇党委书记",
                  "current_post_date": D(2024, 6, 12), "selection_type": "平级交流/转任"}
 
@@ -28,6 +29,17 @@ TABLE = [
              note="between decision and formal appointment"),
     RuleCase("D11", "pass", {**AFTER, "sanction_date": D(2029, 8, 1), "formal_appointment_date": D(2026, 8, 1)},
              note="exactly lookback after formal appointment"),
+    # ---- class 4: a reused recommendation result is valid only for the same post, within a year ----
+    RuleCase("P03", "pass", {**REUSED, "reused_reco_post": "区发展和改革委员会 主任"}, note="same post"),
+    RuleCase("P03", "fail", {**REUSED, "reused_reco_post": "区发展和改革委员会副主任"}, severity="red",
+             note="reused for another post"),
+    RuleCase("P03", "fail", REUSED, severity="yellow", note="reused with no post recorded"),
+    RuleCase("P03", "pass", {**REUSED, "reused_reco_date": D(2025, 2, 12), "reused_reco_post": "区发展和改革委员会主任"},
+             note="same post exactly 365 days"),
+    RuleCase("P03", "fail", {**REUSED, "reused_reco_date": D(2025, 2, 11), "reused_reco_post": "区发展和改革委员会主任"},
+             severity="red", note="same post 366 days"),
+    RuleCase("P03", "pass", {**REUSED, "talk_reco_date": D(2025, 12, 1), "reused_reco_post": "区财政局局长"},
+             note="a newer own recommendation is relied on"),
     # ---- class 3: D08 concerns only 县乡党委、政府正职 ----
     RuleCase("D08", "fail", TOWNSHIP_HEAD, severity="yellow", note="township secretary after 20 months"),
     RuleCase("D08", "pass", {**TOWNSHIP_HEAD, "current_post_date": D(2023, 2, 12)}, note="township exactly 3y"),

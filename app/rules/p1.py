@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from app.rules.posts import county_township_principal
+from app.rules.posts import county_township_principal, same_post
 from app.rules.registry import fail, na, ok, rule
 
 PROMOTION_TYPES = ("提拔", "进一步使用")
@@ -139,18 +139,25 @@ def p02_recommendation_done(ctx):
 @rule("P03", validity_days=365)
 def p03_recommendation_validity(ctx):
     """民主推荐结果超过一年 — 条例2019 (推荐结果一年内有效) [S]: the decision must fall within the validity
-    of the latest recommendation (谈话调研推荐, 会议推荐 or the reused result)."""
+    of the latest recommendation (谈话调研推荐, 会议推荐 or the reused result); a reused 定向 result relied on
+    is valid only for the same post (``reused_reco_post`` = ``target_post``, spacing and punctuation aside).
+    A reused result with no post recorded cannot be checked: yellow."""
     dates = [ctx[k] for k in ("talk_reco_date", "meeting_reco_date", "reused_reco_date") if ctx.has(k)]
     if not dates or not ctx.has("decision_date"):
         return na("缺少民主推荐日期或讨论决定日期")
-    # The catalogue also says a reused 定向 result is valid only for the same post; the case records no post
-    # for the reused result, so only the time limit can be checked here.
     latest = max(dates)
     days = (ctx["decision_date"] - latest).days
     limit = ctx.params["validity_days"]
     if days > limit:
         return fail(f"民主推荐结果已超过有效期：最近一次推荐 {latest}，讨论决定 {ctx['decision_date']}，"
                     f"相隔 {days} 天，超过 {limit} 天")
+    if ctx["reused_reco_date"] == latest:  # the reused result is the one relied on
+        post, target = ctx["reused_reco_post"], ctx["target_post"]
+        if post is None:
+            return fail(f"引用 {latest} 的既有民主推荐结果，未记录该结果所针对的职位，无法核对是否同一职位",
+                        severity="yellow")
+        if target is not None and not same_post(post, target):
+            return fail(f"引用的民主推荐结果（{latest}）针对“{post}”，拟任职务为“{target}”：定向推荐结果只对同一职位有效")
     return ok()
 
 

@@ -27,3 +27,11 @@ def county_township_principal(post: str | None, grade: str | None, patterns: dic
     if not post or grade not in table:
         return False
     return _compiled(tuple(table[grade])).search(post) is not None
+
+
+_NOISE = re.compile(r"[\s　、，,。.·・（）()【】\[\]“”\"']")
+
+
+def same_post(a: str | None, b: str | None) -> bool:
+    """Two post texts name the same post once spacing and punctuation are ignored."""
+    return bool(a) and bool(b) and _NOISE.sub("", a) == _NOISE.sub("", b)

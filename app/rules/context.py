@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.enums import GRADES
+from app.enums import grade_rank
 from app import dates
 from app.dates import WorkCalendar, default_calendar
 from app.spec import EDU
@@ -67,7 +67,7 @@ class Ctx:
 
     @staticmethod
     def grade_index(grade: str | None) -> int | None:
-        return GRADES.index(grade) if grade in GRADES else None
+        return grade_rank(grade)  # 职级 count as the 领导职务 level they correspond to
 
     @property
     def grade_step(self) -> int | None:

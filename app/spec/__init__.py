@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from app.enums import GRADES
+from app.enums import ALL_GRADES
 
 SPEC_FILE = Path(__file__).with_name("modules.json")
 # Items added here before they are mirrored into shared/spec (each names its module; appended to it).
@@ -33,7 +33,7 @@ DEMOCRATIC_PARTIES = [
     "中国国民党革命委员会会员", "中国民主同盟盟员", "中国民主建国会会员", "中国民主促进会会员",
     "中国农工民主党党员", "中国致公党党员", "九三学社社员", "台湾民主自治同盟盟员",
 ]
-NAMED = {"GRADE": GRADES, "EDU": EDU, "APPRAISAL": APPRAISAL, "56 民族": ETHNICITIES}
+NAMED = {"GRADE": ALL_GRADES, "EDU": EDU, "APPRAISAL": APPRAISAL, "56 民族": ETHNICITIES}
 
 # Items entered once per batch (一批一档): the meeting, not the person.
 BATCH_ITEMS = (

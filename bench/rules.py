@@ -31,20 +31,44 @@ def generated_cases(n: int, seed: int = 7):
     base, problems = from_exchange(template)
     assert not problems, problems
     base = flat_values(base)
+    # The demo case is complete but for the signatures (P41) and files its 备案 two days before the notice
+    # (T05): fixed here, so that the profiles below give green, yellow and red cases and every path is timed.
+    decided = base["decision_date"]
+    for i, (name, post) in enumerate((("孙立新", "区委组织部副部长"), ("赵卫东", "区委常委、组织部部长"),
+                                      ("周志刚", "区委书记")), start=1):
+        base.update({f"sig{i}_signer": {"name": name, "post": post}, f"sig{i}_post": post,
+                     f"sig{i}_opinion": "情况属实同意报送", f"sig{i}_signed_at": decided + dt.timedelta(days=i)})
+    base["authenticity_pledge"] = True
+    late_filing = base["approval_submit_date"]
+    base["approval_submit_date"] = base["appointment_doc_date"] - dt.timedelta(days=35)
     rng = random.Random(seed)
     out = []
-    for _ in range(n):
+    for i in range(n):
         case = copy.deepcopy(base)
         shift = dt.timedelta(days=rng.randint(-900, 0))
         for key, value in case.items():
             if isinstance(value, dt.date) and key not in ("birth_date", "work_start_date"):
                 case[key] = value + shift
-        case["members_present"] = rng.randint(6, case["members_total"])
-        case["votes_for"] = rng.randint(3, case["members_present"])
+        profile = PROFILES[i % len(PROFILES)]
+        total = case["members_total"]
+        if profile == "red":  # free variation: quorum, majority, grassroots and signatures go wrong
+            case["members_present"] = rng.randint(6, total)
+            case["votes_for"] = rng.randint(3, case["members_present"])
+            case["grassroots_months"] = rng.randint(0, 60)
+            if rng.random() < 0.3:
+                case["sig3_signer"] = None
+        else:  # lawful variation
+            case["members_present"] = rng.randint(-(-total * 2 // 3), total)
+            case["votes_for"] = case["members_present"]
+            case["grassroots_months"] = rng.randint(24, 60)
+        if profile == "yellow":
+            case["approval_submit_date"] = late_filing + shift  # T05: 备案 not a month ahead
         case["interview_count"] = rng.randint(3, 40)
-        case["grassroots_months"] = rng.randint(0, 60)
         out.append(case)
     return out
+
+
+PROFILES = ("green", "green", "green", "green", "yellow", "yellow", "yellow", "red", "red", "red")
 
 
 def main():

@@ -25,6 +25,8 @@ from app.models.deadlines import CaseDeadline
 from app.models.rules import EvaluationRun, RuleEvaluation
 from app.alarms import state as alarms
 from app.queries import facts as case_facts
+from app.queries import people
+from app.rules.context import PERSON_FACTS
 from app.deadlines import due as deadlines
 from app.alarms import lights
 from app.record.data import read_case
@@ -119,7 +121,17 @@ def contribution(case: Case | None) -> tuple | None:
     return (case.is_current, case.status, case.case_no, case.batch_id,
             case.batch.decision_date if case.batch is not None else None,
             getattr(q, "id_card_no", None), getattr(m, "target_grade", None), getattr(m, "selection_type", None),
-            getattr(m, "is_breaking_rule", None), _meeting(case.batch))
+            getattr(m, "is_breaking_rule", None), _meeting(case.batch), _person_read(case))
+
+
+def _person_read(case: Case) -> tuple:
+    """What the person rules (X18, X19) read of another case of the same person."""
+    q, m = case.module_row("qualification"), case.module_row("motion")
+    d, a = case.module_row("decision"), case.module_row("appointment")
+    return (*(getattr(q, k, None) for k in PERSON_FACTS), getattr(q, "current_post", None),
+            getattr(q, "current_post_date", None), getattr(m, "target_post", None),
+            getattr(d, "decision_result", None), getattr(a, "appointment_effective_date", None),
+            getattr(a, "formal_appointment_date", None), case.unit_id)
 
 
 def _meeting(batch) -> tuple | None:
@@ -138,7 +150,7 @@ def neighbours(case: Case, before: tuple | None) -> list[int]:
     """The current cases of other roots that read this case (same ID number) and its batch mates,
     as it was (``before``) and as it is."""
     after = contribution(case)
-    ids = {x[5] for x in (before, after) if x is not None and x[5]}
+    ids = {i for x in (before, after) if x is not None and x[5] for i in people.linked_ids(x[5])}
     batches = {x[3] for x in (before, after) if x is not None and x[3]}
     q = select(Case.id).where(Case.is_current.is_(True), Case.root_id != (case.root_id or case.id))
     out = set()

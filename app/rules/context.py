@@ -23,13 +23,22 @@ class UnitFacts:
     quotas: dict = field(default_factory=dict)  # grade → approved posts
 
 
+# What the person rules compare between two cases of one person (X18), with their labels.
+PERSON_FACTS = {"full_name": "姓名", "birth_date": "出生年月", "work_start_date": "参加工作时间",
+                "party_join_date": "入党时间", "full_time_education": "全日制教育学历"}
+
+
 @dataclass
 class Related:
     """Facts about other cases, gathered by the engine in batched queries."""
 
-    # earlier cases of the same person (same ID number), newest first: dicts with
-    # case_no, decision_date, target_grade, selection_type, is_breaking_rule, status
+    # the other cases of the same person (same ID number, or one linked by a recorded correction), newest
+    # first: dicts with case_no, root_id, status, decision_date, decision_result, target_post, target_grade,
+    # selection_type, is_breaking_rule, appointment_effective_date, formal_appointment_date, current_post,
+    # current_post_date and the person facts (app/queries/people.py PERSON_FACTS)
     same_person: list = field(default_factory=list)
+    root_id: int | None = None  # this case's root: orders two cases decided on the same day
+    corrections: list = field(default_factory=list)  # recorded 档案专审 corrections of the person
     parallel_open: int = 0  # other unfinished cases of the same person
     batch_size: int = 0  # cases decided at the same meeting
     freeze_windows: list = field(default_factory=list)  # (start, end, name) for the unit

@@ -1,0 +1,94 @@
+"""Cross-case rules: one person across cases (X18, X19) and one unit across cases (D14).
+
+They read only ``ctx.related``, which the engine fills from app/queries/people.py in batched queries,
+so they stay pure functions testable with a hand-made ``Related``. Only cases decided before this one
+(on the same day, created before it) are compared: a later case is not held against this one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+
+from app.rules.context import PERSON_FACTS
+from app.rules.posts import same_post
+from app.rules.registry import fail, na, ok, rule
+
+DOCUMENTED = "存在差异已认定（以档案为准）"
+NOT_INTO_POST = ("免职", "降职")
+
+
+def _earlier(ctx) -> list[dict]:
+    """The person's other cases that came before this one: decided earlier, or on the same day (or both
+    undecided) and created earlier. Newest first."""
+    mine, root = ctx["decision_date"], ctx.related.root_id
+
+    def before(row) -> bool:
+        theirs = row.get("decision_date")
+        first = root is None or (row.get("root_id") or 0) < root
+        if mine is None:
+            return theirs is not None or first
+        if theirs is None:
+            return False
+        return theirs < mine or (theirs == mine and first)
+
+    rows = [r for r in ctx.related.same_person if before(r)]
+    return sorted(rows, key=lambda r: (r.get("decision_date") or dt.date.max, r.get("root_id") or 0), reverse=True)
+
+
+def _text(value) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _corrected(ctx, key: str, old, new) -> bool:
+    return any(c["item_key"] == key and c["old_value"] == _text(old) and c["new_value"] == _text(new)
+               for c in ctx.related.corrections)
+
+
+@rule("X18")
+def x18_person_facts_differ(ctx):
+    """同一人在不同案例中“三龄两历”等信息不一致 — 条例2019 第三十一条 (档案必审); 《干部人事档案工作条例》(2018)
+    (干部人事档案专项审核, 出生日期、参加工作时间、入党时间、学历学位的认定; 档案造假“零容忍”): the same
+    身份证号 in an earlier case with another 姓名, 出生年月, 参加工作时间, 入党时间 or 全日制教育学历 is red unless the
+    change is recorded as a 档案专审 correction in the person registry; documented only in this case
+    (三龄两历一身份认定 = 存在差异已认定) it is yellow."""
+    if not ctx.has("id_card_no"):
+        return na("缺少公民身份号码")
+    earlier = _earlier(ctx)
+    if not earlier:
+        return na("系统内无此人更早的案例")
+    here = ctx["case_no"] or "本案"
+    found = []
+    for row in earlier:
+        for key, label in PERSON_FACTS.items():
+            old, new = row.get(key), ctx[key]
+            if old is None or new is None or old == new or _corrected(ctx, key, old, new):
+                continue
+            found.append(f"{label}：{here}为 {_text(new)}，{row['case_no']}为 {_text(old)}")
+    if not found:
+        return ok()
+    msg = "同一身份证号在不同案例中信息不一致（" + "；".join(dict.fromkeys(found)) + "）"
+    if ctx["sanling_result"] == DOCUMENTED:
+        return fail(msg + "；本案已认定以档案为准，请在人员档案中登记专审更正", severity="yellow")
+    return fail(msg + "；无档案专审更正记录")
+
+
+@rule("X19", tolerance_days=31)
+def x19_post_date_differs(ctx):
+    """任现职时间与系统内任职记录不一致 — 条例2019 第三十一条 (档案必审: 任职经历); 《干部人事档案工作条例》(2018):
+    the 任现职时间 must agree, within ``tolerance_days``, with the 任职 date of the earlier case in the system that
+    put the person into the post now held (same post text, decided 通过): its 任职时间, else its decision date."""
+    if not ctx.has("current_post", "current_post_date"):
+        return na("缺少现任职务或任现职时间")
+    for row in _earlier(ctx):
+        if (row.get("decision_result") != "通过" or row.get("selection_type") in NOT_INTO_POST
+                or not same_post(row.get("target_post"), ctx["current_post"])):
+            continue
+        day = row.get("appointment_effective_date") or row.get("decision_date")
+        if day is None:
+            return na(f"{row['case_no']} 未记录任职时间")
+        gap = abs((ctx["current_post_date"] - day).days)
+        if gap > ctx.params["tolerance_days"]:
+            return fail(f"任现职时间：{ctx['case_no'] or '本案'}填报 {ctx['current_post_date']}，系统内 {row['case_no']}"
+                        f"任“{row['target_post']}”的任职时间为 {day}，相差 {gap} 天")
+        return ok()
+    return na("系统内无此人任现职的案例")

@@ -29,7 +29,7 @@ TABLE = [
     RuleCase("X18", "pass", related=person({}), note="same facts"),
     RuleCase("X18", "fail", related=person(MOVED_BIRTH), severity="red", note="birth year moved by two"),
     RuleCase("X18", "fail", {"sanling_result": "存在差异已认定（以档案为准）"}, related=person(MOVED_BIRTH),
-             severity="yellow", note="documented in this case only"),
+             severity="red", note="documented in this case only is no correction"),
     RuleCase("X18", "pass", related=person(MOVED_BIRTH, corrections=[BIRTH_FIX]), note="recorded correction"),
     RuleCase("X18", "fail", related=person({"birth_date": D(1981, 3, 15)}, corrections=[BIRTH_FIX]),
              severity="red", note="a correction of other values explains nothing"),

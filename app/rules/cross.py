@@ -7,7 +7,6 @@ so they stay pure functions testable with a hand-made ``Related``. Only cases de
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 
 from app.rules.context import PERSON_FACTS
 from app.rules.posts import same_post
@@ -49,8 +48,8 @@ def x18_person_facts_differ(ctx):
     """同一人在不同案例中“三龄两历”等信息不一致 — 条例2019 第三十一条 (档案必审); 《干部人事档案工作条例》(2018)
     (干部人事档案专项审核, 出生日期、参加工作时间、入党时间、学历学位的认定; 档案造假“零容忍”): the same
     身份证号 in an earlier case with another 姓名, 出生年月, 参加工作时间, 入党时间 or 全日制教育学历 is red unless the
-    change is recorded as a 档案专审 correction in the person registry; documented only in this case
-    (三龄两历一身份认定 = 存在差异已认定) it is yellow."""
+    change is recorded as a 档案专审 correction in the person registry — the case's own 三龄认定 (存在差异已认定)
+    does not explain a change between two cases, since that is how a moved birth year gets through."""
     if not ctx.has("id_card_no"):
         return na("缺少公民身份号码")
     earlier = _earlier(ctx)
@@ -66,10 +65,10 @@ def x18_person_facts_differ(ctx):
             found.append(f"{label}：{here}为 {_text(new)}，{row['case_no']}为 {_text(old)}")
     if not found:
         return ok()
-    msg = "同一身份证号在不同案例中信息不一致（" + "；".join(dict.fromkeys(found)) + "）"
-    if ctx["sanling_result"] == DOCUMENTED:
-        return fail(msg + "；本案已认定以档案为准，请在人员档案中登记专审更正", severity="yellow")
-    return fail(msg + "；无档案专审更正记录")
+    msg = "同一身份证号在不同案例中信息不一致（" + "；".join(dict.fromkeys(found)) + "）；人员档案中无档案专审更正记录"
+    if ctx["sanling_result"] == DOCUMENTED:  # the unit's own 认定 does not explain a change between cases
+        msg += "（本案虽认定“以档案为准”，仍须登记专审更正）"
+    return fail(msg)
 
 
 @rule("X19", tolerance_days=31)

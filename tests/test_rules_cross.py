@@ -60,6 +60,56 @@ TABLE = [
 ]
 
 
+UNIT = "区发展和改革委员会"  # the base case's reporting unit, as the engine names it
+LEADER_OUT = {"case_no": "QW-2026-0031", "root_id": 31, "current_post": f"{UNIT}党组书记、主任",
+              "selection_type": "平级交流/转任", "target_post": "区财政局党组书记、局长", "motion_meeting_date": D(2026, 1, 5),
+              "inspection_notice_date": D(2026, 1, 20), "inspection_start": D(2026, 1, 22),
+              "decision_date": D(2026, 3, 1)}
+
+
+def unit(*departures, sizes=()):
+    return {"unit_name": UNIT, "leader_departures": [dict(LEADER_OUT, **d) for d in departures],
+            "unit_batch_sizes": list(sizes)}
+
+
+def batch(size, *sizes):
+    return {"unit_name": UNIT, "batch_size": size, "unit_batch_sizes": list(sizes)}
+
+
+TABLE += [
+    # D03 from a case in the system (the base case is decided on 2026-02-12 and declares nothing)
+    RuleCase("D03", "fail", related=unit({}), severity="red", note="leader moved out by a system case"),
+    RuleCase("D03", "pass", related=unit({"inspection_notice_date": D(2026, 2, 12)}), note="settled on decision day"),
+    RuleCase("D03", "fail", related=unit({"inspection_notice_date": D(2026, 2, 11)}), note="settled the day before"),
+    RuleCase("D03", "fail", related=unit({"decision_date": D(2026, 2, 12)}), note="leader leaves on decision day"),
+    RuleCase("D03", "fail", related=unit({"inspection_notice_date": None, "inspection_start": None}),
+             note="settled at the motion"),
+    RuleCase("D03", "pass", related=unit({"inspection_notice_date": None, "inspection_start": None,
+                                          "motion_meeting_date": None, "decision_date": D(2026, 5, 13)}),
+             note="no dates: window 90 days before departure"),
+    RuleCase("D03", "fail", related=unit({"inspection_notice_date": None, "inspection_start": None,
+                                          "motion_meeting_date": None, "decision_date": D(2026, 5, 12)}),
+             note="no dates: inside the 90-day window"),
+    RuleCase("D03", "na", related=unit({"current_post": f"{UNIT}党组成员、副主任"}), note="a deputy leaves"),
+    RuleCase("D03", "na", related=unit({"current_post": f"{UNIT}办公室主任"}), note="a section head leaves"),
+    RuleCase("D03", "na", related=unit({"current_post": "区财政局党组书记、局长"}), note="another unit's leader"),
+    RuleCase("D03", "pass", {"prior_report_required": True, "prior_report_items": ["机构变动或主要领导即将离任时调整干部"],
+                             "prior_report_date": D(2026, 2, 1), "prior_report_reply": "同意",
+                             "prior_report_reply_date": D(2026, 2, 8)}, related=unit({}), note="reported and approved"),
+    # D14 batch-size spike against the unit's own history
+    RuleCase("D14", "fail", related=batch(9, 2, 3, 2, 4), severity="yellow", note="9 against a median of 2.5"),
+    RuleCase("D14", "pass", related=batch(5, 2, 3, 2, 4), note="5 is the minimum size"),
+    RuleCase("D14", "fail", related=batch(6, 2, 3, 2), note="6 over max(5, 2x2)"),
+    RuleCase("D14", "pass", related=batch(8, 4, 4, 4), note="exactly twice the median"),
+    RuleCase("D14", "fail", related=batch(9, 4, 4, 4), note="one over twice the median"),
+    RuleCase("D14", "na", related=batch(9, 2, 2), note="too little history"),
+    RuleCase("D14", "na", {"selection_method": "换届考察"}, related=batch(9, 2, 3, 2), note="huanjie"),
+    RuleCase("D14", "pass", {"prior_report_required": True, "prior_report_items": ["非换届期间一次性调整较多"],
+                             "prior_report_date": D(2026, 2, 1), "prior_report_reply": "同意",
+                             "prior_report_reply_date": D(2026, 2, 8)}, related=batch(9, 2, 3, 2), note="reported"),
+]
+
+
 @pytest.mark.parametrize("rc", TABLE, ids=lambda rc: rc.id())
 def test_rule(rc):
     check(rc)

@@ -124,6 +124,11 @@ def related_facts(case: Case | None, flat: dict) -> Related:
     if case is not None and case.batch_id:
         rel.batch_size = db.session.execute(
             select(func.count(Case.id)).where(Case.batch_id == case.batch_id, Case.is_current.is_(True))).scalar()
+        decided = case.batch.decision_date if case.batch is not None else None
+        if decided is not None and case.unit is not None:  # one unit across cases (D03, D14)
+            rel.unit_name = case.unit.name
+            rel.leader_departures = people.leader_departures(case.unit, decided, case.root_id)
+            rel.unit_batch_sizes = people.unit_batch_sizes(case.unit_id, decided, case.batch_id)
     return rel
 
 

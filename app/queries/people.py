@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, func, literal, or_, select
 
 from app.extensions import db
 from app.models import MODULE_MODELS, AppointmentDocument, Batch, Case, Unit
@@ -100,3 +100,49 @@ def timeline(id_no: str, scope=None) -> dict:
                        "post": d["post"], "full_name": d["person_name"], "id_card_no": d["id_card_no"]})
     events.sort(key=lambda e: (e["date"] or dt.date.max, e.get("case_no") or e.get("doc_no") or ""))
     return {"id_card_no": id_no, "linked_ids": sorted(ids), "events": events, "corrections": corrections(ids)}
+
+
+# ---- one unit across cases ------------------------------------------------------------------------
+
+LEAVING_TYPES = ("免职", "平级交流/转任", "提拔", "进一步使用", "降职")
+DEPARTURE_LOOKAHEAD_DAYS = 366  # a departure decided up to a year after a decision may have been settled before it
+
+
+def leader_departures(unit: Unit, decided: dt.date, exclude_root: int | None = None) -> list[dict]:
+    """Current cases of the system, decided 通过 on or after ``decided`` (within the lookahead), of a
+    person whose current post is in ``unit`` (by its name) and who leaves it (免职, or another target
+    unit). The rule decides whether the post is the unit's 主要领导 (app/rules/posts.py)."""
+    q, mo, de, ins = (MODULE_MODELS[k] for k in ("qualification", "motion", "decision", "inspection"))
+    name = unit.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = db.session.execute(
+        select(Case.case_no, Case.root_id, q.current_post, mo.selection_type, mo.target_post, mo.motion_meeting_date,
+               ins.inspection_notice_date, ins.inspection_start, Batch.decision_date)
+        .join(q, q.case_id == Case.id).join(mo, mo.case_id == Case.id).join(de, de.case_id == Case.id)
+        .join(Batch, Batch.id == Case.batch_id).outerjoin(ins, ins.case_id == Case.id)
+        .where(Case.is_current.is_(True), Case.root_id != (exclude_root if exclude_root is not None else -1),
+               de.decision_result == "通过", mo.selection_type.in_(LEAVING_TYPES),
+               or_(mo.selection_type == "免职", mo.target_unit_id.is_(None), mo.target_unit_id != unit.id),
+               q.current_post.like(name + "%", escape="\\"),
+               Batch.decision_date >= decided,
+               Batch.decision_date <= decided + dt.timedelta(days=DEPARTURE_LOOKAHEAD_DAYS))
+        .order_by(Batch.decision_date)).all()
+    return [r._asdict() for r in rows]
+
+
+def unit_batch_sizes(unit_id: int, decided: dt.date, exclude_batch: int | None, lookback_days: int = 3 * 366) -> list[int]:
+    """The sizes (current cases) of the unit's batches decided in the lookback before ``decided``."""
+    rows = db.session.execute(
+        select(Batch.id, func.count(Case.id)).join(Case, Case.batch_id == Batch.id)
+        .where(Batch.unit_id == unit_id, Case.is_current.is_(True), Batch.id != (exclude_batch or -1),
+               Batch.decision_date < decided, Batch.decision_date >= decided - dt.timedelta(days=lookback_days))
+        .group_by(Batch.id)).all()
+    return [n for _id, n in rows]
+
+
+def units_named_in(posts) -> list[int]:
+    """The units whose name begins one of these post texts (whose cases a departure may concern)."""
+    posts = [p for p in posts if p]
+    if not posts:
+        return []
+    return list(db.session.execute(select(Unit.id).where(
+        or_(*(literal(p, String).like(Unit.name + "%") for p in posts)))).scalars())

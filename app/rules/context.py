@@ -39,6 +39,12 @@ class Related:
     same_person: list = field(default_factory=list)
     root_id: int | None = None  # this case's root: orders two cases decided on the same day
     corrections: list = field(default_factory=list)  # recorded 档案专审 corrections of the person
+    # one unit across cases (app/queries/people.py): the reporting unit's name, the system's cases that move a
+    # person out of a post of the unit (decided 通过 on or after this decision), and the sizes of the unit's
+    # earlier batches
+    unit_name: str | None = None
+    leader_departures: list = field(default_factory=list)
+    unit_batch_sizes: list = field(default_factory=list)
     parallel_open: int = 0  # other unfinished cases of the same person
     batch_size: int = 0  # cases decided at the same meeting
     freeze_windows: list = field(default_factory=list)  # (start, end, name) for the unit

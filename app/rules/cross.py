@@ -1,4 +1,5 @@
-"""Cross-case rules: one person across cases (X18, X19) and one unit across cases (D14).
+"""Cross-case rules: one person across cases (X18, X19) and one unit across cases (D14; D03, in
+d.py, reads the system's leader departures too).
 
 They read only ``ctx.related``, which the engine fills from app/queries/people.py in batched queries,
 so they stay pure functions testable with a hand-made ``Related``. Only cases decided before this one
@@ -7,8 +8,10 @@ so they stay pure functions testable with a hand-made ``Related``. Only cases de
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 
 from app.rules.context import PERSON_FACTS
+from app.rules.d import ITEM_BATCH, _report, _report_state
 from app.rules.posts import same_post
 from app.rules.registry import fail, na, ok, rule
 
@@ -91,3 +94,26 @@ def x19_post_date_differs(ctx):
                         f"任“{row['target_post']}”的任职时间为 {day}，相差 {gap} 天")
         return ok()
     return na("系统内无此人任现职的案例")
+
+
+# ---- one unit across cases --------------------------------------------------------------------------
+
+@rule("D14", factor=2, min_history=3, min_size=5)
+def d14_batch_spike(ctx):
+    """一次性调整人数明显超出本单位以往 — 条例2019 纪律和监督章 (不准突击提拔、调整干部); 报告办法2010
+    (非换届期间一次性调整较多): a meeting deciding more than ``factor`` × the median size of the unit's meetings
+    of the last three years (and more than ``min_size``) needs an approved 事前报告; judged once the unit has
+    ``min_history`` earlier meetings in the system."""
+    size, history = ctx.related.batch_size, ctx.related.unit_batch_sizes
+    if not size or not ctx.has("decision_date"):
+        return na("缺少同次会议决定的案件数或讨论决定日期")
+    if ctx["selection_method"] == "换届考察":
+        return na("换届期间调整，不适用")
+    if len(history) < ctx.params["min_history"]:
+        return na(f"本单位此前会议不足 {ctx.params['min_history']} 次，无从比较")
+    median = statistics.median(history)
+    limit = max(ctx.params["min_size"], ctx.params["factor"] * median)
+    if size <= limit or _report(ctx, ITEM_BATCH)[1]:
+        return ok()
+    return fail(f"{ctx['decision_date']} 同一次会议决定 {size} 人，本单位此前三年 {len(history)} 次会议每次中位数 "
+                f"{median:g} 人，超过 {ctx.params['factor']} 倍（{limit:g} 人）；" + _report_state(ctx, ITEM_BATCH))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.rules.posts import COUNTY_TOWNSHIP_PRINCIPAL, county_township_principal
+from app.rules.posts import COUNTY_TOWNSHIP_PRINCIPAL, MAIN_LEADER_TITLES, county_township_principal, main_leader_of
 from app.rules.registry import fail, na, ok, rule
 
 NOT_A_USE = ("免职", "降职")
@@ -69,20 +69,47 @@ def d02_above_unit_rank(ctx):
     return ok()
 
 
-@rule("D03", grace_days=0)
+def leader_departures(ctx, grace_days: int, window_days: int, titles) -> tuple[bool, list[str]]:
+    """The system's cases that moved this unit's 主要领导 out after the move was settled and on or after this
+    decision, as sentences. Settled: when the unit could know — the 考察预告, else the 考察 start, else the
+    motion; with none recorded, ``window_days`` before the departure decision. Also whether there is any
+    such departure at all (the rule then concerns the case)."""
+    decided = ctx["decision_date"]
+    if decided is None:
+        return False, []
+    found, concerned = [], False
+    for d in ctx.related.leader_departures:
+        if not main_leader_of(d.get("current_post"), ctx.related.unit_name, titles):
+            continue
+        concerned = True
+        left = d["decision_date"]
+        settled, how = next(((d[k], label) for k, label in (("inspection_notice_date", "发布考察预告"),
+                                                             ("inspection_start", "开始考察"),
+                                                             ("motion_meeting_date", "动议"))
+                             if d.get(k) is not None), (left - dt.timedelta(days=window_days), "推定明确"))
+        if settled + dt.timedelta(days=grace_days) < decided <= left:
+            found.append(f"系统内案例 {d['case_no']} 于 {left} 决定本单位主要领导（{d['current_post']}）"
+                         f"{d['selection_type']}，{settled} 已{how}")
+    return concerned, found
+
+
+@rule("D03", grace_days=0, window_days=90, leader_titles=MAIN_LEADER_TITLES)
 def d03_rush_before_leader_leaves(ctx):
-    """主要领导调整已明确后突击提拔 — 条例2019 纪律和监督章; 追究办法2010 第四条(五): a decision taken more than
-    ``grace_days`` after the main leader's transfer was settled is red unless reported and approved."""
-    if not ctx.has("main_leader_transfer_settled_date", "decision_date"):
+    """主要领导调整已明确后突击提拔 — 条例2019 纪律和监督章 (不准在工作调动、机构变动时突击提拔、调整干部);
+    追究办法2010 第四条(五): a decision taken more than ``grace_days`` after the main leader's transfer was settled
+    is red unless reported and approved — settled as the unit declares it, or as a case in the system shows it:
+    one that moves the unit's 主要领导 out (免职, 调任) on or after this decision, settled from its 考察预告
+    (``leader_departures``), whether or not the unit declared it."""
+    declared, decided = ctx["main_leader_transfer_settled_date"], ctx["decision_date"]
+    grace = ctx.params["grace_days"]
+    concerned, found = leader_departures(ctx, grace, ctx.params["window_days"], ctx.params["leader_titles"])
+    if decided is None or (declared is None and not concerned):
         return na("主要领导调整未明确或缺少讨论决定日期")
-    settled, decided = ctx["main_leader_transfer_settled_date"], ctx["decision_date"]
-    limit = settled + dt.timedelta(days=ctx.params["grace_days"])
-    if decided <= limit:
+    if declared is not None and decided > declared + dt.timedelta(days=grace):
+        found.insert(0, f"本单位主要领导调整已于 {declared} 明确")
+    if not found or _report(ctx, ITEM_LEADER_LEAVING)[1]:
         return ok()
-    if _report(ctx, ITEM_LEADER_LEAVING)[1]:
-        return ok()
-    return fail(f"本单位主要领导调整已于 {settled} 明确，{decided} 仍讨论决定干部任用；"
-                + _report_state(ctx, ITEM_LEADER_LEAVING))
+    return fail("；".join(found) + f"，{decided} 仍讨论决定干部任用；" + _report_state(ctx, ITEM_LEADER_LEAVING))
 
 
 def _in_window(day: dt.date, window) -> tuple[bool, str]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from app.rules.posts import county_township_principal, same_post
+from app.rules.d import leader_departures
+from app.rules.posts import MAIN_LEADER_TITLES, county_township_principal, same_post
 from app.rules.registry import fail, na, ok, rule
 
 PROMOTION_TYPES = ("提拔", "进一步使用")
@@ -32,6 +33,7 @@ NOT_SOUGHT = (None, "不适用")
 D05_MAX_BATCH = 10
 D07_LOOKBACK_YEARS = 5
 D08_MIN_TENURE_YEARS = 3
+D03_WINDOW_DAYS = 90
 
 
 def _fraction(value) -> Fraction:
@@ -436,6 +438,7 @@ def _reportable_conditions(ctx) -> list[str]:
     settled = ctx["main_leader_transfer_settled_date"]
     if settled is not None and ctx.judge_date >= settled:
         found.append(f"主要领导调整已明确（{settled}）后调整干部")
+    found += leader_departures(ctx, 0, D03_WINDOW_DAYS, MAIN_LEADER_TITLES)[1]  # the system's own cases (D03)
     if ctx.related.batch_size > D05_MAX_BATCH:
         found.append(f"一次性调整 {ctx.related.batch_size} 人")
     if ctx["kinship_avoidance"] == "与拟任单位领导成员有亲属关系-非直接隶属":

@@ -35,3 +35,21 @@ _NOISE = re.compile(r"[\s　、，,。.·・（）()【】\[\]“”\"']")
 def same_post(a: str | None, b: str | None) -> bool:
     """Two post texts name the same post once spacing and punctuation are ignored."""
     return bool(a) and bool(b) and _NOISE.sub("", a) == _NOISE.sub("", b)
+
+
+# The titles of a unit's 主要领导 (党组织书记 or 行政正职) as the post text names them after the unit's name.
+MAIN_LEADER_TITLES = (
+    "书记", "党组书记", "党委书记", "党工委书记", "党总支书记", "局长", "主任", "县长", "区长", "市长", "乡长", "镇长", "院长",
+    "校长", "部长", "主席", "总经理", "董事长", "行长", "检察长", "所长", "站长", "队长", "处长", "科长", "厂长", "馆长",
+    "社长", "会长", "台长", "秘书长", "理事长",
+)
+_PARTS = re.compile(r"[、，,；;/\s]+")
+
+
+def main_leader_of(post: str | None, unit_name: str | None, titles=MAIN_LEADER_TITLES) -> bool:
+    """True when the post text is the unit's 主要领导: the unit's name, then only principal titles
+    ("某局党组书记、局长"); "某局副局长" or "某局办公室主任" are not."""
+    if not post or not unit_name or not post.startswith(unit_name):
+        return False
+    parts = [p for p in _PARTS.split(post[len(unit_name):]) if p]
+    return bool(parts) and any(p in titles for p in parts) and not any(p.startswith("副") for p in parts)

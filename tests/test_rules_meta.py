@@ -11,7 +11,7 @@ from tests.rules_support import NEW_RULES
 
 TABLE_MODULES = ["tests.test_rules_q", "tests.test_rules_c", "tests.test_rules_p1", "tests.test_rules_p2",
                  "tests.test_rules_d", "tests.test_rules_t", "tests.test_rules_x",
-                 "tests.test_rules_fidelity", "tests.test_rules_cross"]
+                 "tests.test_rules_fidelity", "tests.test_rules_cross", "tests.test_rules_conduct"]
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "spec" / "rules.json"
 
 

@@ -103,7 +103,7 @@ def unit_facts(unit: Unit | None) -> UnitFacts | None:
         return None
     return UnitFacts(code=unit.code, level=unit.level, unit_type=unit.unit_type, max_grade=unit.max_grade,
                      region_code=unit.region_code, dual_managed=bool(unit.dual_managed),
-                     quotas={q.grade: q.approved for q in unit.quotas})
+                     quotas={q.grade: q.approved for q in unit.quotas}, authority=unit.authority or "")
 
 
 def flat_values(values_by_module: dict) -> dict:

@@ -21,6 +21,7 @@ class UnitFacts:
     region_code: str | None = None
     dual_managed: bool = False
     quotas: dict = field(default_factory=dict)  # grade → approved posts
+    authority: str = ""  # 任免权限 (app.enums.AUTHORITIES), D13
 
 
 # What the person rules compare between two cases of one person (X18), with their labels.

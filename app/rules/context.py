@@ -46,6 +46,7 @@ class Related:
     unit_name: str | None = None
     leader_departures: list = field(default_factory=list)
     unit_batch_sizes: list = field(default_factory=list)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # what two rules derive alike, once
     parallel_open: int = 0  # other unfinished cases of the same person
     batch_size: int = 0  # cases decided at the same meeting
     freeze_windows: list = field(default_factory=list)  # (start, end, name) for the unit

@@ -23,6 +23,9 @@ def _earlier(ctx) -> list[dict]:
     """The person's other cases that came before this one: decided earlier, or on the same day (or both
     undecided) and created earlier. Newest first."""
     mine, root = ctx["decision_date"], ctx.related.root_id
+    key = ("earlier", mine, root)
+    if key in ctx.related.memo:  # X18 and X19 both read it
+        return ctx.related.memo[key]
 
     def before(row) -> bool:
         theirs = row.get("decision_date")
@@ -34,7 +37,9 @@ def _earlier(ctx) -> list[dict]:
         return theirs < mine or (theirs == mine and first)
 
     rows = [r for r in ctx.related.same_person if before(r)]
-    return sorted(rows, key=lambda r: (r.get("decision_date") or dt.date.max, r.get("root_id") or 0), reverse=True)
+    rows.sort(key=lambda r: (r.get("decision_date") or dt.date.max, r.get("root_id") or 0), reverse=True)
+    ctx.related.memo[key] = rows
+    return rows
 
 
 def _text(value) -> str:

@@ -75,7 +75,7 @@ def leader_departures(ctx, grace_days: int, window_days: int, titles) -> tuple[b
     motion; with none recorded, ``window_days`` before the departure decision. Also whether there is any
     such departure at all (the rule then concerns the case)."""
     decided = ctx["decision_date"]
-    if decided is None:
+    if decided is None or not ctx.related.leader_departures:
         return False, []
     found, concerned = [], False
     for d in ctx.related.leader_departures:

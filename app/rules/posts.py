@@ -32,9 +32,14 @@ def county_township_principal(post: str | None, grade: str | None, patterns: dic
 _NOISE = re.compile(r"[\s　、，,。.·・（）()【】\[\]“”\"']")
 
 
+@lru_cache(maxsize=4096)
+def _bare(text: str) -> str:
+    return _NOISE.sub("", text)
+
+
 def same_post(a: str | None, b: str | None) -> bool:
     """Two post texts name the same post once spacing and punctuation are ignored."""
-    return bool(a) and bool(b) and _NOISE.sub("", a) == _NOISE.sub("", b)
+    return bool(a) and bool(b) and (a == b or _bare(a) == _bare(b))
 
 
 # The titles of a unit's 主要领导 (党组织书记 or 行政正职) as the post text names them after the unit's name.
@@ -51,5 +56,10 @@ def main_leader_of(post: str | None, unit_name: str | None, titles=MAIN_LEADER_T
     ("某局党组书记、局长"); "某局副局长" or "某局办公室主任" are not."""
     if not post or not unit_name or not post.startswith(unit_name):
         return False
-    parts = [p for p in _PARTS.split(post[len(unit_name):]) if p]
+    return _leader_titles(post[len(unit_name):], tuple(titles))
+
+
+@lru_cache(maxsize=4096)
+def _leader_titles(rest: str, titles: tuple) -> bool:
+    parts = [p for p in _PARTS.split(rest) if p]
     return bool(parts) and any(p in titles for p in parts) and not any(p.startswith("副") for p in parts)

@@ -120,3 +120,27 @@ def test_the_timeline_lists_every_case_of_the_person(app, office, two_cases):
     refused = app.test_cli_runner().invoke(args=["people", "correct", _id(first), "birth_date", "x", "y",
                                                  "--basis", "b", "--date", "2026-01-01"])
     assert refused.exit_code != 0 and "日期格式" in refused.output
+
+
+def test_supervisors_see_the_timeline_page_in_their_scope(app, world, office, two_cases):
+    from flask import g
+
+    from tests.conftest import login
+
+    def forget_user():  # the fixture's app context outlives each request: its g keeps the last user
+        g.pop("_jishi_scope", None)
+        g.pop("_login_user", None)
+        g.pop("user", None)
+
+    first, second = two_cases
+    sup = login(app.test_client(), office.sup.username)
+    html = sup.get(f"/people/?id={_id(first)}").get_data(as_text=True)
+    assert first.case_no in html and second.case_no in html
+    forget_user()
+    outsider = login(app.test_client(), world.users["sup_a"])  # a supervisor of another subtree
+    other = outsider.get(f"/people/?id={_id(first)}").get_data(as_text=True)
+    assert "person-timeline" in other and first.case_no not in other
+    forget_user()
+    clerk = login(app.test_client(), office.clerk.username)
+    resp = clerk.get(f"/people/?id={_id(first)}")
+    assert resp.status_code in (302, 403) and first.case_no not in resp.get_data(as_text=True)

@@ -11,6 +11,7 @@ from app.views.notices import NoticeView
 from app.views.patrol import FindingView, PatrolView, ReviewView, SpotCheckView
 from app.views.query import CaseQueryView
 from app.views.reconcile import AppointmentDocumentView, DocumentImportView
+from app.views.people import PersonView
 from app.views.responsibility import ResponsibilityView
 from app.views.reports import ReportFileView, ReportScheduleView
 from app.views.statistics import StatisticsView
@@ -72,6 +73,8 @@ def init_views(appbuilder) -> None:
     appbuilder.add_view(DocumentImportView, "Reconcile", label=_("应报未报核查"), icon="fa-exchange",
                         category=sup, category_label=sup_label)
     appbuilder.add_view(AppointmentDocumentView, "Documents", label=_("任免文件"), icon="fa-file-text-o",
+                        category=sup, category_label=sup_label)
+    appbuilder.add_view(PersonView, "People", label=_("人员档案"), icon="fa-user",
                         category=sup, category_label=sup_label)
     appbuilder.add_view(NoticeView, "Notices", label=_("通报"), icon="fa-bullhorn",
                         category=sup, category_label=sup_label)

@@ -138,6 +138,8 @@ READ_DOCUMENTS = [("can_list", "AppointmentDocumentView"), ("can_show", "Appoint
                   ("can_export", "AppointmentDocumentView"), ("menu_access", "Documents")]
 RESPONSIBILITY = [("can_report", "ResponsibilityView"), ("can_export", "ResponsibilityView")]
 ROLES["监督员"] = ROLES["监督员"] + RECONCILE + READ_DOCUMENTS + RESPONSIBILITY
+# 人员档案 (a person's timeline across cases, app/views/people.py): supervisors (issue 13).
+ROLES["监督员"] = ROLES["监督员"] + [("can_timeline", "PersonView"), ("menu_access", "People")]
 ROLES["查询员"] = ROLES["查询员"] + READ_DOCUMENTS + RESPONSIBILITY
 
 # 通报 (app/views/notices.py): supervisors draft, edit, issue and export their department's notices; query

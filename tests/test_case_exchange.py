@@ -9,7 +9,7 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import MODULE_MODELS, Batch, Case, CasePerson, Unit
 from app.record.data import export_case, to_exchange
-from app.spec import BATCH_ITEMS, items_by_key, modules
+from app.spec import BATCH_ITEMS, extra_items, items_by_key, modules
 from tests.test_case_validation import valid_case
 
 SHARED_SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "modules.json"
@@ -67,7 +67,7 @@ def test_every_item_exists_with_its_type_and_required_flag():
                 assert {"name", "id_card_no", "post", "item_key", "position"} <= set(CasePerson.__table__.c.keys())
             if ours.kind in ("enum", "enum*"):
                 assert ours.choices, key
-    assert total == 181 == sum(len(m.items) for m in modules())
+    assert total == 181 == sum(len(m.items) for m in modules()) - len(extra_items())  # issue 13 items not yet shared
 
 
 # ---- import / export -------------------------------------------------------------------------------

@@ -151,6 +151,7 @@ def valid_case() -> dict:
             "meeting_reco_rank": 1,
             "reco_tally_file": "推荐计票汇总表.pdf",
             "reused_reco_date": None,
+            "reused_reco_post": None,
         },
         "inspection": {
             "inspection_object_count": 2,
@@ -213,6 +214,9 @@ def valid_case() -> dict:
             "decision_minutes_file": "常委会会议纪要.pdf",
             "is_reconsideration": False,
             "reconsideration_consent": None,
+            # issue 13 items (app/spec/modules_extra.json)
+            "intervention_received": False, "intervention_record": None, "intervention_reported_date": None,
+            "conflicted_members": 0, "recused_members": 0,
         },
         "publicity": {
             "publicity_required": True,
@@ -305,7 +309,7 @@ def missing_keys(case, mkey):
 def test_valid_case_covers_all_181_items():
     case = valid_case()
     assert list(case) == list(MODULE_KEYS)
-    assert sum(len(m) for m in case.values()) == 181
+    assert sum(len(m) for m in case.values()) == 181 + 6  # + the issue 13 items not yet in the shared spec
     for mkey in MODULE_KEYS:
         assert set(case[mkey]) == {i.key for i in module(mkey).items}
 

@@ -252,3 +252,27 @@ def test_reset_passwords_never_touches_an_account_it_did_not_create(app, first_r
     assert "jyj_tby" in printed_credentials(result.output)
     with app.app_context():
         assert db.session.execute(select(AppUser.password).where(AppUser.username == "czj_cxy")).scalar() == before
+
+
+# --------------------------------------------------------------------------- issue 13
+
+def test_demo_has_a_keji_case_and_a_cross_case_finding(app, first_run):
+    """One 科级 promotion (副科 → 正科 after 1.6 years: Q04) and one person across cases (X18 on 王志远's
+    市教育局 case, naming his earlier 市财政局 case)."""
+    from app.alarms.lights import latest_hits
+    from app.extensions import db
+    from app.models import Case, Unit
+
+    def current(name, code):
+        return db.session.execute(select(Case).join(Unit, Unit.id == Case.unit_id).where(
+            Case.full_name == name, Unit.code == code, Case.is_current.is_(True))).scalar_one()
+
+    with app.app_context():
+        keji = current("周海波", "SJ011")
+        assert keji.module_row("motion").target_grade == "乡科级正职"
+        assert keji.module_row("qualification").current_grade == "乡科级副职"
+        assert "Q04" in {h.rule_code for h in latest_hits(keji)}
+        later, earlier = current("王志远", "SJ011"), current("王志远", "SJ017")
+        [x18] = [h for h in latest_hits(later) if h.rule_code == "X18"]
+        assert later.case_no in x18.message and earlier.case_no in x18.message
+        assert "X18" not in {h.rule_code for h in latest_hits(earlier)}

@@ -17,6 +17,7 @@ from app.record.data import to_exchange
 from app.workflow.exchange import import_cases
 from app.alarms.engine import evaluate_values, flat_values
 from tests.conftest import login, make_user, unique
+from tests.rules_support import NEW_RULES
 from tests.test_case_validation import valid_case
 
 D = dt.date
@@ -298,10 +299,10 @@ def test_rules_list_json(app):
     result = app.test_cli_runner().invoke(args=["rules", "list", "--json"])
     assert result.exit_code == 0
     rules = json.loads(result.output)
-    assert len(rules) == 117
+    assert len(rules) == 117 + NEW_RULES
     first = rules[0]
     assert set(first) >= {"code", "title", "category", "severity", "enabled", "points", "basis", "params"}
-    assert sum(r["enabled"] for r in rules) == 112
+    assert sum(r["enabled"] for r in rules) == 112 + NEW_RULES
 
 
 def test_cases_check_writes_nothing(app, world, tmp_path):
@@ -390,9 +391,9 @@ def test_settings_are_edited_in_the_ui_with_validation_and_a_trace(app, world, c
                                                           AuditLog.record_id == str(row.id))).scalars().all()
         assert {t.field for t in trace} >= {"code", "params", "effective_from"}
         assert all(t.actor_name == world.users["admin"] for t in trace)
-        # a unit override is refused for a rule that is not local practice ...
+        # a unit override is refused for a rule that is not local practice (Q01 is, since issue 13: its 乡科级 default) ...
         with acting_as("测试", "cli"):
-            db.session.add(RuleSetting(code="Q01", effective_from=D(2030, 1, 1), params={}, unit_id=world.units["a"]))
+            db.session.add(RuleSetting(code="Q03", effective_from=D(2030, 1, 1), params={}, unit_id=world.units["a"]))
             with pytest.raises(Exception, match="地方性"):
                 db.session.commit()
             db.session.rollback()

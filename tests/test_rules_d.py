@@ -18,7 +18,7 @@ def reported(item, reply="同意"):
 OVER_QUOTA = {"approved_quota": 1, "current_incumbents": 1}
 NON_DIRECT = {"kinship_avoidance": "与拟任单位领导成员有亲属关系-非直接隶属"}
 WARNED_5Y = {"sanction_type": "党纪-警告", "sanction_date": D(2021, 2, 13)}
-PRINCIPAL = {"current_grade": "县处级正职", "target_grade": "厅局级副职"}
+PRINCIPAL = {"current_grade": "县处级正职", "target_grade": "厅局级副职", "current_post": "某某区委副书记、区长"}
 
 TABLE = [
     # D01 超职数配备

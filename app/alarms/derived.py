@@ -25,6 +25,8 @@ from app.models.deadlines import CaseDeadline
 from app.models.rules import EvaluationRun, RuleEvaluation
 from app.alarms import state as alarms
 from app.queries import facts as case_facts
+from app.queries import people
+from app.rules.context import PERSON_FACTS
 from app.deadlines import due as deadlines
 from app.alarms import lights
 from app.record.data import read_case
@@ -120,7 +122,27 @@ def contribution(case: Case | None) -> tuple | None:
     return (case.is_current, case.status, case.case_no, case.batch_id,
             case.batch.decision_date if case.batch is not None else None,
             getattr(q, "id_card_no", None), getattr(m, "target_grade", None), getattr(m, "selection_type", None),
-            getattr(m, "is_breaking_rule", None), _meeting(case.batch))
+            getattr(m, "is_breaking_rule", None), _meeting(case.batch), _person_read(case), _departure(case))
+
+
+def _departure(case: Case) -> tuple | None:
+    """What D03 reads of a case that may move a unit's 主要领导 out (None for any other case)."""
+    q, m, d = case.module_row("qualification"), case.module_row("motion"), case.module_row("decision")
+    if getattr(d, "decision_result", None) != "通过" or getattr(m, "selection_type", None) not in people.LEAVING_TYPES:
+        return None
+    i = case.module_row("inspection")
+    return (getattr(q, "current_post", None), m.selection_type, m.target_unit_id, getattr(m, "motion_meeting_date", None),
+            getattr(i, "inspection_notice_date", None), getattr(i, "inspection_start", None))
+
+
+def _person_read(case: Case) -> tuple:
+    """What the person rules (X18, X19) read of another case of the same person."""
+    q, m = case.module_row("qualification"), case.module_row("motion")
+    d, a = case.module_row("decision"), case.module_row("appointment")
+    return (*(getattr(q, k, None) for k in PERSON_FACTS), getattr(q, "current_post", None),
+            getattr(q, "current_post_date", None), getattr(m, "target_post", None),
+            getattr(d, "decision_result", None), getattr(a, "appointment_effective_date", None),
+            getattr(a, "formal_appointment_date", None), case.unit_id)
 
 
 def _meeting(batch) -> tuple | None:
@@ -137,7 +159,7 @@ def neighbours(case: Case, before: tuple | None) -> list[int]:
     """The current cases of other roots that read this case (same ID number) and its batch mates,
     as it was (``before``) and as it is."""
     after = contribution(case)
-    ids = {x[5] for x in (before, after) if x is not None and x[5]}
+    ids = {i for x in (before, after) if x is not None and x[5] for i in people.linked_ids(x[5])}
     batches = {x[3] for x in (before, after) if x is not None and x[3]}
     q = select(Case.id).where(Case.is_current.is_(True), Case.root_id != (case.root_id or case.id))
     out = set()
@@ -146,7 +168,25 @@ def neighbours(case: Case, before: tuple | None) -> list[int]:
         out.update(db.session.execute(q.join(qual, qual.case_id == Case.id).where(qual.id_card_no.in_(ids))).scalars())
     if batches:
         out.update(db.session.execute(q.where(Case.batch_id.in_(batches))).scalars())
+    out.update(_unit_readers(case, before, after, q))
     return sorted(out)
+
+
+def _unit_readers(case: Case, before: tuple | None, after: tuple | None, q) -> set[int]:
+    """The cases that read this one as a unit's history: those of the unit a changed departure leaves (D03),
+    and the unit's cases decided after a batch this case joined, left or moved (D14)."""
+    out = set()
+    gone, now = (x[-1] if x is not None else None for x in (before, after))
+    if gone != now:
+        units = people.units_named_in([x[0] for x in (gone, now) if x is not None])
+        if units:
+            out.update(db.session.execute(q.where(Case.unit_id.in_(units))).scalars())
+    if (before is None) != (after is None) or (before and after and (before[0], before[3], before[4]) != (after[0], after[3], after[4])):
+        days = [x[4] for x in (before, after) if x is not None and x[4] is not None]
+        if days:
+            out.update(db.session.execute(q.join(Batch, Batch.id == Case.batch_id)
+                                          .where(Case.unit_id == case.unit_id, Batch.decision_date > min(days))).scalars())
+    return out
 
 
 def derive(case: Case, today: dt.date | None = None, *, before=False) -> Fresh:

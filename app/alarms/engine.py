@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import MODULE_MODELS, Batch, Case, Unit
+from app.models import Case, Unit
 from app.models.case import STATUS_DRAFT
 from app.models.rules import EvaluationRun
 from app.dates import WorkCalendar
+from app.queries import people
 from app.rules.context import Ctx, Related, UnitFacts
 from app.rules.registry import Outcome, Rule, all_rules
 from app.rule_settings import effective_params, load_calendar, settings_for
 
-RULE_VERSION = "1"  # bump when a rule's logic changes; stored with every outcome
+RULE_VERSION = "2"  # bump when a rule's logic changes; stored with every outcome (2: issue 13)
 # What runs at each point: a submission re-checks everything checked on save before it.
 POINT_RULES = {"E": {"E"}, "S1": {"E", "S1"}, "S2": {"E", "S1", "S2"}, "D": {"D"}}
 
@@ -58,7 +59,7 @@ def unit_facts(unit: Unit | None) -> UnitFacts | None:
         return None
     return UnitFacts(code=unit.code, level=unit.level, unit_type=unit.unit_type, max_grade=unit.max_grade,
                      region_code=unit.region_code, dual_managed=bool(unit.dual_managed),
-                     quotas={q.grade: q.approved for q in unit.quotas})
+                     quotas={q.grade: q.approved for q in unit.quotas}, authority=unit.authority or "")
 
 
 def flat_values(values_by_module: dict) -> dict:
@@ -69,27 +70,21 @@ def flat_values(values_by_module: dict) -> dict:
 
 
 def related_facts(case: Case | None, flat: dict) -> Related:
-    rel = Related()
+    rel = Related(root_id=(case.root_id or case.id) if case is not None else None)
     id_no = flat.get("id_card_no")
     if id_no:
-        q, mo = MODULE_MODELS["qualification"], MODULE_MODELS["motion"]
-        rows = db.session.execute(
-            select(Case.id, Case.case_no, Case.status, Case.batch_id, mo.target_grade, mo.selection_type,
-                   mo.is_breaking_rule, Case.root_id)
-            .join(q, q.case_id == Case.id).join(mo, mo.case_id == Case.id)
-            .where(q.id_card_no == id_no, Case.is_current.is_(True),
-                   Case.root_id != (case.root_id if case is not None else -1))
-            .order_by(Case.id.desc())
-        ).all()
-        dates = dict(db.session.execute(select(Batch.id, Batch.decision_date)
-                                        .where(Batch.id.in_([r.batch_id for r in rows if r.batch_id]))).all())
-        rel.same_person = [{"case_no": r.case_no, "status": r.status, "decision_date": dates.get(r.batch_id),
-                            "target_grade": r.target_grade, "selection_type": r.selection_type,
-                            "is_breaking_rule": r.is_breaking_rule} for r in rows]
-        rel.parallel_open = sum(1 for r in rows if r.status in (STATUS_DRAFT, "已初次提交"))
+        ids = people.linked_ids(id_no)
+        rel.same_person = people.person_cases(ids, case.root_id if case is not None else None)
+        rel.corrections = people.corrections(ids)
+        rel.parallel_open = sum(1 for r in rel.same_person if r["status"] in (STATUS_DRAFT, "已初次提交"))
     if case is not None and case.batch_id:
         rel.batch_size = db.session.execute(
             select(func.count(Case.id)).where(Case.batch_id == case.batch_id, Case.is_current.is_(True))).scalar()
+        decided = case.batch.decision_date if case.batch is not None else None
+        if decided is not None and case.unit is not None:  # one unit across cases (D03, D14)
+            rel.unit_name = case.unit.name
+            rel.leader_departures = people.leader_departures(case.unit, decided, case.root_id)
+            rel.unit_batch_sizes = people.unit_batch_sizes(case.unit_id, decided, case.batch_id)
     return rel
 
 

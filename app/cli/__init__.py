@@ -5,12 +5,12 @@ Every command that writes does so as an explicit actor (path "cli"). ``register`
 """
 from __future__ import annotations
 
-from app.cli import alarms, cases, deadlines, jishi, notices, patrol, reconcile, reports, rules, units
+from app.cli import alarms, cases, deadlines, jishi, notices, patrol, people, reconcile, reports, rules, units
 from app.cli import serve  # noqa: F401  (adds `flask jishi serve` to the jishi group)
 
 
 def register(app) -> None:
     for group in (units.units_cli, cases.cases_cli, rules.rules_cli, alarms.alarms_cli, rules.calendar_cli,
                   jishi.jishi_cli, deadlines.deadlines_cli, deadlines.tasks_cli, reports.reports_cli,
-                  notices.notices_cli, patrol.patrol_cli, reconcile.reconcile_cmd):
+                  notices.notices_cli, patrol.patrol_cli, reconcile.reconcile_cmd, people.people_cli):
         app.cli.add_command(group)

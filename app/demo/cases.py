@@ -32,6 +32,10 @@ DEMO_CASES = [
     ("陈晓东", "SJ011", "jyj_tby", (), "填写中"),
     ("孙立新", "SJ011", "jyj_tby", (), "逾期未报"),  # decided 6 days ago, first report still not made
     ("刘海燕", "SJ017", "czj_tby", (), "填写中"),
+    ("周海波", "SJ011", "jyj_tby", ("jyj_qz1", "jyj_qz2", "jyj_qz3"), "科级"),  # 副科 → 正科 after 1.6 years: Q04
+    # 王志远's earlier case, in his former unit: its 参加工作时间 is two years later than the one his 市教育局
+    # case gives — a cross-case finding (X18) on that case, naming both case numbers.
+    ("王志远", "SJ017", "czj_tby", (), "前案"),
 ]
 POSTS = ("局党组成员、副局长（分管组织人事）", "局党组书记、局长", "局党组书记、局长（单位主要负责人）")
 
@@ -51,6 +55,28 @@ def _recent(data: dict, days_ago: int = 2) -> dict:
                     module[key] = (dt.date.fromisoformat(value) + shift).isoformat()
                 except ValueError:
                     pass
+    return data
+
+
+def _township(data: dict) -> dict:
+    """A 科级 promotion decided two days ago: 副主任 (乡科级副职) for 1.6 years → 主任 (乡科级正职)."""
+    data = _recent(data)
+    decided = dt.date.fromisoformat(data["decision"]["decision_date"])
+    since = (decided - dt.timedelta(days=584)).isoformat()
+    data["qualification"].update(current_post="市教育局教育督导室副主任", current_grade="乡科级副职",
+                                 current_grade_date=since, current_post_date=since)
+    data["motion"].update(target_post="市教育局教育督导室主任", target_grade="乡科级正职",
+                          target_post_kind="机关内设机构领导职务", approved_quota=8, current_incumbents=7)
+    return data
+
+
+def _earlier(data: dict) -> dict:
+    """The same person's case of 2018 in 市财政局 (科长 → 副处长), whose 参加工作时间 is 2004-07."""
+    data = _recent(data, (dt.date.today() - dt.date(2018, 5, 15)).days)
+    data["qualification"].update(work_start_date="2004-07-01", current_post="市财政局预算科科长",
+                                 current_grade="乡科级正职", current_grade_date="2014-03-01",
+                                 current_post_date="2014-03-01")
+    data["motion"].update(target_post="市财政局综合处副处长", target_grade="县处级副职")
     return data
 
 
@@ -111,11 +137,15 @@ def seed_demo_cases(sm) -> int:
             data = _recent(data)  # decided two days ago: reported in time
         elif stage == "逾期未报":
             data = _recent(data, 6)  # due four days after… one day ago: 逾期 at the first scan
+        elif stage == "科级":
+            data = _township(_data(name, unit_code, CONTENT))
+        elif stage == "前案":
+            data = _earlier(_data(name, unit_code, CONTENT))
         [case_id] = import_cases(data, Scope("all"), clerk)
         case = db.session.get(Case, case_id)
         if stage == "填写中":
             _complete(case, CONTENT[:2])
-        elif stage == "逾期未报":
+        elif stage in ("逾期未报", "前案"):
             _complete(case, CONTENT)  # everything entered, nothing signed or reported
         else:
             _complete(case, CONTENT)

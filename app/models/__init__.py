@@ -16,3 +16,4 @@ from app.models.facts import FACT_KEYS, CaseFact  # noqa: F401
 from app.models.supervision import (  # noqa: F401
     AppointmentDocument, Finding, Notice, NoticeCase, Review, SpotCheck, SpotCheckItem,
 )
+from app.models.people import PersonCorrection  # noqa: F401

@@ -19,7 +19,7 @@ import re
 from typing import Callable, Iterator
 
 from app.dates import add_months, months_between
-from app.enums import GRADES
+from app.enums import grade_rank
 from app.idnumber import id_birth_date, id_problems
 from app.record.data import Problem
 from app.record.input_checks import item_problems, shown
@@ -489,11 +489,11 @@ def probation_end_date(c: CaseValues):
 
 
 def grade_step(c: CaseValues) -> int | None:
-    """index(target_grade) − index(current_grade) in GRADE (§0.3), or None."""
-    current, target = c["current_grade"], c["target_grade"]
-    if current not in GRADES or target not in GRADES:
+    """rank(target_grade) − rank(current_grade) in levels (§0.3; 职级 at their 领导职务 level), or None."""
+    current, target = grade_rank(c["current_grade"]), grade_rank(c["target_grade"])
+    if current is None or target is None:
         return None
-    return GRADES.index(target) - GRADES.index(current)
+    return target - current
 
 
 @check

@@ -150,7 +150,8 @@ EFFECT_PERIOD_ABOVE_FORMER_LEVEL = {"组织处理-责令辞职": 24, "组织处�
 def c07_effect_period(ctx):
     """诫勉/组织处理/处分影响期未满 — 条例2019 第二十四条(六): the decision falls before ``sanction_date`` + the
     影响期 of the sanction type. 留党察看 counts 察看期 + 24 months; the case does not record the 察看期, so
-    ``probation_months`` (default the longer, 24) is assumed."""
+    ``probation_months`` (default the longer, 24) is assumed. A sanction decided after the decision was not
+    known to the selecting body: D11 (倒查) concerns it, not this rule."""
     neg = ctx["negative_list_result"]
     if neg is not None and "影响期未满或期满影响使用" in neg:
         return fail("不得列为考察对象情形核查结果含“影响期未满或期满影响使用”（条例第二十四条(六)）")
@@ -159,6 +160,8 @@ def c07_effect_period(ctx):
         return na("无处理处分")
     if not ctx.has("sanction_date"):
         return na("缺少处理处分决定日期")
+    if not ctx.known_at_decision(ctx["sanction_date"]):
+        return na(f"处理处分（{ctx['sanction_date']}）在讨论决定之后作出，由 D11 倒查")
     if ctx["selection_type"] in NOT_A_USE:
         return na(f"任用类型为{ctx['selection_type']}，不涉及影响期")
     table = {**EFFECT_PERIOD_TABLE, **(ctx.params["effect_period_table"] or {})}  # a stored version may list a few

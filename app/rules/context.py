@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.enums import GRADES
+from app.enums import grade_rank
 from app import dates
 from app.dates import WorkCalendar, default_calendar
 from app.spec import EDU
@@ -21,15 +21,32 @@ class UnitFacts:
     region_code: str | None = None
     dual_managed: bool = False
     quotas: dict = field(default_factory=dict)  # grade → approved posts
+    authority: str = ""  # 任免权限 (app.enums.AUTHORITIES), D13
+
+
+# What the person rules compare between two cases of one person (X18), with their labels.
+PERSON_FACTS = {"full_name": "姓名", "birth_date": "出生年月", "work_start_date": "参加工作时间",
+                "party_join_date": "入党时间", "full_time_education": "全日制教育学历"}
 
 
 @dataclass
 class Related:
     """Facts about other cases, gathered by the engine in batched queries."""
 
-    # earlier cases of the same person (same ID number), newest first: dicts with
-    # case_no, decision_date, target_grade, selection_type, is_breaking_rule, status
+    # the other cases of the same person (same ID number, or one linked by a recorded correction), newest
+    # first: dicts with case_no, root_id, status, decision_date, decision_result, target_post, target_grade,
+    # selection_type, is_breaking_rule, appointment_effective_date, formal_appointment_date, current_post,
+    # current_post_date and the person facts (app/queries/people.py PERSON_FACTS)
     same_person: list = field(default_factory=list)
+    root_id: int | None = None  # this case's root: orders two cases decided on the same day
+    corrections: list = field(default_factory=list)  # recorded 档案专审 corrections of the person
+    # one unit across cases (app/queries/people.py): the reporting unit's name, the system's cases that move a
+    # person out of a post of the unit (decided 通过 on or after this decision), and the sizes of the unit's
+    # earlier batches
+    unit_name: str | None = None
+    leader_departures: list = field(default_factory=list)
+    unit_batch_sizes: list = field(default_factory=list)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # what two rules derive alike, once
     parallel_open: int = 0  # other unfinished cases of the same person
     batch_size: int = 0  # cases decided at the same meeting
     freeze_windows: list = field(default_factory=list)  # (start, end, name) for the unit
@@ -67,7 +84,7 @@ class Ctx:
 
     @staticmethod
     def grade_index(grade: str | None) -> int | None:
-        return GRADES.index(grade) if grade in GRADES else None
+        return grade_rank(grade)  # 职级 count as the 领导职务 level they correspond to
 
     @property
     def grade_step(self) -> int | None:
@@ -90,6 +107,12 @@ class Ctx:
         return (end - start).days / 365.25
 
     add_months = staticmethod(dates.add_months)
+
+    def known_at_decision(self, day: dt.date | None) -> bool:
+        """Whether a dated fact (a sanction, a report, a document) existed when the case was decided: the
+        selecting body answers only for what it could know. Undecided cases know everything recorded."""
+        decided = self["decision_date"]
+        return day is None or decided is None or day <= decided
 
     def age_at(self, day: dt.date) -> int | None:
         born = self["birth_date"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.rules.posts import COUNTY_TOWNSHIP_PRINCIPAL, MAIN_LEADER_TITLES, county_township_principal, main_leader_of
 from app.rules.registry import fail, na, ok, rule
 
 NOT_A_USE = ("免职", "降职")
@@ -68,20 +69,47 @@ def d02_above_unit_rank(ctx):
     return ok()
 
 
-@rule("D03", grace_days=0)
+def leader_departures(ctx, grace_days: int, window_days: int, titles) -> tuple[bool, list[str]]:
+    """The system's cases that moved this unit's 主要领导 out after the move was settled and on or after this
+    decision, as sentences. Settled: when the unit could know — the 考察预告, else the 考察 start, else the
+    motion; with none recorded, ``window_days`` before the departure decision. Also whether there is any
+    such departure at all (the rule then concerns the case)."""
+    decided = ctx["decision_date"]
+    if decided is None or not ctx.related.leader_departures:
+        return False, []
+    found, concerned = [], False
+    for d in ctx.related.leader_departures:
+        if not main_leader_of(d.get("current_post"), ctx.related.unit_name, titles):
+            continue
+        concerned = True
+        left = d["decision_date"]
+        settled, how = next(((d[k], label) for k, label in (("inspection_notice_date", "发布考察预告"),
+                                                             ("inspection_start", "开始考察"),
+                                                             ("motion_meeting_date", "动议"))
+                             if d.get(k) is not None), (left - dt.timedelta(days=window_days), "推定明确"))
+        if settled + dt.timedelta(days=grace_days) < decided <= left:
+            found.append(f"系统内案例 {d['case_no']} 于 {left} 决定本单位主要领导（{d['current_post']}）"
+                         f"{d['selection_type']}，{settled} 已{how}")
+    return concerned, found
+
+
+@rule("D03", grace_days=0, window_days=90, leader_titles=MAIN_LEADER_TITLES)
 def d03_rush_before_leader_leaves(ctx):
-    """主要领导调整已明确后突击提拔 — 条例2019 纪律和监督章; 追究办法2010 第四条(五): a decision taken more than
-    ``grace_days`` after the main leader's transfer was settled is red unless reported and approved."""
-    if not ctx.has("main_leader_transfer_settled_date", "decision_date"):
+    """主要领导调整已明确后突击提拔 — 条例2019 纪律和监督章 (不准在工作调动、机构变动时突击提拔、调整干部);
+    追究办法2010 第四条(五): a decision taken more than ``grace_days`` after the main leader's transfer was settled
+    is red unless reported and approved — settled as the unit declares it, or as a case in the system shows it:
+    one that moves the unit's 主要领导 out (免职, 调任) on or after this decision, settled from its 考察预告
+    (``leader_departures``), whether or not the unit declared it."""
+    declared, decided = ctx["main_leader_transfer_settled_date"], ctx["decision_date"]
+    grace = ctx.params["grace_days"]
+    concerned, found = leader_departures(ctx, grace, ctx.params["window_days"], ctx.params["leader_titles"])
+    if decided is None or (declared is None and not concerned):
         return na("主要领导调整未明确或缺少讨论决定日期")
-    settled, decided = ctx["main_leader_transfer_settled_date"], ctx["decision_date"]
-    limit = settled + dt.timedelta(days=ctx.params["grace_days"])
-    if decided <= limit:
+    if declared is not None and decided > declared + dt.timedelta(days=grace):
+        found.insert(0, f"本单位主要领导调整已于 {declared} 明确")
+    if not found or _report(ctx, ITEM_LEADER_LEAVING)[1]:
         return ok()
-    if _report(ctx, ITEM_LEADER_LEAVING)[1]:
-        return ok()
-    return fail(f"本单位主要领导调整已于 {settled} 明确，{decided} 仍讨论决定干部任用；"
-                + _report_state(ctx, ITEM_LEADER_LEAVING))
+    return fail("；".join(found) + f"，{decided} 仍讨论决定干部任用；" + _report_state(ctx, ITEM_LEADER_LEAVING))
 
 
 def _in_window(day: dt.date, window) -> tuple[bool, str]:
@@ -141,7 +169,7 @@ def d06_relative_unreported(ctx):
 @rule("D07", lookback_years=5)
 def d07_reuse_after_sanction(ctx):
     """受处理处分后重新任用未报告 — 报告办法2010; 四川办法2009: a use within ``lookback_years`` of a 处理/处分 needs an
-    approved 事前报告."""
+    approved 事前报告. Only a sanction decided by the decision date counts (later ones are D11's)."""
     kind = ctx["sanction_type"]
     if kind is None or kind == "无":
         return na("无处理处分")
@@ -149,6 +177,8 @@ def d07_reuse_after_sanction(ctx):
         return na("缺少处理处分日期或任用类型")
     if ctx["selection_type"] in NOT_A_USE:
         return na(f"任用类型为{ctx['selection_type']}，不是重新任用")
+    if not ctx.known_at_decision(ctx["sanction_date"]):
+        return na(f"处理处分（{ctx['sanction_date']}）在讨论决定之后作出，不是“受处理处分后重新任用”（由 D11 倒查）")
     years = ctx.params["lookback_years"]
     day = ctx.judge_date
     if ctx.add_months(ctx["sanction_date"], 12 * years) <= day:
@@ -159,14 +189,18 @@ def d07_reuse_after_sanction(ctx):
                 + _report_state(ctx, ITEM_REUSE))
 
 
-@rule("D08", min_tenure_years=3)
+@rule("D08", min_tenure_years=3, post_patterns=COUNTY_TOWNSHIP_PRINCIPAL)
 def d08_principal_moved_early(ctx):
-    """正职任期未满调整未报告 — 四川办法2009; 《党政领导干部职务任期暂行规定》: a principal (by ``current_grade``)
-    moved less than ``min_tenure_years`` after taking the post needs an approved 事前报告."""
+    """正职任期未满调整未报告 — 四川办法2009 (县乡党政正职任期不到3年); 《党政领导干部职务任期暂行规定》(2006)
+    第二条 (县（市、区、旗）、乡（镇）党委、政府领导班子正职): a 县乡党政正职 (by ``current_post`` and
+    ``current_grade``, app/rules/posts.py) moved less than ``min_tenure_years`` after taking the post needs an
+    approved 事前报告. Other principals (a 科长, a 局长) are outside the text."""
     if not ctx.has("current_grade", "current_post_date", "decision_date", "selection_type"):
         return na("缺少现职务层次、任现职时间、讨论决定日期或任用类型")
     if not ctx["current_grade"].endswith("正职"):
         return na("现任职务不是正职")
+    if not county_township_principal(ctx["current_post"], ctx["current_grade"], ctx.params["post_patterns"]):
+        return na(f"现任职务“{ctx['current_post'] or '未填'}”不是县乡党委、政府正职")
     if ctx["selection_type"] == "职级晋升":
         return na("职级晋升不调整职务")
     start, decided, years = ctx["current_post_date"], ctx["decision_date"], ctx.params["min_tenure_years"]
@@ -217,8 +251,8 @@ def d10_execution_delayed(ctx):
 
 @rule("D11", lookback_years=3)
 def d11_retrospective_check(ctx):
-    """带病提拔倒查触发 — 监督办法2019 (倒查、失察追责): a 处理/处分 recorded within ``lookback_years`` after the
-    promotion (正式任职, else the decision) opens a 倒查 task; the supervisor then confirms whether the conduct
+    """带病提拔倒查触发 — 监督办法2019 (倒查、失察追责): a 处理/处分 decided after the decision and within
+    ``lookback_years`` of the promotion (正式任职, else the decision) opens a 倒查 task; the supervisor then confirms whether the conduct
     predates the decision."""
     kind = ctx["sanction_type"]
     if kind is None or kind == "无":
@@ -229,7 +263,9 @@ def d11_retrospective_check(ctx):
     if not ctx.has("sanction_date") or promoted is None:
         return na("缺少处理处分日期或任职日期")
     sanctioned, years = ctx["sanction_date"], ctx.params["lookback_years"]
-    if sanctioned <= promoted or sanctioned >= ctx.add_months(promoted, 12 * years):
+    # From the decision on: a sanction the selecting body could not know is this rule's, and no other's.
+    start = min(promoted, ctx["decision_date"] or promoted)
+    if sanctioned <= start or sanctioned >= ctx.add_months(promoted, 12 * years):
         return ok()
     return fail(f"{promoted} 任职后，{sanctioned} 受到{kind}（{years} 年内），启动倒查：请核实违纪违法行为是否发生在"
                 f"讨论决定之前")

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from app.rules.d import leader_departures
+from app.rules.posts import MAIN_LEADER_TITLES, county_township_principal, same_post
 from app.rules.registry import fail, na, ok, rule
 
 PROMOTION_TYPES = ("提拔", "进一步使用")
@@ -26,12 +28,12 @@ CPC = ("中共党员", "中共预备党员")
 # "工作部门领导成员" of 条例 讨论决定章 (2014 第三十四条): members of the leading group of a 党委 or 政府 工作部门.
 DEPARTMENT_LEADER_KINDS = ("党委工作部门领导成员", "政府工作部门领导成员")
 PERSONAL_RECOMMENDATION = "领导干部个人署名推荐"
-PRINCIPAL_GRADES = ("乡科级正职", "县处级正职", "厅局级正职")
 NOT_SOUGHT = (None, "不适用")
 # Defaults of the D rules whose conditions P21 detects (the D rules own the parameters; these mirror them).
 D05_MAX_BATCH = 10
 D07_LOOKBACK_YEARS = 5
 D08_MIN_TENURE_YEARS = 3
+D03_WINDOW_DAYS = 90
 
 
 def _fraction(value) -> Fraction:
@@ -139,18 +141,25 @@ def p02_recommendation_done(ctx):
 @rule("P03", validity_days=365)
 def p03_recommendation_validity(ctx):
     """民主推荐结果超过一年 — 条例2019 (推荐结果一年内有效) [S]: the decision must fall within the validity
-    of the latest recommendation (谈话调研推荐, 会议推荐 or the reused result)."""
+    of the latest recommendation (谈话调研推荐, 会议推荐 or the reused result); a reused 定向 result relied on
+    is valid only for the same post (``reused_reco_post`` = ``target_post``, spacing and punctuation aside).
+    A reused result with no post recorded cannot be checked: yellow."""
     dates = [ctx[k] for k in ("talk_reco_date", "meeting_reco_date", "reused_reco_date") if ctx.has(k)]
     if not dates or not ctx.has("decision_date"):
         return na("缺少民主推荐日期或讨论决定日期")
-    # The catalogue also says a reused 定向 result is valid only for the same post; the case records no post
-    # for the reused result, so only the time limit can be checked here.
     latest = max(dates)
     days = (ctx["decision_date"] - latest).days
     limit = ctx.params["validity_days"]
     if days > limit:
         return fail(f"民主推荐结果已超过有效期：最近一次推荐 {latest}，讨论决定 {ctx['decision_date']}，"
                     f"相隔 {days} 天，超过 {limit} 天")
+    if ctx["reused_reco_date"] == latest:  # the reused result is the one relied on
+        post, target = ctx["reused_reco_post"], ctx["target_post"]
+        if post is None:
+            return fail(f"引用 {latest} 的既有民主推荐结果，未记录该结果所针对的职位，无法核对是否同一职位",
+                        severity="yellow")
+        if target is not None and not same_post(post, target):
+            return fail(f"引用的民主推荐结果（{latest}）针对“{post}”，拟任职务为“{target}”：定向推荐结果只对同一职位有效")
     return ok()
 
 
@@ -429,15 +438,16 @@ def _reportable_conditions(ctx) -> list[str]:
     settled = ctx["main_leader_transfer_settled_date"]
     if settled is not None and ctx.judge_date >= settled:
         found.append(f"主要领导调整已明确（{settled}）后调整干部")
+    found += leader_departures(ctx, 0, D03_WINDOW_DAYS, MAIN_LEADER_TITLES)[1]  # the system's own cases (D03)
     if ctx.related.batch_size > D05_MAX_BATCH:
         found.append(f"一次性调整 {ctx.related.batch_size} 人")
     if ctx["kinship_avoidance"] == "与拟任单位领导成员有亲属关系-非直接隶属":
         found.append("领导干部亲属在本单位（系统）提拔")
     sanction, when = ctx["sanction_type"], ctx["sanction_date"]
     if (sanction not in (None, "无") and when is not None and kind not in ("免职", "降职")
-            and ctx.judge_date < ctx.add_months(when, 12 * D07_LOOKBACK_YEARS)):
+            and ctx.known_at_decision(when) and ctx.judge_date < ctx.add_months(when, 12 * D07_LOOKBACK_YEARS)):
         found.append(f"受处理处分（{sanction}，{when}）后重新任用")
-    if (ctx["current_grade"] in PRINCIPAL_GRADES and ctx.has("current_post_date")
+    if (county_township_principal(ctx["current_post"], ctx["current_grade"]) and ctx.has("current_post_date")
             and ctx.full_years(ctx["current_post_date"], ctx.judge_date) < D08_MIN_TENURE_YEARS):
         found.append(f"正职任期未满 {D08_MIN_TENURE_YEARS} 年调整（任现职 {ctx['current_post_date']}）")
     return found

@@ -100,16 +100,21 @@ def _education_rule(ctx, lo: str, hi: str, param: str, band: str):
 
 # ---- Q01–Q05: 工龄、基层经历、任职经历与年限 ----------------------------------------------------------
 
-@rule("Q01", min_work_years=5, applies_from_grade="县处级副职")
+@rule("Q01", min_work_years=5, applies_from_grade="县处级副职", township_min_work_years=3)
 def q01_work_years(ctx):
-    """工龄不足 — 条例2019 第八条(一) [S]: a 提拔 to 县处级副职 or above needs ≥ 5 years of work by the decision."""
+    """工龄不足 — 条例2019 第八条(一) [S]: a 提拔 to 县处级副职 or above needs ≥ 5 years of work by the decision.
+    乡科级 targets (the 条例 applies to them by reference, 附则) need ``township_min_work_years`` — a local default
+    [L], set per region; None turns it off."""
     if not ctx.has("work_start_date", "target_grade", "selection_type", "decision_date"):
         return na("缺少参加工作时间、拟任职务层次、任用类型或讨论决定日期")
     if (skip := _not_promotion(ctx)) is not None:
         return skip
+    need = ctx.params["min_work_years"]
     if _gi(ctx["target_grade"]) is None or _gi(ctx["target_grade"]) < _gi(ctx.params["applies_from_grade"]):
-        return na(f"不是提拔到{ctx.params['applies_from_grade']}以上")
-    start, decided, need = ctx["work_start_date"], ctx["decision_date"], ctx.params["min_work_years"]
+        need = ctx.params.get("township_min_work_years")
+        if _gi(ctx["target_grade"]) is None or need is None:
+            return na(f"不是提拔到{ctx.params['applies_from_grade']}以上")
+    start, decided = ctx["work_start_date"], ctx["decision_date"]
     if _short_of(ctx, start, decided, need):
         return fail(f"工龄 {_yrs(ctx, start, decided)} 年，不足 {need} 年（参加工作 {start}，讨论决定 {decided}，"
                     f"满 {need} 年之日为 {_due(ctx, start, need)}）")
@@ -161,10 +166,11 @@ def _tenure_rule(ctx, kind_wanted: str):
     return ok()
 
 
-@rule("Q04", min_years_deputy_to_principal=2, applies_from_grade="县处级正职")
+@rule("Q04", min_years_deputy_to_principal=2, applies_from_grade="乡科级正职")
 def q04_deputy_to_principal(ctx):
     """副职提任正职年限不足 — 条例2019 第八条(三) [S]: deputy → principal at the same level needs ≥ 2 years
-    in the deputy post (from 县处级正职 by default; an admin may extend it to 乡科级 [L])."""
+    in the deputy post. From 乡科级正职 by default: the 条例 applies to 乡科级 selection by reference (附则), and
+    副科 → 正科 is the commonest promotion in a city; a region may set ``applies_from_grade`` higher [L]."""
     return _tenure_rule(ctx, "副职提任正职")
 
 

@@ -11,6 +11,7 @@ from app.views.notices import NoticeView
 from app.views.patrol import FindingView, PatrolView, ReviewView, SpotCheckView
 from app.views.query import CaseQueryView
 from app.views.reconcile import AppointmentDocumentView, DocumentImportView
+from app.views.people import PersonView
 from app.views.responsibility import ResponsibilityView
 from app.views.reports import ReportFileView, ReportScheduleView
 from app.views.statistics import StatisticsView
@@ -50,6 +51,7 @@ def _menu():
             (FindingView, "Findings", _("问题整改"), "fa-wrench"),
             (DocumentImportView, "Reconcile", _("应报未报核查"), "fa-exchange"),
             (AppointmentDocumentView, "Documents", _("任免文件"), "fa-file-text-o"),
+            (PersonView, "People", _("人员档案"), "fa-user"),
             (NoticeView, "Notices", _("通报"), "fa-bullhorn"))),
     )
 

@@ -7,8 +7,19 @@ from pathlib import Path
 from flask import Flask
 
 import config as config_module
-from app import audit, cli, errors, instance_secret, integrity, robustness, security, tasks, views, web_security
-from app import models  # noqa: F401  (every mapper registered before Alembic looks)
+from app import (
+    audit,
+    cli,
+    errors,
+    instance_secret,
+    integrity,
+    models,  # noqa: F401  (every mapper registered before Alembic looks)
+    robustness,
+    security,
+    tasks,
+    views,
+    web_security,
+)
 from app.extensions import db, migrate
 from app.queries import facts
 from app.supervision.notices import commands as notice_commands

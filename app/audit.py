@@ -19,8 +19,8 @@ from flask import has_request_context, request
 from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
 
-from app.extensions import listen_on_sessions
 from app.errors import JishiError
+from app.extensions import listen_on_sessions
 from app.models.audit import AuditLog, utcnow
 
 PATHS = {"web", "api", "cli", "task"}

@@ -18,6 +18,8 @@ import secrets
 from flask import current_app, has_app_context, has_request_context, session
 from werkzeug.security import generate_password_hash
 
+from app.extensions import db
+
 SESSION_KEY = "_jishi_st"  # the session's copy of the user's token
 JWT_CLAIM = "jishi_st"  # the JWT's copy
 
@@ -55,8 +57,6 @@ def same_token(given, user) -> bool:
 def ensure_session_token(user) -> str:
     """Users created before migration 0010 (or by raw SQL) get their token on first use."""
     if not user.session_token:
-        from app.extensions import db
-
         user.session_token = new_token()
         db.session.commit()
     return user.session_token

@@ -19,7 +19,6 @@ from functools import lru_cache
 
 import chinese_calendar
 
-
 CN_DIGITS = "一二三四五六七八九十"
 
 

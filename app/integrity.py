@@ -6,8 +6,8 @@ or an HTTP 400; this listener is the backstop that no path can skip.
 from sqlalchemy import String, func, inspect, literal, update
 from sqlalchemy.orm import Session
 
-from app.extensions import listen_on_sessions
 from app.errors import JishiError
+from app.extensions import listen_on_sessions
 from app.models.rules import RuleSetting
 from app.models.unit import Unit, unit_path
 from app.rule_settings import setting_problems

@@ -16,7 +16,8 @@ from app.dates import WorkCalendar, default_calendar, package_days, package_year
 from app.extensions import db
 from app.models import Unit
 from app.models.rules import CalendarDay, CalendarYear, RuleSetting
-from app.rules.registry import Rule, all_rules
+from app.rules.catalog import all_rules
+from app.rules.registry import Rule
 
 
 def seed_calendar() -> int:

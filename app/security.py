@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length
 from app import auth
 from app.models.user import AppUser, full_name_problem
 from app.views.base import ScopedViewMixin
+from app.spec import MODULE_KEYS
 
 # Permissions every signed-in role needs to manage its own account.
 SELF_SERVICE = [
@@ -61,8 +62,6 @@ READ_AUDIT = [
 ]
 
 def _module_api_reads():
-    from app.spec import MODULE_KEYS
-
     return [("can_get", f"Case{''.join(p.capitalize() for p in k.split('_'))}Api") for k in MODULE_KEYS]
 
 

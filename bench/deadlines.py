@@ -31,9 +31,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import psycopg  # noqa: E402
-
 import generate  # noqa: E402
+import psycopg  # noqa: E402
 from common import StatementLog, short, slowest  # noqa: E402
 
 RESET = (
@@ -125,12 +124,12 @@ def main(argv=None):
             generate.generate(conn, units=args.units, cases=args.cases, seed=args.seed, today=args.as_of)
         print(f"database ready in {time.perf_counter() - start:.1f} s")
 
-    import config
     from sqlalchemy import text
 
+    import config
     from app import create_app
-    from app.extensions import db
     from app.deadlines.due import scan
+    from app.extensions import db
 
     app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url)
     if args.reuse:

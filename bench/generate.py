@@ -41,8 +41,8 @@ generation makes.
 from __future__ import annotations
 
 import argparse
-import itertools
 import datetime as dt
+import itertools
 import os
 import random
 import sys
@@ -704,10 +704,10 @@ def fill_facts(conn, verbose: bool = True) -> dict:
     """The statistics fact rows (app/models/facts.py) of every case: ``app.queries.facts.rebuild``
     run on ``conn`` itself, inside its open transaction (an engine that hands out this connection
     and never resets it), by an app on the same database."""
-    import config
     from sqlalchemy import create_engine
     from sqlalchemy.pool import StaticPool
 
+    import config
     from app import create_app
     from app.queries.facts import rebuild
 
@@ -799,9 +799,9 @@ def recreate(url: str) -> None:
     with psycopg.connect(server + "/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    import config
     from flask_migrate import upgrade
 
+    import config
     from app import create_app
 
     with create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=plain).app_context():

@@ -69,9 +69,10 @@ def reset_database(url: str) -> None:
 
 def migrate(url: str):
     """Migrate, then the app that syncs roles and permissions (returned)."""
+    from flask_migrate import upgrade
+
     import config
     from app import create_app
-    from flask_migrate import upgrade
 
     app = create_app(config.Config, SQLALCHEMY_DATABASE_URI=url, FAB_UPDATE_PERMS=False)
     with app.app_context():

@@ -370,8 +370,8 @@ def export_child(url: str, username: str, year: int, rows: int, trace: bool, no_
     from app.extensions import db
     from app.models import AppUser
     from app.queries.cases import count
-    from app.scoping import scope_for
     from app.reporting import exports as query_export
+    from app.scoping import scope_for
 
     app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url, FAB_UPDATE_PERMS=False,
                      **(NO_PREPARE if no_prepare else {}))

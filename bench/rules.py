@@ -24,8 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def generated_cases(n: int, seed: int = 7):
-    from app.record.data import from_exchange
     from app.alarms.engine import flat_values
+    from app.record.data import from_exchange
 
     template = json.load(open(os.path.join(os.path.dirname(__file__), "..", "app/demo/demo_case.json"),
                               encoding="utf-8"))
@@ -103,13 +103,13 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("JISHI_INSTANCE_DIR", tempfile.mkdtemp(prefix="jishi-bench-"))
 
-    import config
     from flask_migrate import upgrade
 
+    import config
     from app import create_app
-    from app.rules.registry import all_rules
     from app.alarms.engine import evaluate_values, unit_facts
     from app.rule_settings import load_calendar, settings_for
+    from app.rules.catalog import all_rules
 
     url = f"sqlite:///{os.environ['JISHI_INSTANCE_DIR']}/bench.db"
     boot = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url)

@@ -98,10 +98,10 @@ def main():
     if url.startswith("postgres"):
         ensure_pg(url)
 
-    import config
     from flask_migrate import upgrade
     from werkzeug.security import generate_password_hash
 
+    import config
     from app import create_app
     from app.audit import acting_as
     from app.extensions import db

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from app.rules.context import Ctx, Related
-from app.rules.registry import all_rules
+from app.rules.catalog import all_rules
 from tests.rules_support import RuleCase, base_unit, base_values, check
 
 D = dt.date

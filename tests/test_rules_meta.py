@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app.rules.registry import all_rules, catalogue
+from app.rules.registry import catalogue
+
+from app.rules.catalog import all_rules
 from tests.rules_support import NEW_RULES
 
 TABLE_MODULES = ["tests.test_rules_q", "tests.test_rules_c", "tests.test_rules_p1", "tests.test_rules_p2",

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from app.rules.registry import all_rules
+from app.rules.catalog import all_rules
 from tests.rules_support import RuleCase, check, make_ctx
 from tests.test_case_validation import CANDIDATE_ID, make_id, person
 

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from app.rules.registry import all_rules
+from app.rules.catalog import all_rules
 from tests.rules_support import RuleCase, check, make_ctx
 
 D = dt.date

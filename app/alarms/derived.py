@@ -18,22 +18,28 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app.alarms import lights
+from app.alarms import state as alarms
+from app.alarms.engine import (
+    RULE_VERSION,
+    Result,
+    _inputs_hash,
+    evaluate_values,
+    flat_values,
+    related_facts,
+    unit_facts,
+)
+from app.deadlines import due as deadlines
 from app.extensions import db
 from app.models import MODULE_MODELS, Batch, Case, CasePerson
 from app.models.case import STATUS_DRAFT, STATUS_FIRST, STATUS_SECOND
 from app.models.deadlines import CaseDeadline
 from app.models.rules import EvaluationRun, RuleEvaluation
-from app.alarms import state as alarms
 from app.queries import facts as case_facts
 from app.queries import people
-from app.rules.context import PERSON_FACTS
-from app.deadlines import due as deadlines
-from app.alarms import lights
 from app.record.data import read_case
-from app.alarms.engine import (
-    RULE_VERSION, Result, _inputs_hash, evaluate_values, flat_values, related_facts, unit_facts,
-)
 from app.rule_settings import load_calendar
+from app.rules.context import PERSON_FACTS
 
 POINT_OF_STATUS = {STATUS_DRAFT: "E", STATUS_FIRST: "S1", STATUS_SECOND: "S2"}
 DEADLINE_FIELDS = ("anchor_date", "days", "day_type", "setting_id", "due_date", "submitted_on", "status",

@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from app.dates import WorkCalendar
 from app.extensions import db
 from app.models import Case, Unit
 from app.models.case import STATUS_DRAFT
 from app.models.rules import EvaluationRun
-from app.dates import WorkCalendar
 from app.queries import people
-from app.rules.context import Ctx, Related, UnitFacts
-from app.rules.registry import Outcome, Rule, all_rules
 from app.rule_settings import effective_params, load_calendar, settings_for
+from app.rules.catalog import all_rules
+from app.rules.context import Ctx, Related, UnitFacts
+from app.rules.registry import Outcome, Rule
 
 RULE_VERSION = "2"  # bump when a rule's logic changes; stored with every outcome (2: issue 13)
 # What runs at each point: a submission re-checks everything checked on save before it.

@@ -9,9 +9,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models.rules import ALARM_HALTED, ALARM_RAISED, Alarm, EvaluationRun, RuleEvaluation
+from app.models.rules import (
+    ALARM_HALTED,
+    ALARM_RAISED,
+    Alarm,
+    EvaluationRun,
+    RuleEvaluation,
+)
 from app.models.supervision import Review
-from app.rules.registry import all_rules
+from app.rules.catalog import all_rules
 from app.spec import items_by_key
 
 LIGHTS = ("红", "黄", "绿")

@@ -5,8 +5,20 @@ Every command that writes does so as an explicit actor (path "cli"). ``register`
 """
 from __future__ import annotations
 
-from app.cli import alarms, cases, deadlines, jishi, notices, patrol, people, reconcile, reports, rules, units
-from app.cli import serve  # noqa: F401  (adds `flask jishi serve` to the jishi group)
+from app.cli import (
+    alarms,
+    cases,
+    deadlines,
+    jishi,
+    notices,
+    patrol,
+    people,
+    reconcile,
+    reports,
+    rules,
+    serve,  # noqa: F401  (adds `flask jishi serve` to the jishi group)
+    units,
+)
 
 
 def register(app) -> None:

@@ -7,6 +7,9 @@ from flask.cli import with_appcontext
 from app.audit import acting_as
 from app.cli.common import echo_json, parse_date, user_scope
 from app.extensions import db
+from app.queries.people import timeline
+from app.supervision.people import CorrectionRefused
+from app.supervision.people import record_correction
 
 
 @click.group("people")
@@ -22,8 +25,6 @@ def people_cli():
 def timeline_cmd(id_card_no: str, as_user: str | None, as_json: bool):
     """一人的时间线：每个案例（单位、任用类型、现任职务及时间、拟任职务、讨论决定）和每份任免文件，按日期排列；
     列出经登记更正关联的身份证号和档案专审更正。"""
-    from app.queries.people import timeline
-
     _user, scope = user_scope(as_user)
     data = timeline(id_card_no.strip().upper(), scope=scope)
     if as_json:
@@ -58,8 +59,6 @@ def timeline_cmd(id_card_no: str, as_user: str | None, as_json: bool):
 def correct_cmd(id_card_no, item_key, old_value, new_value, basis, decided_on, as_user):
     """登记一项档案专审更正：ITEM_KEY 为 id_card_no、full_name、birth_date、work_start_date、party_join_date 或
     full_time_education；身份证号更正时 OLD_VALUE 为原号码、NEW_VALUE 为本人现号码。登记后重新判定此人的案例。"""
-    from app.supervision.people import CorrectionRefused, record_correction
-
     user, _scope = user_scope(as_user)
     day = parse_date(decided_on, "--date")
     with acting_as(user or "命令行", "cli"):

@@ -9,7 +9,7 @@ from app.audit import acting_as
 from app.cli.common import JishiGroup, echo_json, echo_rows, parse_date
 from app.dates import package_years
 from app.rule_settings import seed_calendar, settings_for
-from app.rules.registry import all_rules
+from app.rules.catalog import all_rules
 from app.tasks.rules import run_daily
 
 rules_cli = JishiGroup("rules", help="硬杠规则")

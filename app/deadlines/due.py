@@ -23,20 +23,27 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import and_, case as sa_case, cast, func, literal, or_, select, text, update
 from sqlalchemy import String as SAString
+from sqlalchemy import and_, cast, func, literal, or_, select, text, update
+from sqlalchemy import case as sa_case
 
 from app.extensions import db
 from app.models import AppUser, Case, Submission, Unit
+from app.models.audit import utcnow
 from app.models.case import STATUS_RETURNED
 from app.models.deadlines import (
-    DL_LATE, DL_MISSING, DL_ON_TIME, DL_PENDING, NODE_LABELS, CaseDeadline, Message,
+    DL_LATE,
+    DL_MISSING,
+    DL_ON_TIME,
+    DL_PENDING,
+    NODE_LABELS,
+    CaseDeadline,
+    Message,
 )
 from app.models.rules import ALARM_RAISED, Alarm
-from app.models.audit import utcnow
 from app.queries import facts as case_facts
 from app.rule_settings import effective_params, load_calendar, settings_for
-from app.rules.registry import all_rules
+from app.rules.catalog import all_rules
 
 RULE_OF_NODE = {1: "T01", 2: "T02"}
 OPEN_LATE = (DL_LATE, DL_MISSING)

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case, Unit
 from app.scoping import Scope
-from app.workflow import submission as case_workflow
 from app.workflow import cases
+from app.workflow import submission as case_workflow
 from app.workflow.exchange import import_cases
+from app.idnumber import id_check_char
 
 TEMPLATE = Path(__file__).with_name("demo_case.json")
 CONTENT = ("qualification", "motion", "nomination", "recommendation", "inspection", "consultation", "decision")
@@ -96,8 +97,6 @@ FEMALE = {"李春梅", "刘海燕"}
 
 def _person_id(name: str) -> str:
     """A valid ID number of one's own (GB 11643 check character), odd 17th digit for men."""
-    from app.idnumber import id_check_char
-
     seq = (sum(map(ord, name)) % 400) * 2 + (0 if name in FEMALE else 1)
     body = f"11010119800315{seq:03d}"
     return body + id_check_char(body)

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from flask_appbuilder import Model
 from sqlalchemy import (
-    JSON, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import relationship
 

@@ -3,9 +3,16 @@ import re
 
 from flask_appbuilder import Model
 from sqlalchemy import (
-    Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, UniqueConstraint,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    select,
 )
-from sqlalchemy import select
 from sqlalchemy.orm import relationship
 
 from app.enums import AUTHORITIES, GRADES, UNIT_LEVELS, UNIT_TYPES

@@ -5,11 +5,20 @@ import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 
-from sqlalchemy import and_, case as sa_case, exists, false, func, or_, select, text
+from sqlalchemy import and_, exists, false, func, or_, select, text
+from sqlalchemy import case as sa_case
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import MODULE_MODELS, Alarm, Batch, Case, CaseDeadline, RuleEvaluation, Unit
+from app.models import (
+    MODULE_MODELS,
+    Alarm,
+    Batch,
+    Case,
+    CaseDeadline,
+    RuleEvaluation,
+    Unit,
+)
 from app.scoping import Scope
 
 QUAL = MODULE_MODELS["qualification"]

@@ -5,8 +5,17 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import Alarm, Attachment, Case, CaseDeadline, EvaluationRun, Signature, Submission
-from app.rules.registry import POINTS, all_rules
+from app.models import (
+    Alarm,
+    Attachment,
+    Case,
+    CaseDeadline,
+    EvaluationRun,
+    Signature,
+    Submission,
+)
+from app.rules.catalog import all_rules
+from app.rules.registry import POINTS
 
 
 def versions(case: Case) -> list[Case]:

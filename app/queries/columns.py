@@ -11,7 +11,19 @@ from sqlalchemy import and_, or_, true
 
 from app.models import Case
 from app.queries.cases import (
-    AGE_BANDS, ALARM_AGG, APPT, CONS, D1, D2, INSP, MOTION, PARTY, PUB, QUAL, RECO, age_band_condition,
+    AGE_BANDS,
+    ALARM_AGG,
+    APPT,
+    CONS,
+    D1,
+    D2,
+    INSP,
+    MOTION,
+    PARTY,
+    PUB,
+    QUAL,
+    RECO,
+    age_band_condition,
     highest_education,
 )
 

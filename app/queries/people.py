@@ -18,7 +18,6 @@ from app.models.people import PersonCorrection
 from app.rules.context import PERSON_FACTS
 
 
-
 def linked_ids(id_no: str) -> set[str]:
     """The ID number and those joined to it by recorded ID corrections (either way, transitively)."""
     ids, todo = {id_no}, [id_no]

@@ -17,12 +17,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import case as sa_case, distinct, func, null, select
+from sqlalchemy import case as sa_case
+from sqlalchemy import distinct, func, null, select
 
 from app.dates import period_bounds
 from app.extensions import db
-from app.models import FACT_KEYS, Case, CaseFact as F, RuleEvaluation, Unit
-from app.queries.cases import ALARM_AGG, CaseFilter, case_select, period_key, reporting, unit_conditions
+from app.models import FACT_KEYS, Case, RuleEvaluation, Unit
+from app.models import CaseFact as F
+from app.queries.cases import (
+    ALARM_AGG,
+    CaseFilter,
+    case_select,
+    period_key,
+    reporting,
+    unit_conditions,
+)
 from app.queries.columns import COLUMNS, RATES, Col
 from app.scoping import Scope
 

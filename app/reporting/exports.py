@@ -44,7 +44,7 @@ from app.queries.cases import (
 from app.queries.columns import BY_KEY, Col
 from app.reporting.export_log import record_export
 from app.reporting.xlsx import Sheet, write_list
-from app.rules.registry import all_rules
+from app.rules.catalog import all_rules
 from app.scoping import Scope, scope_for
 from app.spec import ETHNICITIES, module
 

@@ -32,6 +32,7 @@ from app.infra.task_runs import set_progress, tracked
 from app.models import AppUser, Unit
 from app.models.audit import utcnow
 from app.models.deadlines import Message, ReportFile, ReportSchedule, TaskRun
+from app.record.evidence import head_text
 from app.reporting.statistics import statistics_table, write_statistics_xlsx
 
 TASK = "reports_generate"
@@ -147,8 +148,6 @@ def _write_workbook(unit: Unit, kind: str, start: dt.date, end: dt.date) -> tupl
     path = reports_dir() / key
     table = statistics_table(unit, start, end)  # the statistics page's own computation (app.queries)
     try:
-        from app.record.evidence import head_text
-
         # The evidence chain head goes out with every report: a copy outside the system.
         write_statistics_xlsx(str(path), table, title=report_title(kind, start), footer=head_text())
         return key, path.stat().st_size, stored_files.sha256_of(path)

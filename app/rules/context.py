@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.enums import grade_rank
 from app import dates
 from app.dates import WorkCalendar, default_calendar
+from app.enums import grade_rank
 from app.spec import EDU
 
 

@@ -105,9 +105,3 @@ def rule(code: str, **params):
         return fn
 
     return register
-
-
-def all_rules() -> dict[str, Rule]:
-    from app.rules import catalog  # noqa: F401  (imports every category module)
-
-    return RULES

@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from app.rules.registry import fail, na, ok, rule
 from app.dates import add_months, months_between
 from app.idnumber import id_birth_date, id_check_char, id_problems
+from app.rules.registry import fail, na, ok, rule
 from app.spec import items_by_key
 
 ID_FORMAT = re.compile(r"[0-9]{17}[0-9X]")

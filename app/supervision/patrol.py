@@ -32,7 +32,7 @@ from app.models.supervision import (
 )
 from app.record.data import write_values
 from app.record.lock import lock_case
-from app.rules.registry import all_rules
+from app.rules.catalog import all_rules
 from app.scoping import Scope, scope_for
 from app.workflow.guard import workflow_write
 from app.workflow.submission import return_for_correction

@@ -11,14 +11,14 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from app.alarms.derived import derive
 from app.audit import current_actor
 from app.errors import JishiError
 from app.extensions import db
+from app.idnumber import id_check_char
 from app.models import MODULE_MODELS, Case
 from app.models.people import CORRECTABLE, PersonCorrection
 from app.queries import people
-from app.idnumber import id_check_char
-from app.alarms.derived import derive
 
 
 class CorrectionRefused(JishiError):

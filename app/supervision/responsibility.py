@@ -25,7 +25,7 @@ from app.models import Alarm, AppUser, Case, Submission
 from app.models.supervision import AppointmentDocument, Finding, Review
 from app.queries.history import record_history
 from app.reporting.xlsx import Sheet, Writer
-from app.rules.registry import all_rules
+from app.rules.catalog import all_rules
 from app.spec import items_by_key, module, modules
 from app.supervision.reconcile import mask_id, recipients_of
 from app.workflow.submission import display_name

@@ -7,6 +7,7 @@ from pathlib import Path
 from celery import Celery, Task
 
 from app.audit import acting_as
+from app.tasks import deadlines, exports, maintenance, reports, rules  # noqa: F401  (importing registers the tasks)
 
 SQLITE_PREFIXES = ("sqla+sqlite:///", "db+sqlite:///")
 
@@ -59,6 +60,5 @@ def celery_init_app(app) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-    from app.tasks import deadlines, exports, maintenance, reports, rules  # noqa: F401  (register the tasks)
 
     return celery_app

@@ -7,7 +7,9 @@ import datetime as dt
 from celery import shared_task
 
 from app.alarms import derived
+from app.extensions import db
 from app.infra.task_runs import set_progress, tracked
+from app.models import TaskRun
 
 
 def run_daily(as_of: dt.date | None = None, triggered_by: str | None = None) -> dict:
@@ -29,8 +31,6 @@ def run_rederive(reason: str = "", triggered_by: str | None = None, unit_ids=Non
         ids = derived.open_case_ids(unit_ids=unit_ids)
         result = derived.derive_many(ids, progress=lambda done, total: set_progress(run_id, done * 100 // total)
                                      if done % 50 == 0 or done == total else None)
-        from app.extensions import db
-        from app.models import TaskRun
 
         run = db.session.get(TaskRun, run_id)
         run.counts = {**result, "reason": reason}

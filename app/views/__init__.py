@@ -3,17 +3,29 @@ are Chinese and translatable."""
 from flask_babel import lazy_gettext as _
 
 from app.views.audit import AuditLogApi, AuditLogView
-from app.views.case_api import MODULE_APIS, BatchApi, CaseApi, SignatureApi, SubmissionApi
+from app.views.case_api import (
+    MODULE_APIS,
+    BatchApi,
+    CaseApi,
+    SignatureApi,
+    SubmissionApi,
+)
 from app.views.cases import BatchView, CasePersonView, CaseView
-from app.views.rules import AlarmApi, AlarmView, CalendarDayView, RulesCatalogView, RuleSettingView
-from app.views.notifications import CaseDeadlineView, InboxView, TaskRunView
 from app.views.notices import NoticeView
+from app.views.notifications import CaseDeadlineView, InboxView, TaskRunView
 from app.views.patrol import FindingView, PatrolView, ReviewView, SpotCheckView
+from app.views.people import PersonView
 from app.views.query import CaseQueryView
 from app.views.reconcile import AppointmentDocumentView, DocumentImportView
-from app.views.people import PersonView
-from app.views.responsibility import ResponsibilityView
 from app.views.reports import ReportFileView, ReportScheduleView
+from app.views.responsibility import ResponsibilityView
+from app.views.rules import (
+    AlarmApi,
+    AlarmView,
+    CalendarDayView,
+    RulesCatalogView,
+    RuleSettingView,
+)
 from app.views.statistics import StatisticsView
 from app.views.unit_import import UnitImportView
 from app.views.units import UnitApi, UnitQuotaApi, UnitQuotaView, UnitView

@@ -11,7 +11,13 @@ from functools import lru_cache
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField, FileField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    DateField,
+    FileField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.validators import Optional
 

@@ -21,9 +21,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
+from app.infra.notify import unread_count
 from app.models.audit import utcnow
 from app.models.deadlines import NODE_LABELS, CaseDeadline, Message, TaskRun
 from app.scoping import current_scope
+from app.tasks.deadlines import deadlines_scan
 from app.views.base import NoWritesMixin, ReadOnlyModelView, SafeListMixin
 from app.views.helpers import csrf_ok, current_user_id, day, when
 
@@ -51,8 +53,6 @@ def inbox_badge() -> dict:
         if not getattr(current_user, "is_authenticated", False):
             return None
         try:
-            from app.infra.notify import unread_count
-
             return unread_count(current_user.id)
         except SQLAlchemyError:  # an error page must still render
             db.session.rollback()
@@ -206,8 +206,6 @@ class TaskRunView(NoWritesMixin, SafeListMixin, ModelView):
     @permission_name("run_scan")
     def run_scan(self):
         if csrf_ok():
-            from app.tasks.deadlines import deadlines_scan
-
             try:
                 deadlines_scan.delay()
             except Exception:  # noqa: BLE001 - the broker may be down: say so, never a 500

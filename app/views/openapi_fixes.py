@@ -9,9 +9,8 @@ that clients generated from it, and schemathesis (tests/test_openapi_fuzz.py), c
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
-
 import datetime as dt
+from functools import lru_cache
 
 import sqlalchemy as sa
 import yaml

@@ -54,7 +54,13 @@ from app.scoping import current_scope, visible
 from app.spec import modules
 from app.tasks.exports import export_cases
 from app.views.helpers import (
-    csrf_ok, current_user_id, history_labels, light_badge, page_arg, page_window, when,
+    csrf_ok,
+    current_user_id,
+    history_labels,
+    light_badge,
+    page_arg,
+    page_window,
+    when,
 )
 from app.workflow.submission import diff_versions
 

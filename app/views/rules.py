@@ -16,7 +16,8 @@ from app.extensions import db
 from app.models import Alarm, CalendarDay, RuleSetting
 from app.models.supervision import AppointmentDocument
 from app.rule_settings import effective_params, setting_problems, settings_for
-from app.rules.registry import CATEGORY_NAMES, all_rules, catalogue
+from app.rules.catalog import all_rules
+from app.rules.registry import CATEGORY_NAMES, catalogue
 from app.supervision.alarm_actions import AlarmError, dismiss, halt
 from app.views.base import ReadOnlyModelRestApi, ScopedModelView, WriteRefused
 

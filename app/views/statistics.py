@@ -67,7 +67,7 @@ from app.reporting.statistics import (
     write_statistics_xlsx,
 )
 from app.reporting.xlsx import Sheet, Writer
-from app.rules.registry import all_rules
+from app.rules.catalog import all_rules
 from app.scoping import Scope, current_scope
 from app.views.helpers import day, page_arg, page_window
 

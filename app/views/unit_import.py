@@ -5,8 +5,8 @@ from flask_appbuilder.forms import DynamicForm
 from flask_babel import lazy_gettext as _
 from flask_wtf.file import FileField, FileRequired
 
-from app.scoping import current_scope
 from app.organisation.unit_import import HEADERS, import_units, read_table
+from app.scoping import current_scope
 
 
 class UnitImportForm(DynamicForm):

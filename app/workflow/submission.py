@@ -22,19 +22,33 @@ import datetime as dt
 
 from sqlalchemy import inspect, select
 
-from app.extensions import db
-from app.models import MODULE_MODELS, Case, CasePerson, Signature, Submission
-from app.models.case import STATUS_DRAFT, STATUS_FIRST, STATUS_RETURNED, STATUS_SECOND, now
-from app.record import data as case_data
 from app.alarms import derived
 from app.deadlines.due import submission_status
+from app.extensions import db
+from app.models import MODULE_MODELS, Case, CasePerson, Signature, Submission
+from app.models.case import (
+    STATUS_DRAFT,
+    STATUS_FIRST,
+    STATUS_RETURNED,
+    STATUS_SECOND,
+    now,
+)
+from app.record import data as case_data
+from app.record import evidence
 from app.record.completeness import module_state
 from app.record.data import (
-    CaseError, Problem, canonical_json, content_hash, export_case, read_case, sha256_text, to_exchange, write_values,
+    CaseError,
+    Problem,
+    canonical_json,
+    content_hash,
+    export_case,
+    read_case,
+    sha256_text,
+    to_exchange,
+    write_values,
 )
-from app.record import evidence
-from app.record.lock import lock_case
 from app.record.input_checks import person_limits
+from app.record.lock import lock_case
 from app.record.validation import validate_values
 from app.scoping import scope_for
 from app.spec import MODULE_KEYS, module

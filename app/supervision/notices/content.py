@@ -34,7 +34,7 @@ from app.models.supervision import (
     Finding,
     Notice,
 )
-from app.rules.registry import all_rules
+from app.rules.catalog import all_rules
 from app.scoping import Scope
 
 KIND_LATE, KIND_MISSING, KIND_WRONG = "迟报", "漏报", "错报"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from app.rules.context import Ctx, Related, UnitFacts
 from app.rules.registry import all_rules
-from tests.test_case_validation import valid_case
+from tests.record.test_case_validation import valid_case
 
 AS_OF = dt.date(2026, 6, 30)
 

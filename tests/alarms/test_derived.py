@@ -15,9 +15,11 @@ from app.scoping import Scope
 from app.workflow import cases
 from app.record.data import to_exchange
 from app.workflow.exchange import import_cases
-from tests.deadlines.test_deadlines import (  # noqa: F401 (office is a fixture)
-    CONTENT, TODAY, deadline_alarms, make_case, node, office, save_case, scan, submit_first, values_decided_on,
+from tests.factories import (
+    CONTENT, deadline_alarms, login, make_case, node, save_case, scan, submit_first, values_decided_on,
 )
+
+TODAY = dt.date.today()
 
 
 def violating_case(office):
@@ -215,7 +217,6 @@ def test_alarms_halt_cli_and_its_refusals(app, office, world):
     before = _snapshot()
     out = halt(late.id, office.sup.username)
     assert out.exit_code == 1 and "尚未报送" in out.output and "Traceback" not in out.output
-    from tests.conftest import login
 
     page = login(app.test_client(), office.sup.username).post(
         f"/alarms/show/{late.id}/halt", data={"reason": "叫停", "deadline": later}, follow_redirects=True)

@@ -23,9 +23,9 @@ from app.workflow import cases
 from app.alarms import derived
 from app.record.data import CaseError, to_exchange
 from app.workflow.exchange import import_cases
-from tests.conftest import _make_unit, login, make_user, unique
-from tests.deadlines.test_deadlines import CONTENT, TODAY, save_case, submit_first, values_decided_on
+from tests.factories import CONTENT, login, make_unit, make_user, save_case, submit_first, unique, values_decided_on
 
+TODAY = dt.date.today()
 SETTINGS = settings(max_examples=6, stateful_step_count=10, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 CTX: dict = {}  # the test's app and folder; each example's own office and client
@@ -39,9 +39,9 @@ def new_office(app, world):
 
     sm, tag = app.appbuilder.sm, unique("sq").lower()
     with acting_as("测试夹具", "cli"):
-        dept = _make_unit(f"{tag}-ZZB", f"组织部{tag}", db.session.get(Unit, world.units["root"]), level="区县",
+        dept = make_unit(f"{tag}-ZZB", f"组织部{tag}", db.session.get(Unit, world.units["root"]), level="区县",
                           unit_type="组织部")
-        unit = _make_unit(f"{tag}-U", f"单位{tag}", dept)
+        unit = make_unit(f"{tag}-U", f"单位{tag}", dept)
         db.session.add_all([dept, unit])
         db.session.flush()
         users = {"clerk": make_user(sm, f"clerk_{tag}", ["填报员"], unit.id),

@@ -16,8 +16,7 @@ from app.workflow import cases
 from app.record.data import to_exchange
 from app.workflow.exchange import import_cases
 from app.alarms.engine import evaluate_values, flat_values
-from tests.conftest import login, make_user, unique
-from tests.record.test_case_validation import valid_case
+from tests.factories import make_id, make_user, unique, valid_case
 
 D = dt.date
 CONTENT = ("qualification", "motion", "nomination", "recommendation", "inspection", "consultation", "decision")
@@ -184,7 +183,6 @@ def test_a_case_breaking_publicity_and_quorum_goes_red_is_halted_corrected_and_c
                 module[key] = value + shift
     import random
 
-    from tests.record.test_case_validation import make_id
 
     # a person of their own: other tests' cases share the base case's ID number (X17 would fire)
     old_id = values["qualification"]["id_card_no"]

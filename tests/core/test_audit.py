@@ -6,7 +6,7 @@ from sqlalchemy.exc import DatabaseError
 from app.audit import AuditError, acting_as
 from app.extensions import db
 from app.models import AuditLog, Unit
-from tests.conftest import _make_unit, unique
+from tests.factories import login, login as login_as, make_unit, unique
 
 
 @pytest.fixture()
@@ -14,7 +14,7 @@ def unit(app, world):
     """A fresh unit under B, owned by the tests of this module."""
     code = unique("AU")
     with app.app_context(), acting_as("测试夹具", "cli"):
-        u = _make_unit(code, "审计单位" + code, db.session.get(Unit, world.units["b"]))
+        u = make_unit(code, "审计单位" + code, db.session.get(Unit, world.units["b"]))
         db.session.add(u)
         db.session.commit()
         return {"id": u.id, "code": code, "name": u.name}
@@ -42,7 +42,6 @@ def test_insert_is_recorded_field_by_field(app, unit):
 
 
 def test_edit_through_the_form(app, world, unit):
-    from tests.conftest import login
 
     client = login(app.test_client(), world.users["admin"])
     resp = client.post(f"/unitview/edit/{unit['id']}", data={
@@ -57,7 +56,6 @@ def test_edit_through_the_form(app, world, unit):
 
 
 def test_edit_through_the_api(app, world, unit):
-    from tests.conftest import login
 
     client = login(app.test_client(), world.users["admin"])
     resp = client.put(f"/api/v1/unit/{unit['id']}", json={"name": unit["name"] + "API", "dual_managed": True})
@@ -86,7 +84,6 @@ def test_bad_cli_edit_writes_nothing(app, unit):
 
 
 def test_delete_is_recorded(app, world, unit):
-    from tests.conftest import login
 
     client = login(app.test_client(), world.users["admin"])
     assert client.delete(f"/api/v1/unit/{unit['id']}").status_code == 200
@@ -95,7 +92,6 @@ def test_delete_is_recorded(app, world, unit):
 
 
 def test_record_page_shows_its_history(app, world, unit):
-    from tests.conftest import login
 
     client = login(app.test_client(), world.users["admin"])
     client.put(f"/api/v1/unit/{unit['id']}", json={"name": "历史可见"})
@@ -103,7 +99,6 @@ def test_record_page_shows_its_history(app, world, unit):
     assert 'id="history"' in html
     assert "历史可见" in html and unit["name"] in html
     # a supervisor of the subtree sees it too; the sibling's clerk does not see the page at all
-    from tests.conftest import login as login_as
 
     sup = login_as(app.test_client(), world.users["sup_root"])
     assert "历史可见" in sup.get(f"/unitview/show/{unit['id']}").get_data(as_text=True)
@@ -145,7 +140,6 @@ def test_audit_rows_cannot_be_changed_or_deleted(app, world):
 
 def test_failed_write_leaves_no_trace(app, world):
     """The trace is written in the same transaction as the change: a refused change leaves none."""
-    from tests.conftest import login
 
     client = login(app.test_client(), world.users["admin"])
     with app.app_context():

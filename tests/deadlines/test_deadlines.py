@@ -8,111 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from app.audit import acting_as
 from app.extensions import db
-from app.models import Alarm, Case, CaseDeadline, Message, RuleSetting, TaskRun, Unit
+from app.models import Case, Message, RuleSetting, TaskRun
 from app.models.deadlines import RUN_FAILED, RUN_OK, RUN_RUNNING
 from app.workflow import submission as wf
 from app.workflow import cases
 from app.deadlines import due as deadlines
 from app.record.data import read_case
-from app.record.validation import id_check_char
-from app.demo.cases import PERSONAL_DATES
-from tests.conftest import _make_unit, make_user, unique
-from tests.record.test_case_validation import another_person, valid_case
+from tests.factories import (
+    deadline_alarms, derived_on, make_case, make_user, node, scan, submit_first, unique, values_decided_on,
+)
 
 D = dt.date
 TODAY = dt.date.today()
-CONTENT = ("qualification", "motion", "nomination", "recommendation", "inspection", "consultation", "decision")
-POSTS = {1: "组织部副部长", 2: "组织部部长", 3: "党委书记"}
-AGREE = "情况属实同意报送"
-
-
-@pytest.fixture()
-def office(app, world, ctx):
-    """A fresh 组织部 (with a supervisor) above a fresh unit (with a clerk and three signers)."""
-    sm = app.appbuilder.sm
-    tag = unique("dl").lower()
-    with acting_as("测试夹具", "cli"):
-        root = db.session.get(Unit, world.units["root"])
-        dept = _make_unit(f"{tag}-ZZB", f"组织部{tag}", root, level="区县", unit_type="组织部")
-        unit = _make_unit(f"{tag}-U", f"单位{tag}", dept)
-        db.session.add_all([dept, unit])
-        db.session.flush()
-        users = {
-            "clerk": make_user(sm, f"clerk_{tag}", ["填报员"], unit.id),
-            "sup": make_user(sm, f"sup_{tag}", ["监督员"], dept.id),
-            "s1": make_user(sm, f"s1_{tag}", ["签字领导"], unit.id),
-            "s2": make_user(sm, f"s2_{tag}", ["签字领导"], unit.id),
-            "s3": make_user(sm, f"s3_{tag}", ["签字领导"], unit.id),
-        }
-        db.session.commit()
-    return SimpleNamespace(unit=unit, dept=dept, **users)
-
-
-def values_decided_on(unit: Unit, decided: dt.date) -> dict:
-    """A valid case whose procedure dates are moved so that the meeting decided on ``decided``."""
-    values = valid_case()
-    shift = decided - values["decision"]["decision_date"]
-    for key, module in values.items():
-        if key == "qualification":
-            continue
-        for item, value in module.items():
-            if isinstance(value, dt.date) and item not in PERSONAL_DATES:
-                module[item] = value + shift
-    values["motion"]["reporting_unit"] = values["motion"]["target_unit"] = unit.code
-    return values
-
-
-def female_id(seq: int) -> str:
-    body = f"11010119800315{(seq * 2) % 1000:03d}"  # born as valid_case says; even 17th digit: a woman
-    return body + id_check_char(body)
-
-
-def save_case(unit: Unit, clerk, decided: dt.date, *, woman: int | None = None, name: str | None = None,
-              complete: bool = False) -> tuple[Case, dict]:
-    """A valid case of ``unit`` whose meeting decided on ``decided``, saved module by module as
-    ``clerk`` (and each module completed); ``woman``: a woman's, with ``female_id(woman)``."""
-    values = another_person(values_decided_on(unit, decided))
-    if name:
-        values["qualification"]["full_name"] = name
-    if woman is not None:
-        values["qualification"].update(sex="女", id_card_no=female_id(woman))
-    with acting_as(clerk, "cli"):
-        case = cases.create_case(unit, clerk)
-        values["motion"]["case_no"] = case.case_no
-        for key in CONTENT:
-            cases.save_module(case, key, values[key], handler="经办人", leader="领导")
-            if complete:
-                cases.complete_module(case, key)
-    return case, values
-
-
-def make_case(office, decided: dt.date) -> tuple[Case, dict]:
-    return save_case(office.unit, office.clerk, decided, complete=True)
-
-
-def submit_first(office, case):
-    for level in (1, 2, 3):
-        signer = getattr(office, f"s{level}")
-        with acting_as(signer, "cli"):
-            wf.sign(case, signer, level, POSTS[level], AGREE)
-    with acting_as(office.clerk, "cli"):
-        wf.set_pledge(case, office.clerk, True)
-        return wf.submit(case, office.clerk, 1)
-
-
-def node(case, n=1) -> CaseDeadline | None:
-    db.session.expire_all()
-    return db.session.execute(select(CaseDeadline).where(CaseDeadline.root_id == case.root_id,
-                                                         CaseDeadline.node == n)).scalar_one_or_none()
-
-
 def inbox(user, case=None, kind=None) -> list[Message]:
     q = select(Message).where(Message.recipient_id == user.id)
     if case is not None:
@@ -120,29 +33,6 @@ def inbox(user, case=None, kind=None) -> list[Message]:
     if kind is not None:
         q = q.where(Message.kind == kind)
     return db.session.execute(q).scalars().all()
-
-
-def deadline_alarms(case) -> list[Alarm]:
-    return db.session.execute(select(Alarm).where(Alarm.root_id == case.root_id,
-                                                  Alarm.dedup_key.is_not(None))).scalars().all()
-
-
-def scan(as_of=None):
-    """The scan as the task runs it (today: written; another day: only read)."""
-    from app.alarms.derived import after_scan
-
-    with acting_as("测试", "task"):
-        return deadlines.scan(as_of, after=after_scan)
-
-
-def derived_on(case, day: dt.date) -> None:
-    """Days pass in a test by going back: the case's derived state as it was derived on ``day``
-    (the scan of today then moves it on, as the first scan after those days would)."""
-    from app.alarms import derived
-
-    with acting_as("测试", "task"):
-        derived.derive(db.session.get(Case, case.id), day)
-        db.session.commit()
 
 
 # ---- due dates ----------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from app.extensions import db
 from app.models import Alarm, Case, CaseDeadline, Message, TaskRun, Unit
 from app.models.deadlines import RUN_FAILED, RUN_OK, RUN_RUNNING
 from app.scoping import Scope
-from tests.conftest import _make_unit, make_user, unique
+from tests.factories import make_unit, make_user, unique, valid_case
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("JISHI_TEST_CELERY_REDIS_URL", "redis://127.0.0.1:6379/5")
@@ -52,15 +52,14 @@ def _late_case(app, world) -> SimpleNamespace:
     from app.record.data import to_exchange
     from app.workflow.exchange import import_cases
     from app.alarms.derived import derive
-    from tests.record.test_case_validation import valid_case
 
     decided = dt.date.today() - dt.timedelta(days=6)
     tag = unique("cw").lower()
     with app.app_context(), acting_as("测试夹具", "cli"):
         sm = app.appbuilder.sm
         root = db.session.get(Unit, world.units["root"])
-        dept = _make_unit(f"{tag}-ZZB", f"组织部{tag}", root, level="区县", unit_type="组织部")
-        unit = _make_unit(f"{tag}-U", f"单位{tag}", dept)
+        dept = make_unit(f"{tag}-ZZB", f"组织部{tag}", root, level="区县", unit_type="组织部")
+        unit = make_unit(f"{tag}-U", f"单位{tag}", dept)
         db.session.add_all([dept, unit])
         db.session.flush()
         clerk = make_user(sm, f"clerk_{tag}", ["填报员"], unit.id)

@@ -14,7 +14,7 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import AppUser, Message
 from app.infra import notify
-from tests.conftest import unique
+from tests.factories import unique
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):

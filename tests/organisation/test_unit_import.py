@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from tests.conftest import unique
+from tests.factories import unique
 
 HEADER = ["单位代码", "单位名称", "上级单位代码", "层级", "单位类型", "行政区划代码", "机构规格",
           "任免权限", "双重管理", "县处级副职职数"]

@@ -7,7 +7,7 @@ from app.extensions import db
 from app.integrity import ValidationFailed
 from app.models import Unit
 from app.scoping import Scope, scope_for
-from tests.conftest import _make_unit, unique
+from tests.factories import make_unit, unique
 
 
 @pytest.fixture()
@@ -15,9 +15,9 @@ def branch(app, world):
     """X → Y → Z, a fresh branch under root."""
     with app.app_context(), acting_as("测试", "cli"):
         root = db.session.get(Unit, world.units["root"])
-        x = _make_unit(unique("X"), "X", root)
-        y = _make_unit(unique("Y"), "Y", x)
-        z = _make_unit(unique("Z"), "Z", y)
+        x = make_unit(unique("X"), "X", root)
+        y = make_unit(unique("Y"), "Y", x)
+        z = make_unit(unique("Z"), "Z", y)
         db.session.add_all([x, y, z])
         db.session.commit()
         return {"x": x.id, "y": y.id, "z": z.id, "root": root.id}

@@ -17,7 +17,7 @@ from app.scoping import Scope
 from app.queries import facts as case_facts
 from app.workflow import cases
 from app.workflow import submission as wf
-from tests.deadlines.test_deadlines import derived_on, make_case, office, scan, submit_first  # noqa: F401 (fixture)
+from tests.factories import derived_on, make_case, scan, submit_first
 
 D = dt.date
 

@@ -15,8 +15,7 @@ from app.queries.cases import CaseFilter, count, page
 from app.queries.columns import BY_KEY, COLUMNS
 from app.queries.statistics import period_table, rule_hits, unit_table
 from app.scoping import Scope, scope_for
-from tests.conftest import _make_unit, make_user, unique
-from tests.deadlines.test_deadlines import save_case
+from tests.factories import make_users, save_case, two_units, unique
 
 D = dt.date
 
@@ -28,15 +27,9 @@ def district(app, world):
     tag = unique("q").lower()
     with app.app_context():
         with acting_as("测试夹具", "cli"):
-            root = db.session.get(Unit, world.units["root"])
-            dept = _make_unit(f"{tag}-ZZB", f"区委组织部{tag}", root, level="区县", unit_type="组织部")
-            u1 = _make_unit(f"{tag}-U1", f"一局{tag}", dept)
-            u2 = _make_unit(f"{tag}-U2", f"二局{tag}", dept)
-            db.session.add_all([dept, u1, u2])
-            db.session.flush()
-            clerk1 = make_user(sm, f"c1_{tag}", ["填报员"], u1.id)
-            clerk2 = make_user(sm, f"c2_{tag}", ["填报员"], u2.id)
-            sup = make_user(sm, f"sup_{tag}", ["监督员"], dept.id)
+            dept, (u1, u2) = two_units(world, tag, "区委组织部", "一局", "二局")
+            clerk1, clerk2, sup = make_users(sm, tag, {"clerk1": ("c1", ["填报员"], u1), "clerk2": ("c2", ["填报员"], u2),
+                                                       "sup": ("sup", ["监督员"], dept)}).values()
             db.session.commit()
         plan = [(u1, clerk1, D(2026, 2, 10), True), (u1, clerk1, D(2026, 2, 11), False),
                 (u2, clerk2, D(2026, 3, 5), False), (u2, clerk2, D(2025, 2, 15), True),

@@ -13,8 +13,9 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import Case, Unit
 from app.record.data import export_case, to_exchange
-from tests.views.test_case_pages import form_payload
-from tests.record.test_case_validation import valid_case
+from tests.factories import (
+    AGREE, POSTS, build_case, case_json, form_payload, login, make_user, sign_all, unique, valid_case,
+)
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 DEPTH = 100_000  # far beyond Python's recursion limit
@@ -107,10 +108,9 @@ def test_module_form_refuses(app, client_for, name, module_key, key, fragment, t
 
 
 def _case_file(app, world, module_key: str, key: str, fragment: str) -> str:
-    from tests.workflow.test_case_exchange import _case_json
 
     with app.app_context():
-        data = _case_json(world)
+        data = case_json(world)
     data[module_key][key] = "@@BAD@@"
     return json.dumps(data, ensure_ascii=False).replace('"@@BAD@@"', fragment)
 
@@ -147,11 +147,10 @@ def test_good_values_at_the_limits_are_accepted(app, client_for):
 # ---- a user whose name does not fit in a case ------------------------------------------------------
 
 def _team(app, world):
-    """Users of unit A for one workflow (as tests/test_case_workflow.py's ``team``, in their own context)."""
+    """Users of unit A for one workflow (as conftest's ``team``, in their own context)."""
     from types import SimpleNamespace
 
     from app.audit import acting_as
-    from tests.conftest import make_user, unique
 
     tag = unique("long").lower()
     spec = {"clerk": ["填报员", "签字领导"], "s1": ["签字领导"], "s2": ["签字领导"], "s3": ["签字领导"]}
@@ -177,8 +176,6 @@ def test_a_signer_or_submitter_whose_name_is_too_long_is_refused_in_chinese(app,
     from app.audit import acting_as
     from app.models import Signature, Submission
     from app.workflow import submission as wf
-    from tests.conftest import login
-    from tests.workflow.test_case_workflow import AGREE, POSTS, build_case, sign_all
 
     with app.app_context():
         team = _team(app, world)
@@ -239,14 +236,13 @@ def test_rest_sort_by_a_related_column_is_a_400(client_for):
 def test_a_new_case_skips_a_number_an_imported_case_already_has(app, world, client_for):
     """Case numbers were counted: an imported case numbered ahead of the count made the next new case
     collide on the unique number (a 500)."""
-    from tests.workflow.test_case_exchange import _case_json
 
     client = client_for("clerk_a")
     with app.app_context():
         code = db.session.get(Unit, world.units["a"]).code
         prefix = f"{code}-{dt.date.today().year}-"
         count = db.session.scalar(select(func.count(func.distinct(Case.case_no))).where(Case.case_no.startswith(prefix)))
-        data = _case_json(world)
+        data = case_json(world)
         db.session.remove()
     ahead = f"{prefix}{count + 2:04d}"
     data["motion"]["case_no"] = ahead

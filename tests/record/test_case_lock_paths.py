@@ -13,9 +13,7 @@ from app.workflow import submission as case_workflow
 from app.workflow import cases
 from app.record.data import to_exchange
 from app.workflow.exchange import import_cases
-from tests.conftest import login, make_user, unique
-from tests.views.test_case_pages import form_payload
-from tests.record.test_case_validation import valid_case
+from tests.factories import form_payload, make_user, unique, valid_case
 
 CONTENT = ("qualification", "motion", "nomination", "recommendation", "inspection", "consultation", "decision")
 

@@ -23,10 +23,7 @@ from app.workflow import submission as wf
 from app.workflow import cases
 from app.record.data import canonical_json, content_hash, export_case, read_case
 from app.models.case import STATUS_DRAFT, STATUS_FIRST
-from tests.conftest import login
-from tests.views.test_case_pages import form_payload
-from tests.workflow.test_case_workflow import build_case, sign_all, team  # noqa: F401  (team is a fixture)
-from tests.deadlines.test_deadlines import office  # noqa: F401  (a fixture)
+from tests.factories import build_case, form_payload, login, make_case, sign_all, submit_first
 
 ROUNDS = 8
 
@@ -354,7 +351,6 @@ def test_a_review_racing_a_return_for_correction_is_refused_on_the_superseded_ve
     from app.models import AppUser
     from app.models.supervision import Review
     from app.supervision import patrol
-    from tests.deadlines.test_deadlines import make_case, submit_first
 
     ids = []
     for _ in range(ROUNDS):

@@ -25,10 +25,7 @@ from app.workflow import submission as wf
 from app.record import evidence
 from app.record.data import canonical_json, sha256_text
 from app.spec import MODULE_KEYS
-from tests.conftest import unique
-from tests.workflow.test_case_workflow import (  # noqa: F401  (team is a fixture)
-    _is_pg, tamper, team, to_first_submission, to_second_submission,
-)
+from tests.factories import is_pg, make_unit, make_user, tamper, to_first_submission, to_second_submission, unique
 
 EVIDENCE = ("audit_log", "rule_evaluation", "submission_record", "signature_record", "case_review", "alarm_event")
 
@@ -218,7 +215,7 @@ def test_an_unsealed_record_inserted_below_the_application_fails(team):
 
 @pytest.mark.parametrize("table", EVIDENCE + ("evaluation_run", "spot_check", "spot_check_item"))
 def test_truncate_is_refused_on_evidence_tables(ctx, table):
-    if not _is_pg():
+    if not is_pg():
         pytest.skip("SQLite 没有 TRUNCATE（其 DELETE FROM 由既有的行触发器拒绝）")
     db.session.commit()
     try:
@@ -234,7 +231,7 @@ def test_truncate_is_refused_on_evidence_tables(ctx, table):
 @pytest.fixture()
 def app_role(app, ctx, db_url):
     """A login role with the grants of `flask jishi db-grants`; dropped afterwards."""
-    if not _is_pg():
+    if not is_pg():
         pytest.skip("数据库角色与权限只适用于 PostgreSQL")
     from app.infra import db_grants
 
@@ -254,7 +251,7 @@ def app_role(app, ctx, db_url):
 
 
 def test_db_grants_refuses_an_owner_and_prints_sql(app, ctx):
-    if not _is_pg():
+    if not is_pg():
         result = app.test_cli_runner().invoke(args=["jishi", "db-grants", "jishi_app"])
         assert result.exit_code != 0 and "PostgreSQL" in result.output
         return
@@ -321,7 +318,6 @@ def test_the_upgrade_seals_the_records_already_there(app, tmp_path):
 
     from app import create_app
     from app.audit import acting_as
-    from tests.conftest import _make_unit, make_user
 
     url = f"sqlite:///{tmp_path}/before-0012.db"
     bootstrap = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url)
@@ -332,7 +328,7 @@ def test_the_upgrade_seals_the_records_already_there(app, tmp_path):
     with other.app_context():
         sm = other.appbuilder.sm
         with acting_as("测试夹具", "cli"):
-            unit = _make_unit(unique("M"), unique("迁移单位"), None)
+            unit = make_unit(unique("M"), unique("迁移单位"), None)
             db.session.add(unit)
             db.session.flush()
             roles = {"clerk": ["填报员", "签字领导"], "s1": ["签字领导"], "s2": ["签字领导"], "s3": ["签字领导"]}

@@ -33,7 +33,7 @@ from app.reporting.statistics import statistics_table
 from app.workflow import submission as case_workflow
 from app.workflow import cases
 from app.reporting import scheduled as sr
-from tests.conftest import _make_unit, make_user, planted, unique
+from tests.factories import PASSWORD, login, make_unit, make_user, planted, unique
 
 D = dt.date
 JULY = (D(2024, 7, 1), D(2024, 7, 31))
@@ -111,10 +111,10 @@ def org(app, world, reports_folder):
     tag = unique("rp")
     sm = app.appbuilder.sm
     with app.app_context(), acting_as("测试夹具", "cli"):
-        top = _make_unit(f"{tag}-TOP", f"报表组织部{tag}", None, level="市", unit_type="组织部")
-        s1 = _make_unit(f"{tag}-S1", f"报表甲单位{tag}", top)
-        s11 = _make_unit(f"{tag}-S11", f"报表甲下属{tag}", s1, level="事业单位")
-        s2 = _make_unit(f"{tag}-S2", f"报表乙单位{tag}", top)
+        top = make_unit(f"{tag}-TOP", f"报表组织部{tag}", None, level="市", unit_type="组织部")
+        s1 = make_unit(f"{tag}-S1", f"报表甲单位{tag}", top)
+        s11 = make_unit(f"{tag}-S11", f"报表甲下属{tag}", s1, level="事业单位")
+        s2 = make_unit(f"{tag}-S2", f"报表乙单位{tag}", top)
         db.session.add_all([top, s1, s11, s2])
         db.session.flush()
         units = {"top": top.id, "s1": s1.id, "s11": s11.id, "s2": s2.id}
@@ -368,7 +368,6 @@ def test_the_unique_key_decides_between_two_runs(app, org, reports_folder):
 # ---- download -----------------------------------------------------------------------------------
 
 def test_download_is_scoped_and_recorded(app, org, july, client_for, reports_folder):
-    from tests.conftest import login
 
     def client(username):
         return login(app.test_client(), username)
@@ -523,7 +522,6 @@ def test_generate_button_needs_the_csrf_token(app, db_url, world):
 
     import config
     from app import create_app
-    from tests.conftest import PASSWORD
 
     csrf_app = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, WTF_CSRF_ENABLED=True,
                           REPORTS_FOLDER=app.config["REPORTS_FOLDER"])

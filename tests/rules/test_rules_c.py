@@ -3,8 +3,7 @@ import datetime as dt
 
 import pytest
 
-from app.rules.registry import all_rules
-from tests.rules_support import RuleCase, check, make_ctx
+from tests.factories import RuleCase, base_status, check
 
 D = dt.date
 COUNTY_PARTY = dict(level="区县", unit_type="党委", region_code="110101")
@@ -142,5 +141,4 @@ def test_rule(rc):
 
 @pytest.mark.parametrize("code", [f"C{n:02d}" for n in range(1, 17)])
 def test_base_case_does_not_fail(code):
-    result = all_rules()[code].run(make_ctx(RuleCase(code, "pass")))
-    assert result.status in ("pass", "na"), result
+    assert base_status(code) in ("pass", "na")

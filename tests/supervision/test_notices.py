@@ -19,11 +19,11 @@ from app import dates
 from app.audit import acting_as
 from app.extensions import db
 from app.models import Alarm, AppUser, AuditLog, CaseDeadline, Message, Notice, NoticeCase, Unit
-from app.workflow import cases
 from app.deadlines import due as deadlines
 from app.supervision import notices as svc
-from tests.conftest import _make_unit, login, make_user, unique
-from tests.deadlines.test_deadlines import CONTENT, submit_first, values_decided_on
+from tests.factories import (
+    login, make_unit, make_user, record_case, submit_first, unique, values_decided_on, without_quorum,
+)
 
 D = dt.date
 TODAY = dt.date.today()
@@ -36,15 +36,9 @@ def _days(n: int) -> dt.date:
 
 def _make_case(office, decided: dt.date, *, no_quorum: bool = False):
     values = values_decided_on(office.unit, decided)
-    if no_quorum:  # 7 of 11 present: below two thirds (P27), as demo_cases._violating does
-        values["decision"].update(members_present=7, votes_for=7, votes_against=0, votes_defer=0)
-    with acting_as(office.clerk, "cli"):
-        case = cases.create_case(office.unit, office.clerk)
-        values["motion"]["case_no"] = case.case_no
-        for key in CONTENT:
-            cases.save_module(case, key, values[key], handler="经办人", leader="领导")
-            cases.complete_module(case, key)
-    return case
+    if no_quorum:
+        without_quorum(values)
+    return record_case(office.unit, office.clerk, values)
 
 
 def build_district(app, world) -> SimpleNamespace:
@@ -54,9 +48,9 @@ def build_district(app, world) -> SimpleNamespace:
     tag = unique("nt").lower()
     with acting_as("测试夹具", "cli"):
         root = db.session.get(Unit, world.units["root"])
-        dept = _make_unit(f"{tag}-ZZB", f"区委组织部{tag}", root, level="区县", unit_type="组织部")
-        other = _make_unit(f"{tag}-OZB", f"另一组织部{tag}", root, level="区县", unit_type="组织部")
-        units = {k: _make_unit(f"{tag}-{k.upper()}", f"{name}{tag}", dept)
+        dept = make_unit(f"{tag}-ZZB", f"区委组织部{tag}", root, level="区县", unit_type="组织部")
+        other = make_unit(f"{tag}-OZB", f"另一组织部{tag}", root, level="区县", unit_type="组织部")
+        units = {k: make_unit(f"{tag}-{k.upper()}", f"{name}{tag}", dept)
                  for k, name in (("u1", "一局"), ("u2", "二局"), ("u3", "三局"))}
         db.session.add_all([dept, other, *units.values()])
         db.session.flush()

@@ -30,8 +30,7 @@ from app.workflow import submission as wf
 from app.workflow import cases as case_service
 from app.supervision import patrol
 from app.supervision.patrol import PatrolError
-from tests.conftest import _make_unit, login, make_user, unique
-from tests.deadlines.test_deadlines import make_case, office, submit_first  # noqa: F401  (office is a fixture)
+from tests.factories import login, make_case, make_unit, make_user, office_ids, submit_first, unique
 
 TODAY = dt.date.today()
 DECIDED = TODAY - dt.timedelta(days=2)
@@ -87,7 +86,7 @@ def _fake_submitted(unit: Unit, n: int) -> list[int]:
 
 def _child_unit(parent: Unit, label="子") -> Unit:
     with acting_as("测试夹具", "cli"):
-        unit = _make_unit(unique("pc").lower(), f"{label}单位{unique()}", parent)
+        unit = make_unit(unique("pc").lower(), f"{label}单位{unique()}", parent)
         db.session.add(unit)
         db.session.commit()
     return unit
@@ -320,22 +319,9 @@ class Office:
 
 def new_office(app, world) -> Office:
     """Like the ``office`` fixture, without holding an app context."""
-    sm = app.appbuilder.sm
-    tag = unique("pt").lower()
-    with app.app_context(), acting_as("测试夹具", "cli"):
-        root = db.session.get(Unit, world.units["root"])
-        dept = _make_unit(f"{tag}-ZZB", f"组织部{tag}", root, level="区县", unit_type="组织部")
-        unit = _make_unit(f"{tag}-U", f"单位{tag}", dept)
-        db.session.add_all([dept, unit])
-        db.session.flush()
-        users = {"clerk": (["填报员"], unit.id), "sup": (["监督员"], dept.id), "query": (["查询员"], dept.id),
-                 "s1": (["签字领导"], unit.id), "s2": (["签字领导"], unit.id), "s3": (["签字领导"], unit.id)}
-        names = {}
-        for key, (roles, unit_id) in users.items():
-            names[key] = f"{key}_{tag}"
-            make_user(sm, names[key], roles, unit_id)
-        db.session.commit()
-        return Office(dept.id, unit.id, dept.code, unit.code, names)
+    o = office_ids(app, world, "pt", query=True)
+    return Office(o.dept_id, o.unit_id, o.dept_code, o.code,
+                  {k: getattr(o, k) for k in ("clerk", "sup", "query", "s1", "s2", "s3")})
 
 
 @contextmanager

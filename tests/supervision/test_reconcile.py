@@ -1,6 +1,6 @@
 """应报未报 (app/supervision/reconcile.py, /reconcile, /documents, `flask reconcile`).
 
-A fresh 组织部 with a unit below it (tests.deadlines.test_deadlines.office) reports real cases; the list of
+A fresh 组织部 with a unit below it (conftest's office fixture) reports real cases; the list of
 appointment documents actually issued is a real xlsx or csv file. One document matches a case by ID
 number, one by name and 文号, one names a person never reported (an 应报未报 alarm, one notice to the
 unit's clerk and one to its supervisor); a passed decision with no document is flagged. Importing the
@@ -8,11 +8,9 @@ same file again writes, raises and sends nothing new. Any bad row: every problem
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
-from types import SimpleNamespace
 
 import pytest
 from openpyxl import Workbook
@@ -20,39 +18,17 @@ from sqlalchemy import func, select
 
 from app.audit import acting_as
 from app.extensions import db
-from app.models import Alarm, AlarmEvent, AppUser, AppointmentDocument, Case, Message, Unit
+from app.models import Alarm, AlarmEvent, AppointmentDocument, Message, Unit
 from app.workflow import cases
 from app.supervision.reconcile import ReconcileError, mask_id, reconcile
-from tests.conftest import _make_unit, login, make_user, unique
-from tests.record.test_case_validation import CANDIDATE_ID, make_id
-from tests.deadlines.test_deadlines import CONTENT, office, values_decided_on  # noqa: F401  (office is a fixture)
+from tests.factories import (
+    CANDIDATE_ID, DOCUMENT_HEADER, csv_file, days_ago, login, make_id, make_person_case, office_ids, office_in,
+)
 
 TODAY = dt.date.today()
-HEADER = ["文号", "日期", "单位", "姓名", "身份证号", "职务"]
+HEADER = DOCUMENT_HEADER
 OTHER_ID = make_id("110101", "19800315", "135")    # 男, born 1980-03-15, like the valid case
 MISSING_ID = make_id("110101", "19800315", "157")
-
-
-def days_ago(n: int) -> dt.date:
-    return TODAY - dt.timedelta(days=n)
-
-
-def make_person_case(office, decided: dt.date, name: str | None = None, id_no: str | None = None,
-                     doc_no: str | None = None) -> Case:
-    values = values_decided_on(office.unit, decided)
-    if name:
-        values["qualification"]["full_name"] = name
-    if id_no:
-        values["qualification"]["id_card_no"] = id_no
-    with acting_as(office.clerk, "cli"):
-        case = cases.create_case(office.unit, office.clerk)
-        values["motion"]["case_no"] = case.case_no
-        for key in CONTENT:
-            cases.save_module(case, key, values[key], handler=f"经办{key}", leader=f"领导{key}")
-            cases.complete_module(case, key)
-        if doc_no:
-            cases.save_module(case, "appointment", {"appointment_doc_no": doc_no})
-    return case
 
 
 def xlsx_file(path, rows, header=HEADER):
@@ -62,16 +38,6 @@ def xlsx_file(path, rows, header=HEADER):
     for r in rows:
         ws.append(r)
     wb.save(path)
-    return path
-
-
-def csv_file(path, rows, header=HEADER, encoding="utf-8-sig"):
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(header)
-    for r in rows:
-        writer.writerow([v.isoformat() if isinstance(v, dt.date) else v for v in r])
-    path.write_bytes(buf.getvalue().encode(encoding))
     return path
 
 
@@ -308,40 +274,10 @@ def test_cli_refuses_bad_rows_and_unknown_users(app, office, tmp_path):
 # Page tests hold no app context while they make requests (a pushed context would be shared by every
 # request, and with it the per-request scope cache): the setup is done in its own context.
 
-def make_office(app, world) -> SimpleNamespace:
-    """tests.deadlines.test_deadlines.office, built in its own app context: a 组织部 with a supervisor above a unit
-    with a clerk and three signers. Returns the ORM objects (detached) and their ids."""
-    sm = app.appbuilder.sm
-    tag = unique("rc").lower()
-    with app.app_context(), acting_as("测试夹具", "cli"):
-        root = db.session.get(Unit, world.units["root"])
-        dept = _make_unit(f"{tag}-ZZB", f"组织部{tag}", root, level="区县", unit_type="组织部")
-        unit = _make_unit(f"{tag}-U", f"单位{tag}", dept)
-        db.session.add_all([dept, unit])
-        db.session.flush()
-        users = {"clerk": make_user(sm, f"clerk_{tag}", ["填报员"], unit.id),
-                 "sup": make_user(sm, f"sup_{tag}", ["监督员"], dept.id)}
-        for level in (1, 2, 3):
-            users[f"s{level}"] = make_user(sm, f"s{level}_{tag}", ["签字领导"], unit.id)
-        db.session.commit()
-        out = SimpleNamespace(unit_id=unit.id, code=unit.code, dept_id=dept.id,
-                              **{k: u.username for k, u in users.items()})
-    return out
-
-
-def office_in(app_office) -> SimpleNamespace:
-    """The office's rows in the current app context (for the services)."""
-    def user(name):
-        return db.session.execute(select(AppUser).where(AppUser.username == name)).scalar_one()
-
-    return SimpleNamespace(unit=db.session.get(Unit, app_office.unit_id), dept=db.session.get(Unit, app_office.dept_id),
-                           **{k: user(getattr(app_office, k)) for k in ("clerk", "sup", "s1", "s2", "s3")})
-
-
 @pytest.fixture()
 def web(app, world):
     """An office with the reported cases, its documents not imported yet."""
-    o = make_office(app, world)
+    o = office_ids(app, world, "rc")
     with app.app_context():
         office = office_in(o)
         by_id = make_person_case(office, days_ago(40))

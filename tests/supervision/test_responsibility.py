@@ -22,16 +22,14 @@ from app.supervision import alarm_actions
 from app.supervision import patrol
 from app.supervision.reconcile import reconcile
 from app.supervision.responsibility import report_for_alarm, report_for_finding, write_xlsx
-from tests.conftest import login
-from tests.deadlines.test_deadlines import submit_first
-from tests.supervision.test_reconcile import csv_file, days_ago, make_office, make_person_case, office_in
+from tests.factories import csv_file, days_ago, login, make_person_case, make_user, office_ids, office_in, submit_first
 
 TODAY = dt.date.today()
 
 
 @pytest.fixture()
 def evidence(app, world, tmp_path):
-    o = make_office(app, world)
+    o = office_ids(app, world, "rc")
     with app.app_context():
         office = office_in(o)
         case = make_person_case(office, days_ago(6))
@@ -167,7 +165,6 @@ def test_reports_are_scoped(app, evidence, client_for):
     # a query user above the office reads the reports too
     with app.app_context():
         from app.models import Unit
-        from tests.conftest import make_user
 
         with acting_as("测试", "cli"):
             make_user(app.appbuilder.sm, f"q_{evidence.clerk}", ["查询员"], db.session.get(Unit, evidence.dept_id).id)

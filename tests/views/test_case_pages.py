@@ -9,27 +9,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Attachment, Case, Unit
 from app.spec import module
-from app.views.case_forms import editable_items, form_data_from_values
-from tests.record.test_case_validation import valid_case
+from tests.factories import form_payload, valid_case
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def form_payload(values: dict, key: str, **extra) -> dict:
-    """What a browser posts for one module filled with ``values``."""
-    data = {}
-    for k, v in form_data_from_values(values, key).items():
-        if v is None:
-            continue
-        if isinstance(v, dt.date):
-            v = v.isoformat()
-        data[k] = v if isinstance(v, list) else str(v)
-    for item in editable_items(key):
-        if item.kind == "file-ref" and values.get(item.key):
-            data[item.key] = (io.BytesIO(PDF), values[item.key])
-    data.update(handler="经办人甲", leader="责任领导乙")
-    data.update(extra)
-    return data
 
 
 def _values(app, world):

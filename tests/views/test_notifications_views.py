@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 from app.audit import acting_as
 from app.extensions import db
 from app.models import AuditLog, CaseDeadline, Message, TaskRun, Unit
-from tests.conftest import csrf_login, login, make_user, planted, unique
+from tests.factories import (
+    csrf_login, derived_on, login, make_user, node, planted, save_case, unique, values_decided_on,
+)
 
 TODAY = dt.date.today()
 
@@ -282,7 +284,6 @@ def test_task_runs_are_for_admins_only(app, world, client_for):
 def test_admin_runs_the_scan_now(app, world, client_for):
     from app.models import AppUser, Case
     from app.workflow import cases
-    from tests.deadlines.test_deadlines import derived_on, node, save_case, values_decided_on
 
     with app.app_context():
         unit = db.session.get(Unit, world.units["a"])

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.audit import acting_as
 from app.extensions import db
-from app.models import AppUser, AuditLog, Case, ExportFile, SavedQuery, TaskRun, Unit
+from app.models import AppUser, AuditLog, Case, ExportFile, SavedQuery, TaskRun
 from app.queries.cases import CaseFilter, count
 from app.queries.columns import BY_KEY
 from app.scoping import scope_for
@@ -25,8 +25,7 @@ from app.workflow import submission as wf
 from app.workflow import cases
 from app.reporting.exports import HEADERS
 from app.spec import modules
-from tests.conftest import _make_unit, login, make_user, unique
-from tests.deadlines.test_deadlines import save_case, submit_first
+from tests.factories import login, make_users, save_case, submit_first, two_units, unique
 
 D = dt.date
 TODAY = dt.date.today()
@@ -46,22 +45,13 @@ def qv(app, world):
     tag = unique("qv").lower()
     with app.app_context():
         with acting_as("测试夹具", "cli"):
-            root = db.session.get(Unit, world.units["root"])
-            dept = _make_unit(f"{tag}-ZZB", f"查询组织部{tag}", root, level="区县", unit_type="组织部")
-            u1 = _make_unit(f"{tag}-U1", f"查询一局{tag}", dept)
-            u2 = _make_unit(f"{tag}-U2", f"查询二局{tag}", dept)
-            db.session.add_all([dept, u1, u2])
-            db.session.flush()
-            users = {
-                "clerk1": make_user(sm, f"qc1_{tag}", ["填报员"], u1.id),
-                "clerk2": make_user(sm, f"qc2_{tag}", ["填报员"], u2.id),
-                "sup": make_user(sm, f"qsup_{tag}", ["监督员"], dept.id),
-                "query": make_user(sm, f"qq_{tag}", ["查询员"], dept.id),
-                "signer": make_user(sm, f"qs0_{tag}", ["签字领导"], u1.id),
-                "s1": make_user(sm, f"qs1_{tag}", ["签字领导"], u1.id),
-                "s2": make_user(sm, f"qs2_{tag}", ["签字领导"], u1.id),
-                "s3": make_user(sm, f"qs3_{tag}", ["签字领导"], u1.id),
-            }
+            dept, (u1, u2) = two_units(world, tag, "查询组织部", "查询一局", "查询二局")
+            users = make_users(sm, tag, {
+                "clerk1": ("qc1", ["填报员"], u1), "clerk2": ("qc2", ["填报员"], u2),
+                "sup": ("qsup", ["监督员"], dept), "query": ("qq", ["查询员"], dept),
+                "signer": ("qs0", ["签字领导"], u1), "s1": ("qs1", ["签字领导"], u1),
+                "s2": ("qs2", ["签字领导"], u1), "s3": ("qs3", ["签字领导"], u1),
+            })
             db.session.commit()
         plan = [(u1, users["clerk1"], D(2026, 2, 10), True), (u1, users["clerk1"], D(2026, 2, 11), False),
                 (u2, users["clerk2"], D(2026, 3, 5), False), (u2, users["clerk2"], D(2025, 2, 15), True),

@@ -35,8 +35,7 @@ from app.queries.statistics import period_table, rule_hits, unit_table
 from app.reporting import charts
 from app.scoping import Scope, scope_for
 from app.reporting.exports import parse_filter
-from tests.conftest import _make_unit, login, make_user, planted, unique
-from tests.deadlines.test_deadlines import save_case
+from tests.factories import login, make_department, make_users, planted, save_case, unique
 
 D = dt.date
 Q1 = {"date_from": "2026-01-01", "date_to": "2026-03-31"}
@@ -50,21 +49,15 @@ def st(app, world):
     tag = unique("st").lower()
     with app.app_context():
         with acting_as("测试夹具", "cli"):
-            root = db.session.get(Unit, world.units["root"])
-            dept = _make_unit(f"{tag}-ZZB", f"统计组织部{tag}", root, level="区县", unit_type="组织部")
-            u1 = _make_unit(f"{tag}-U1", f"统计一局{tag}", dept)
-            u11 = _make_unit(f"{tag}-U11", f"统计一局下属{tag}", u1, level="事业单位")
-            u2 = _make_unit(f"{tag}-U2", f"统计二局{tag}", dept)
-            db.session.add_all([dept, u1, u11, u2])
-            db.session.flush()
-            users = {
-                "clerk0": make_user(sm, f"sc0_{tag}", ["填报员"], dept.id),
-                "clerk1": make_user(sm, f"sc1_{tag}", ["填报员"], u1.id),
-                "clerk11": make_user(sm, f"sc11_{tag}", ["填报员"], u11.id),
-                "clerk2": make_user(sm, f"sc2_{tag}", ["填报员"], u2.id),
-                "sup": make_user(sm, f"ssup_{tag}", ["监督员"], dept.id),
-                "query": make_user(sm, f"sq_{tag}", ["查询员"], dept.id),
-            }
+            dept, units = make_department(db.session.get(Unit, world.units["root"]), tag, "统计组织部", {
+                "u1": ("统计一局", None, {}), "u11": ("统计一局下属", "u1", {"level": "事业单位"}),
+                "u2": ("统计二局", None, {})})
+            u1, u11, u2 = units.values()
+            users = make_users(sm, tag, {
+                "clerk0": ("sc0", ["填报员"], dept), "clerk1": ("sc1", ["填报员"], u1),
+                "clerk11": ("sc11", ["填报员"], u11), "clerk2": ("sc2", ["填报员"], u2),
+                "sup": ("ssup", ["监督员"], dept), "query": ("sq", ["查询员"], dept),
+            })
             db.session.commit()
         plan = [("clerk0", dept, D(2026, 1, 15), False), ("clerk1", u1, D(2026, 2, 10), True),
                 ("clerk1", u1, D(2026, 2, 11), False), ("clerk11", u11, D(2026, 3, 20), False),

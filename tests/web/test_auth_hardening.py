@@ -7,7 +7,7 @@ import pytest
 from werkzeug.security import check_password_hash
 
 import config
-from tests.conftest import PASSWORD, csrf_login, login, make_user, unique
+from tests.factories import PASSWORD, csrf_login, login, make_user, unique
 
 NEW_PASSWORD = "Changed-Passw0rd!"
 

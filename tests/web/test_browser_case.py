@@ -13,7 +13,7 @@ The people do what they would do at their desks, through the pages only:
    gets 404.
 
 Every request the browser makes must stay on 127.0.0.1. Skipped (with the reason printed) when
-Chromium or Python Playwright is missing, like tests/test_browser.py whose helpers it reuses.
+Chromium or Python Playwright is missing, like tests/web/test_browser.py (the fixtures are tests/web/conftest.py's).
 """
 from __future__ import annotations
 
@@ -25,9 +25,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, make_user, unique
-from tests.web.test_browser import CHROMIUM_ARGS, HOST, chromium, live_server  # noqa: F401  (fixtures)
-from tests.record.test_case_validation import valid_case
+from tests.factories import PASSWORD, make_user, unique, valid_case
+from tests.web.support import CHROMIUM_ARGS, HOST
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SCREENSHOT = "/tmp/jishi-case.png"
@@ -170,7 +169,7 @@ def _complete_step(walk: Walk, case_url: str, key: str) -> None:
     assert state == "已完成", f"{key} is {state!r} after 保存并完成本环节; {walk.flashes()}"
 
 
-def test_case_from_motion_to_second_submission(chromium, app, world, live_server, tmp_path):  # noqa: F811
+def test_case_from_motion_to_second_submission(chromium, app, world, live_server, tmp_path):
     from app.audit import acting_as
     from app.extensions import db
     from app.models import Case, Submission, Unit

@@ -21,7 +21,7 @@ recorded) in its period, and a submission raises its alarm the day it is made �
 that contains today can name the unit whose submission broke the quorum.
 
 Every request the browser makes must stay on 127.0.0.1. Skipped (with the reason printed) when Chromium or
-Python Playwright is missing, like tests/test_browser.py whose fixtures it reuses.
+Python Playwright is missing, like tests/web/test_browser.py (the fixtures are tests/web/conftest.py's).
 """
 from __future__ import annotations
 
@@ -37,10 +37,11 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, _make_unit, make_user, unique
-from tests.web.test_browser import CHROMIUM_ARGS, HOST, chromium, live_server  # noqa: F401  (fixtures)
-from tests.record.test_case_validation import make_id
-from tests.deadlines.test_deadlines import CONTENT, submit_first, values_decided_on
+from tests.factories import (
+    CONTENT, PASSWORD, make_id, make_unit, make_user, record_case, submit_first, unique, values_decided_on,
+    without_quorum,
+)
+from tests.web.support import CHROMIUM_ARGS, HOST
 
 SCREENSHOT = "/tmp/jishi-workbench.png"
 FAILURE_SCREENSHOT = "/tmp/jishi-workbench-failure.png"
@@ -68,7 +69,7 @@ def _period(today: dt.date) -> tuple[dt.date, dt.date, bool]:
 def _office(sm, dept, key: str, name: str, tag: str):
     from app.extensions import db
 
-    unit = _make_unit(f"{tag}-{key.upper()}", f"{name}{tag}", dept)
+    unit = make_unit(f"{tag}-{key.upper()}", f"{name}{tag}", dept)
     db.session.add(unit)
     db.session.flush()
     return SimpleNamespace(
@@ -78,8 +79,6 @@ def _office(sm, dept, key: str, name: str, tag: str):
 
 def _record(office, decided: dt.date, keys=CONTENT, *, name=None, id_no=None, no_quorum=False):
     """The clerk creates a case decided on ``decided`` and completes ``keys``; returns (case, values)."""
-    from app.audit import acting_as
-    from app.workflow import cases
 
     values = values_decided_on(office.unit, decided)
     if name:  # another person: the candidate, and the same person on the nominee list
@@ -88,15 +87,9 @@ def _record(office, decided: dt.date, keys=CONTENT, *, name=None, id_no=None, no
         for person in values["nomination"]["nominee_list"]:
             if person.get("id_card_no") == old_id:
                 person.update(name=name, id_card_no=id_no)
-    if no_quorum:  # 7 of 11 present: below two thirds (P27), as app.demo.cases._violating does
-        values["decision"].update(members_present=7, votes_for=7, votes_against=0, votes_defer=0)
-    with acting_as(office.clerk, "cli"):
-        case = cases.create_case(office.unit, office.clerk)
-        values["motion"]["case_no"] = case.case_no
-        for key in keys:
-            cases.save_module(case, key, values[key], handler="经办人", leader="责任领导")
-            cases.complete_module(case, key)
-    return case, values
+    if no_quorum:
+        without_quorum(values)
+    return record_case(office.unit, office.clerk, values, keys, leader="责任领导"), values
 
 
 def build(app, world, today: dt.date) -> SimpleNamespace:
@@ -113,7 +106,7 @@ def build(app, world, today: dt.date) -> SimpleNamespace:
         sm = app.appbuilder.sm
         with acting_as("测试夹具", "cli"):
             root = db.session.get(Unit, world.units["root"])
-            dept = _make_unit(f"{tag}-ZZB", f"区委组织部{tag}", root, level="区县", unit_type="组织部")
+            dept = make_unit(f"{tag}-ZZB", f"区委组织部{tag}", root, level="区县", unit_type="组织部")
             db.session.add(dept)
             db.session.flush()
             u1 = _office(sm, dept, "u1", "一局", tag)
@@ -273,7 +266,7 @@ def fast_monitor(app):
             app.config.pop(key, None)
 
 
-def test_supervisor_workbench_walk(chromium, app, world, live_server, fast_monitor, tmp_path):  # noqa: F811
+def test_supervisor_workbench_walk(chromium, app, world, live_server, fast_monitor, tmp_path):
     from app.extensions import db
     from app.models import Alarm, AppointmentDocument, Case, Finding, Notice, SpotCheck, Unit
     from app.supervision import notices as notice_svc

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Case
-from tests.conftest import PASSWORD, csrf_login as login
+from tests.factories import PASSWORD, csrf_login as login
 
 
 def cases(app) -> int:

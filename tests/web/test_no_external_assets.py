@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask_appbuilder.const import PERMISSION_PREFIX
+from tests.web.support import crawlable
 
 LANG_TAG = '<html lang="zh-CN">'
 
@@ -76,16 +77,6 @@ class Page:
         return self.status == 200 and self.mimetype == "text/html"
 
 
-def _crawlable(rule) -> bool:
-    if "GET" not in rule.methods or rule.arguments:
-        return False
-    if rule.rule == "/logout/" or rule.rule.startswith("/lang/"):
-        return False
-    if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
-        return False
-    return True
-
-
 def _fetch(client, label, path, endpoint=None) -> Page:
     resp = client.get(path)
     text = resp.get_data(as_text=True) if resp.mimetype.startswith("text/") else ""
@@ -106,7 +97,7 @@ def crawl(app, world, client_for) -> list[Page]:
 
 
 def _crawl(app, world, client_for) -> list[Page]:
-    rules = sorted({(r.rule, r.endpoint) for r in app.url_map.iter_rules() if _crawlable(r)})
+    rules = sorted({(r.rule, r.endpoint) for r in app.url_map.iter_rules() if crawlable(r)})
     assert rules, "no crawlable rule found in app.url_map"
     admin = client_for("admin")
     pages = [_fetch(admin, "admin", rule, endpoint) for rule, endpoint in rules]

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 EXAMPLES = 10  # per operation and generation mode (positive, negative): 20 requests per operation
 CHECKS = [not_a_server_error, response_schema_conformance]

@@ -5,7 +5,7 @@ import pytest
 
 import config
 from app.security import password_policy
-from tests.conftest import PASSWORD, login
+from tests.factories import PASSWORD, login, make_user, unique
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,6 @@ def test_forms_need_a_csrf_token(csrf_app, world):
 def test_repeated_failures_lock_the_account(app, world):
     from app.extensions import db
     from app.models import AppUser
-    from tests.conftest import make_user, unique
 
     username = unique("lock").lower()
     with app.app_context():
@@ -89,7 +88,6 @@ def test_password_policy(pw, ok):
 
 
 def test_user_form_enforces_the_password_policy(app, world, client_for):
-    from tests.conftest import unique
 
     client = client_for("admin")
     with app.app_context():

@@ -9,8 +9,7 @@ import stat
 import pytest
 
 import config
-from tests.conftest import PASSWORD, unique
-from tests.web.test_browser import chromium, live_server  # noqa: F401  (fixtures)
+from tests.factories import PASSWORD, login, unique
 
 # The development key this repository once committed: a cookie signed with it must open nothing.
 PUBLISHED_KEY = "jishi-development-secret-not-for-production"
@@ -383,10 +382,10 @@ def test_every_inline_script_and_style_carries_the_page_nonce(app, world, client
     code only with this answer's nonce, so a script without it would be dead in the browser."""
     import re
 
-    from tests.web.test_no_external_assets import _crawlable
+    from tests.web.support import crawlable
 
     admin = client_for("admin")
-    rules = sorted({r.rule for r in app.url_map.iter_rules() if _crawlable(r)})
+    rules = sorted({r.rule for r in app.url_map.iter_rules() if crawlable(r)})
     seen, nonces = 0, set()
     for path in rules + ["/login/", f"/unitview/show/{world.units['a']}"]:
         resp = (app.test_client() if path == "/login/" else admin).get(path)
@@ -418,7 +417,7 @@ _WATCH_CSP = ("window.__csp = []; document.addEventListener('securitypolicyviola
 def test_the_policy_breaks_no_page_in_a_browser(chromium, live_server, world):
     """Chromium loads the pages under the real headers: no violation of the policy, no script error;
     the app's jQuery writes carry the token by themselves, a bare fetch() without it is refused."""
-    from tests.web.test_browser import CHROMIUM_ARGS
+    from tests.web.support import CHROMIUM_ARGS
 
     executable, sync_playwright, _ = chromium
     problems: list[str] = []
@@ -479,7 +478,6 @@ def test_queueing_with_redis_down_fails_fast_in_chinese(app, world, db_url):
     import time
 
     from app import create_app
-    from tests.conftest import login
 
     down = f"redis://127.0.0.1:{_closed_port()}/0"
     web = create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, FAB_UPDATE_PERMS=False,

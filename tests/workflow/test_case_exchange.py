@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from app.audit import acting_as
 from app.extensions import db
 from app.models import MODULE_MODELS, Batch, Case, CasePerson, Unit
-from app.record.data import export_case, to_exchange
+from app.record.data import export_case
 from app.spec import BATCH_ITEMS, items_by_key, modules
-from tests.record.test_case_validation import valid_case
+from tests.factories import case_json
 
 SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "modules.json"
 
@@ -72,22 +72,6 @@ def test_every_item_exists_with_its_type_and_required_flag():
 
 # ---- import / export -------------------------------------------------------------------------------
 
-def _case_json(world, changes=None) -> dict:
-    values = valid_case()
-    with db.session.no_autoflush:
-        code_a = db.session.get(Unit, world.units["a"]).code
-    values["motion"]["reporting_unit"] = code_a
-    values["motion"]["target_unit"] = code_a
-    values["motion"]["case_no"] = None
-    for (mkey, key), value in (changes or {}).items():
-        values[mkey][key] = value
-    data = to_exchange(values)
-    # Signatures, the pledge and submissions are made in the system, never imported
-    # (tests/test_case_import_records.py): a file of a draft has empty blocks, as its export.
-    data["signature"], data["submission"] = {}, {}
-    return data
-
-
 def _counts():
     return (db.session.scalar(select(func.count(Case.id))), db.session.scalar(select(func.count(CasePerson.id))),
             db.session.scalar(select(func.count(Batch.id))))
@@ -97,7 +81,7 @@ def test_export_then_import_gives_back_the_same_values(app, world, ctx):
     from app.scoping import Scope
     from app.workflow.exchange import import_cases
 
-    data = _case_json(world)
+    data = case_json(world)
     with acting_as("测试", "cli"):
         [first] = import_cases(data, Scope("all"))
     exported = export_case(db.session.get(Case, first))
@@ -121,8 +105,8 @@ def test_bad_input_lists_every_problem_and_writes_nothing(app, world, ctx):
     from app.scoping import Scope
     from app.workflow.exchange import ImportFailed, import_cases
 
-    good = _case_json(world)
-    bad = _case_json(world)
+    good = case_json(world)
+    bad = case_json(world)
     bad["qualification"]["id_card_no"] = "110101198003150000"  # wrong check digit
     bad["decision"]["members_present"] = 99  # more than members_total
     bad["motion"]["selection_type"] = "空降"  # not in the enum
@@ -144,7 +128,7 @@ def test_an_imported_pledge_is_refused(app, world, ctx):
     from app.scoping import Scope
     from app.workflow.exchange import ImportFailed, import_cases
 
-    data = _case_json(world)
+    data = case_json(world)
     data["signature"]["authenticity_pledge"] = True
     before = _counts()
     with acting_as("测试", "cli"), pytest.raises(ImportFailed) as err:
@@ -157,7 +141,7 @@ def test_values_checks_run_on_import(app, world, ctx):
     from app.scoping import Scope
     from app.workflow.exchange import ImportFailed, import_cases
 
-    bad = _case_json(world, {("decision", "members_present"): 99})
+    bad = case_json(world, {("decision", "members_present"): 99})
     with acting_as("测试", "cli"), pytest.raises(ImportFailed) as err:
         import_cases(bad, Scope("all"))
     assert ("decision", "members_present") in {(p["module"], p["key"]) for p in err.value.problems}
@@ -170,13 +154,13 @@ def test_import_refuses_a_unit_outside_the_scope(app, world, ctx):
 
     clerk_b = db.session.execute(select(AppUser).where(AppUser.username == world.users["clerk_b"])).scalar_one()
     with acting_as(clerk_b, "cli"), pytest.raises(ImportFailed) as err:
-        import_cases(_case_json(world), scope_for(clerk_b), clerk_b)
+        import_cases(case_json(world), scope_for(clerk_b), clerk_b)
     assert any("权限范围" in p["message"] for p in err.value.problems)
 
 
 def test_cli_import_and_export(app, world, tmp_path):
     with app.app_context():
-        data = _case_json(world)
+        data = case_json(world)
     good = tmp_path / "case.json"
     good.write_text(json.dumps([data, data], ensure_ascii=False), encoding="utf-8")
     runner = app.test_cli_runner()
@@ -205,7 +189,7 @@ def test_cli_import_and_export(app, world, tmp_path):
 
 def test_rest_import_and_export_are_scoped(app, world, client_for):
     with app.app_context():
-        data = _case_json(world)
+        data = case_json(world)
     clerk_a = client_for("clerk_a")
     resp = clerk_a.post("/api/v1/case/import", json=data)
     assert resp.status_code == 201, resp.get_json()

@@ -12,8 +12,7 @@ from app.extensions import db
 from app.models import AppUser, Case, CasePerson, Signature, Submission, Unit
 from app.scoping import Scope
 from app.workflow.exchange import ImportFailed, import_cases
-from tests.workflow.test_case_exchange import _case_json
-from tests.workflow.test_case_workflow import team  # noqa: F401  (a fixture)
+from tests.factories import build_case, case_json, sign_all
 
 FAKE = "伪造签字人"
 FORGED = {
@@ -27,7 +26,7 @@ FORGED_KEYS = {("signature", "sig1_signer"), ("signature", "sig1_post"), ("signa
 
 
 def _forged(world) -> dict:
-    data = _case_json(world)
+    data = case_json(world)
     data.update(json.loads(json.dumps(FORGED)))
     return data
 
@@ -52,7 +51,7 @@ def test_a_file_with_signatures_and_submission_dates_is_refused_by_the_cli(app, 
         assert _counts() == before
     # and `flask cases update` cannot write them into an existing draft either
     with app.app_context(), acting_as("测试", "cli"):
-        [case_id] = import_cases(_case_json(world), Scope("all"))
+        [case_id] = import_cases(case_json(world), Scope("all"))
     one = tmp_path / "signature.json"
     one.write_text(json.dumps({"signature": FORGED["signature"]}, ensure_ascii=False), encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["cases", "update", str(case_id), str(one)])
@@ -94,7 +93,6 @@ def test_a_file_with_signatures_is_refused_over_rest_and_pages_show_no_fake_sign
 def test_round_trip_of_a_signed_case_goes_through_its_content(app, world, team):
     """A signed case's export carries its signatures: importing that is refused (naming them), the
     content-only export imports as a new draft with the same content."""
-    from tests.workflow.test_case_workflow import build_case, sign_all
 
     case, _values = build_case(team)
     sign_all(case, team)
@@ -129,7 +127,7 @@ def test_import_answers_say_nothing_about_other_units(app, world, ctx):
     code_b = db.session.get(Unit, world.units["b"]).code
 
     def problems(changes):
-        data = _case_json(world)
+        data = case_json(world)
         for (mkey, key), value in changes.items():
             data[mkey][key] = value
         with acting_as(clerk, "cli"), pytest.raises(ImportFailed) as err:
@@ -144,7 +142,7 @@ def test_import_answers_say_nothing_about_other_units(app, world, ctx):
     assert world.names["b"] not in foreign and "权限范围" in foreign
     # a number used in unit B is answered like an unused number of unit B
     with acting_as("测试", "cli"):
-        data_b = _case_json(world)
+        data_b = case_json(world)
         data_b["motion"]["reporting_unit"] = data_b["motion"]["target_unit"] = code_b
         [b_id] = import_cases(data_b, Scope("all"))
     used = db.session.get(Case, b_id).case_no

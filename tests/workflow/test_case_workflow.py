@@ -8,11 +8,7 @@ test-specific number of days so that no two cases share a meeting batch.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
-import random
-from contextlib import contextmanager
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
@@ -21,94 +17,19 @@ from sqlalchemy.exc import DBAPIError
 from app.audit import acting_as
 from app.extensions import db
 from app.integrity import ValidationFailed
-from app.models import Attachment, Case, CasePerson, Signature, Submission, Unit
+from app.models import Attachment, Case, CasePerson, Signature, Submission
 from app.workflow import submission as wf
 from app.workflow import cases
 from app.record.data import canonical_json, content_hash, export_case, read_case, sha256_text
 from app.workflow.cases import CaseError
 from app.spec import MODULE_KEYS
-from tests.conftest import make_user, unique
-from tests.record.test_case_validation import another_person, valid_case
+from tests.factories import (
+    AGREE, POSTS, build_case, case_values, sign_all, tamper, to_first_submission, to_second_submission, unique,
+)
 
-AGREE = "情况属实同意报送"
-POSTS = {1: "组织部副部长", 2: "组织部部长", 3: "党委书记"}
 PRE_SIGN = MODULE_KEYS[:7]
-# Dates of the procedure (modules 2–9) move together; the candidate's own history does not.
-_SHIFTED = ("motion", "nomination", "recommendation", "inspection", "consultation", "decision", "publicity",
-            "appointment")
-_OFFSETS = itertools.count(random.randrange(1, 120))
-
-
 def messages(exc_info) -> str:
     return "；".join(p.message for p in exc_info.value.problems)
-
-
-def case_values(unit: Unit) -> dict:
-    values = another_person(valid_case())
-    shift = dt.timedelta(days=next(_OFFSETS))
-    for key in _SHIFTED:
-        for item, value in values[key].items():
-            if isinstance(value, dt.date):
-                values[key][item] = value - shift
-    values["motion"]["reporting_unit"] = unit.code
-    values["motion"]["target_unit"] = unit.code
-    return values
-
-
-@pytest.fixture()
-def team(app, world, ctx):
-    """Fresh users of unit A (and two of unit B) for one test."""
-    sm = app.appbuilder.sm
-    tag = unique("wf").lower()
-    spec = {
-        "clerk": (["填报员", "签字领导"], "a"),  # creates the cases: may submit, may not sign its own
-        "s1": (["签字领导"], "a"), "s2": (["签字领导"], "a"), "s3": (["签字领导"], "a"),
-        "plain": (["填报员"], "a"),
-        "signer_b": (["签字领导"], "b"),
-        "sup": (["监督员"], "a"),
-        "sup_b": (["监督员"], "b"),
-    }
-    with acting_as("测试夹具", "cli"):
-        users = {k: make_user(sm, f"{k}_{tag}", roles, world.units[u]) for k, (roles, u) in spec.items()}
-        db.session.commit()
-    return SimpleNamespace(unit=db.session.get(Unit, world.units["a"]), **users)
-
-
-def build_case(team, complete=PRE_SIGN):
-    values = case_values(team.unit)
-    with acting_as(team.clerk, "cli"):
-        case = cases.create_case(team.unit, team.clerk)
-        values["motion"]["case_no"] = case.case_no
-        for key in complete:
-            cases.save_module(case, key, values[key], handler="经办人甲", leader="领导乙")
-            cases.complete_module(case, key)
-    return case, values
-
-
-def sign_all(case, team, levels=(1, 2, 3)):
-    for level in levels:
-        signer = getattr(team, f"s{level}")
-        with acting_as(signer, "cli"):
-            wf.sign(case, signer, level, POSTS[level], AGREE)
-
-
-def to_first_submission(team):
-    case, values = build_case(team)
-    sign_all(case, team)
-    with acting_as(team.clerk, "cli"):
-        wf.set_pledge(case, team.clerk, True)
-        sub = wf.submit(case, team.clerk, 1)
-    return case, values, sub
-
-
-def to_second_submission(team):
-    case, values, first = to_first_submission(team)
-    with acting_as(team.clerk, "cli"):
-        for key in ("publicity", "appointment"):
-            cases.save_module(case, key, values[key], handler="经办人甲", leader="领导乙")
-            cases.complete_module(case, key)
-        second = wf.submit(case, team.clerk, 2)
-    return case, values, first, second
 
 
 def refused(fn, *args):
@@ -463,45 +384,6 @@ def test_return_for_correction_creates_a_linked_new_version(team):
 
 
 # ---- verification and tampering ---------------------------------------------------------------------
-
-def _is_pg() -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
-@contextmanager
-def tampering(table: str):
-    """A connection on which the table's evidence trigger is off (to tamper below the application);
-    the trigger is back, exactly as the migration made it, when the block ends."""
-    with db.engine.connect() as conn:
-        if _is_pg():
-            name = {"submission_record": "submission_record_immutable",
-                    "signature_record": "signature_record_sealed"}[table]
-            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {name}"))
-            try:
-                yield conn
-            finally:
-                conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {name}"))
-                conn.commit()
-        else:
-            name = {"submission_record": "submission_record_no_update",
-                    "signature_record": "signature_record_no_update"}[table]
-            sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :n"),
-                               {"n": name}).scalar()
-            assert sql, name
-            conn.execute(text(f"DROP TRIGGER {name}"))
-            try:
-                yield conn
-            finally:
-                conn.execute(text(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1)))
-                conn.commit()
-    db.session.expire_all()
-
-
-def tamper(table: str, sql: str, **params):
-    db.session.rollback()
-    with tampering(table) as conn:
-        conn.execute(text(sql), params)
-
 
 def test_evidence_triggers_block_update_and_delete(team):
     case, _, sub = to_first_submission(team)

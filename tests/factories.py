@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+import pytest
 from flask import current_app
 from sqlalchemy import select, text
 from werkzeug.security import generate_password_hash
@@ -721,6 +722,24 @@ def base_status(code: str) -> str:
 def outcomes(table, code: str) -> set:
     """The outcomes a table's rows expect of one rule."""
     return {rc.expect for rc in table if rc.code == code}
+
+
+def rule_tests(table, codes, base_hits=()):
+    """The tests every rule table runs, for its module to name: each row; the base case against each of
+    ``codes`` (it hits none but ``base_hits``); a passing and a failing row for each of ``codes``."""
+    @pytest.mark.parametrize("rc", table, ids=lambda rc: rc.id())
+    def rows(rc):
+        check(rc)
+
+    @pytest.mark.parametrize("code", codes)
+    def base_case(code):
+        assert base_status(code) in (("fail",) if code in base_hits else ("pass", "na"))
+
+    @pytest.mark.parametrize("code", codes)
+    def pass_and_fail(code):
+        assert {"pass", "fail"} <= outcomes(table, code)
+
+    return rows, base_case, pass_and_fail
 
 
 def check(rc: RuleCase):

@@ -192,11 +192,16 @@ def _form_version(html: str) -> tuple[str, str]:
     return version, htmllib.unescape(base)
 
 
-def test_a_stale_module_form_is_refused_with_what_the_other_clerk_changed(app, team):
+def _two_clerks_on_one_case(app, team):
+    """A case with its first module saved, committed; the clerks of its unit, each with a client."""
     case, values = build_case(team, complete=("qualification",))
     case_id = case.id
     db.session.commit()
-    first, second = _client(app, team.clerk), _client(app, team.plain)
+    return case_id, values, _client(app, team.clerk), _client(app, team.plain)
+
+
+def test_a_stale_module_form_is_refused_with_what_the_other_clerk_changed(app, team):
+    case_id, values, first, second = _two_clerks_on_one_case(app, team)
     url = f"/cases/show/{case_id}/module/qualification"
     v1, base1 = _form_version(first.get(url).get_data(as_text=True))
     v2, base2 = _form_version(second.get(url).get_data(as_text=True))
@@ -228,10 +233,7 @@ def test_a_stale_module_form_is_refused_with_what_the_other_clerk_changed(app, t
 
 
 def test_a_stale_api_save_gets_409_with_the_differences_and_writes_nothing(app, team):
-    case, values = build_case(team, complete=("qualification",))
-    case_id = case.id
-    db.session.commit()
-    one, two = _client(app, team.clerk), _client(app, team.plain)
+    case_id, values, one, two = _two_clerks_on_one_case(app, team)
     url = f"/api/v1/case/{case_id}/module/qualification"
     got = one.get(url)
     assert got.status_code == 200
@@ -324,10 +326,7 @@ def test_concurrent_versioned_saves_never_lose_a_write(app, team):
 def test_two_writers_with_the_same_version_one_wins_one_is_told(app, team):
     if _on_sqlite(app):
         pytest.skip("SQLite runs one writer at a time: the overlap needs PostgreSQL")
-    case, values = build_case(team, complete=("qualification",))
-    case_id = case.id
-    db.session.commit()
-    a, b = _client(app, team.clerk), _client(app, team.plain)
+    case_id, values, a, b = _two_clerks_on_one_case(app, team)
     url = f"/api/v1/case/{case_id}/module/qualification"
     for n in range(ROUNDS):
         version = a.get(url).get_json()["version"]

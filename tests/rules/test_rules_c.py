@@ -1,9 +1,8 @@
 """C 条件/负面清单 rules (C01–C16): one row per outcome, with boundary rows at each threshold."""
 import datetime as dt
 
-import pytest
 
-from tests.factories import RuleCase, base_status, check
+from tests.factories import RuleCase, rule_tests
 
 D = dt.date
 COUNTY_PARTY = dict(level="区县", unit_type="党委", region_code="110101")
@@ -134,11 +133,4 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize("rc", TABLE, ids=lambda rc: rc.id())
-def test_rule(rc):
-    check(rc)
-
-
-@pytest.mark.parametrize("code", [f"C{n:02d}" for n in range(1, 17)])
-def test_base_case_does_not_fail(code):
-    assert base_status(code) in ("pass", "na")
+test_rule, test_base_case_does_not_fail, _ = rule_tests(TABLE, [f"C{n:02d}" for n in range(1, 17)])

@@ -2,9 +2,8 @@
 The base case is decided on 2026-02-12 and its appointment document is dated 2026-03-02."""
 import datetime as dt
 
-import pytest
 
-from tests.factories import RuleCase, base_status, check
+from tests.factories import RuleCase, rule_tests
 
 D = dt.date
 
@@ -113,11 +112,4 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize("rc", TABLE, ids=lambda rc: rc.id())
-def test_rule(rc):
-    check(rc)
-
-
-@pytest.mark.parametrize("code", [f"D{n:02d}" for n in range(1, 12)])
-def test_base_case_does_not_fail(code):
-    assert base_status(code) in ("pass", "na")
+test_rule, test_base_case_does_not_fail, _ = rule_tests(TABLE, [f"D{n:02d}" for n in range(1, 12)])

@@ -8,8 +8,7 @@ import pytest
 
 from app.rules.registry import all_rules, catalogue
 
-TABLE_MODULES = ["tests.rules.test_rules_q", "tests.rules.test_rules_c", "tests.rules.test_rules_p1", "tests.rules.test_rules_p2",
-                 "tests.rules.test_rules_d", "tests.rules.test_rules_t", "tests.rules.test_rules_x"]
+TABLE_MODULES = [f"tests.rules.test_rules_{part}" for part in ("q", "c", "p1", "p2", "d", "t", "x")]
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "spec" / "rules.json"
 
 

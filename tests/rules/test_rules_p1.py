@@ -5,10 +5,9 @@ Each row changes the base case (valid_case(), decided 2026-02-12, judged as of 2
 import datetime as dt
 from fractions import Fraction
 
-import pytest
 
 from app.rules.registry import all_rules
-from tests.factories import CANDIDATE_ID, RuleCase, base_status, check, make_id, outcomes, person
+from tests.factories import CANDIDATE_ID, RuleCase, make_id, person, rule_tests
 
 D = dt.date
 R = RuleCase
@@ -207,19 +206,7 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize("rc", TABLE, ids=lambda rc: rc.id())
-def test_rule(rc):
-    check(rc)
-
-
-@pytest.mark.parametrize("code", P1_CODES)
-def test_base_case_does_not_fail(code):
-    assert base_status(code) in ("pass", "na")
-
-
-@pytest.mark.parametrize("code", P1_CODES)
-def test_every_rule_has_pass_and_fail_rows(code):
-    assert {"pass", "fail"} <= outcomes(TABLE, code)
+test_rule, test_base_case_does_not_fail, test_every_rule_has_pass_and_fail_rows = rule_tests(TABLE, P1_CODES)
 
 
 def test_quorum_default_is_exact_two_thirds():

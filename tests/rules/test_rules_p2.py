@@ -2,9 +2,8 @@
 import datetime as dt
 from fractions import Fraction
 
-import pytest
 
-from tests.factories import CANDIDATE_ID, RuleCase, base_status, check, outcomes, person
+from tests.factories import CANDIDATE_ID, RuleCase, check, person, rule_tests
 
 D = dt.date
 CODES = [f"P{n}" for n in range(22, 43)]
@@ -200,19 +199,7 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize("rc", TABLE, ids=lambda rc: rc.id())
-def test_rule(rc):
-    check(rc)
-
-
-@pytest.mark.parametrize("code", CODES)
-def test_base_case_does_not_fire(code):
-    assert base_status(code) in ("pass", "na")
-
-
-@pytest.mark.parametrize("code", CODES)
-def test_every_rule_has_pass_and_fail_rows(code):
-    assert {"pass", "fail"} <= outcomes(TABLE, code)
+test_rule, test_base_case_does_not_fire, test_every_rule_has_pass_and_fail_rows = rule_tests(TABLE, CODES)
 
 
 def test_quorum_accepts_fraction_forms():

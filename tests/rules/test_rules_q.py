@@ -2,10 +2,9 @@
 (since 2018-06-01) to 县处级正职, decided 2026-02-12; the candidate (男, born 1980-03-15) started work 2002-07-01."""
 import datetime as dt
 
-import pytest
 
 from app.rules.registry import all_rules
-from tests.factories import RuleCase, base_status, check, outcomes
+from tests.factories import RuleCase, outcomes, rule_tests
 
 D = dt.date
 PARTY_POST = "党内职务(党委/党组织书记、委员)"
@@ -203,17 +202,8 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize("rc", TABLE, ids=lambda rc: rc.id())
-def test_rule(rc):
-    check(rc)
-
-
 Q_CODES = [f"Q{n:02d}" for n in range(1, 21)]
-
-
-@pytest.mark.parametrize("code", Q_CODES)
-def test_base_case_is_not_a_hit(code):
-    assert base_status(code) in ("pass", "na")
+test_rule, test_base_case_is_not_a_hit, _ = rule_tests(TABLE, Q_CODES)
 
 
 def test_every_q_rule_has_pass_and_fail_rows():

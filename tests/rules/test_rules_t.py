@@ -1,10 +1,9 @@
 """T rules (时限, T01–T11): one table of rows over the base case (tests/factories.py: valid_case, RuleCase)."""
 import datetime as dt
 
-import pytest
 
 from app.rules.registry import all_rules
-from tests.factories import RuleCase, base_status, check
+from tests.factories import RuleCase, rule_tests
 
 D = dt.date
 NOT_MET = "未达到（提任后一年内补训）"
@@ -146,19 +145,10 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize("rc", TABLE, ids=lambda rc: rc.id())
-def test_rule(rc):
-    check(rc)
-
-
 T_CODES = [f"T{n:02d}" for n in range(1, 12)]
 # The base case files its 备案 on 2026-02-28 for a notice of 2026-03-02: 试用期规定2001 第三条 wants a month.
 BASE_HITS = {"T05"}
-
-
-@pytest.mark.parametrize("code", T_CODES)
-def test_base_case_is_not_a_hit(code):
-    assert base_status(code) in (("fail",) if code in BASE_HITS else ("pass", "na"))
+test_rule, test_base_case_is_not_a_hit, _ = rule_tests(TABLE, T_CODES, BASE_HITS)
 
 
 def test_every_t_rule_is_registered_with_catalogue_params():

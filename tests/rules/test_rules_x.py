@@ -1,10 +1,9 @@
 """X rules (一致性/伪报, X01–X17): one table of rows over the base case (tests/factories.py: valid_case, RuleCase)."""
 import datetime as dt
 
-import pytest
 
 from app.rules.registry import all_rules
-from tests.factories import CANDIDATE_ID, RuleCase, base_status, check, make_id
+from tests.factories import CANDIDATE_ID, RuleCase, make_id, rule_tests
 
 D = dt.date
 BAD_CHECK = CANDIDATE_ID[:17] + ("0" if CANDIDATE_ID[17] != "0" else "1")
@@ -191,17 +190,8 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize("rc", TABLE, ids=lambda rc: rc.id())
-def test_rule(rc):
-    check(rc)
-
-
 X_CODES = [f"X{n:02d}" for n in range(1, 18)]
-
-
-@pytest.mark.parametrize("code", X_CODES)
-def test_base_case_is_not_a_hit(code):
-    assert base_status(code) in ("pass", "na")
+test_rule, test_base_case_is_not_a_hit, _ = rule_tests(TABLE, X_CODES)
 
 
 def test_every_x_rule_is_registered():

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import AppUser, AuditLog, Unit, UnitQuota
 from app.scoping import scope_column
 from app.views.base import ScopedModelRestApi, ScopedViewMixin
-from tests.conftest import unique
+from tests.factories import unique
 
 
 def _is_unit_owned(model) -> bool:
@@ -233,20 +233,28 @@ def _patrol_admin_id(world):
     return db.session.execute(select(AppUser.id).where(AppUser.username == world.users["admin"])).scalar_one()
 
 
+def _once(model, where, build) -> int:
+    """The id of the matrix's ``model`` row ``where`` finds; the first time, ``build()``'s rows are added (the
+    first is that row)."""
+    row = db.session.execute(select(model).where(where)).scalars().first()
+    if row is None:
+        with acting_as("测试", "cli"):
+            rows = build()
+            db.session.add_all(rows)
+            db.session.commit()
+        return rows[0].id
+    return row.id
+
+
 def _foreign_review(world):
     """A review of the matrix case (网上巡查), made directly: the matrix tests scoping, not the service."""
     from app.models import Review
 
     objs = _foreign_case_objects(world)
     reason = "甲下属巡查意见" + world.names["a1"]
-    row = db.session.execute(select(Review).where(Review.reason == reason)).scalars().first()
-    if row is None:
-        with acting_as("测试", "cli"):
-            row = Review(case_id=objs["case"], root_id=objs["case"], unit_id=world.units["a1"], result="黄灯提示",
-                         reason=reason, reviewer_id=_patrol_admin_id(world), reviewer_name="甲巡查人")
-            db.session.add(row)
-            db.session.commit()
-    return row.id, reason
+    return _once(Review, Review.reason == reason, lambda: [
+        Review(case_id=objs["case"], root_id=objs["case"], unit_id=world.units["a1"], result="黄灯提示",
+               reason=reason, reviewer_id=_patrol_admin_id(world), reviewer_name="甲巡查人")]), reason
 
 
 def _foreign_spot_check(world):
@@ -255,17 +263,14 @@ def _foreign_spot_check(world):
 
     objs = _foreign_case_objects(world)
     title = "甲下属抽查" + world.names["a1"]
-    row = db.session.execute(select(SpotCheck).where(SpotCheck.title == title)).scalars().first()
-    if row is None:
-        with acting_as("测试", "cli"):
-            row = SpotCheck(unit_id=world.units["a1"], title=title, seed="matrix", method="count", count=1,
-                            population=1, created_by_name="测试")
-            db.session.add(row)
-            db.session.flush()
-            db.session.add(SpotCheckItem(spot_check_id=row.id, case_id=objs["case"], root_id=objs["case"],
-                                         unit_id=world.units["a1"], position=1))
-            db.session.commit()
-    return row.id, title
+
+    def build():
+        check = SpotCheck(unit_id=world.units["a1"], title=title, seed="matrix", method="count", count=1,
+                          population=1, created_by_name="测试")
+        return [check, SpotCheckItem(spot_check=check, case_id=objs["case"], root_id=objs["case"],
+                                     unit_id=world.units["a1"], position=1)]
+
+    return _once(SpotCheck, SpotCheck.title == title, build), title
 
 
 def _foreign_finding(world):
@@ -276,14 +281,9 @@ def _foreign_finding(world):
 
     objs = _foreign_case_objects(world)
     text = "甲下属问题" + world.names["a1"]
-    row = db.session.execute(select(Finding).where(Finding.description == text)).scalars().first()
-    if row is None:
-        with acting_as("测试", "cli"):
-            row = Finding(case_id=objs["case"], root_id=objs["case"], unit_id=world.units["a1"], rule_codes="P27",
-                          description=text, correction_deadline=dt.date(2026, 1, 31), created_by_name="测试")
-            db.session.add(row)
-            db.session.commit()
-    return row.id, text
+    return _once(Finding, Finding.description == text, lambda: [
+        Finding(case_id=objs["case"], root_id=objs["case"], unit_id=world.units["a1"], rule_codes="P27",
+                description=text, correction_deadline=dt.date(2026, 1, 31), created_by_name="测试")]), text
 
 
 from app.models import Finding, Review, SpotCheck  # noqa: E402

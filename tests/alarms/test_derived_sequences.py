@@ -23,32 +23,14 @@ from app.workflow import cases
 from app.alarms import derived
 from app.record.data import CaseError, to_exchange
 from app.workflow.exchange import import_cases
-from tests.factories import CONTENT, login, make_unit, make_user, save_case, submit_first, unique, values_decided_on
+from tests.factories import (
+    CONTENT, login, office_rows, save_case, submit_first, values_decided_on,
+)
 
 TODAY = dt.date.today()
 SETTINGS = settings(max_examples=6, stateful_step_count=10, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 CTX: dict = {}  # the test's app and folder; each example's own office and client
-
-
-def new_office(app, world):
-    """A fresh 组织部 and unit of its own for one example (clerk, supervisor, three signers)."""
-    from types import SimpleNamespace
-
-    from app.models import Unit
-
-    sm, tag = app.appbuilder.sm, unique("sq").lower()
-    with acting_as("测试夹具", "cli"):
-        dept = make_unit(f"{tag}-ZZB", f"组织部{tag}", db.session.get(Unit, world.units["root"]), level="区县",
-                          unit_type="组织部")
-        unit = make_unit(f"{tag}-U", f"单位{tag}", dept)
-        db.session.add_all([dept, unit])
-        db.session.flush()
-        users = {"clerk": make_user(sm, f"clerk_{tag}", ["填报员"], unit.id),
-                 "sup": make_user(sm, f"sup_{tag}", ["监督员"], dept.id),
-                 **{f"s{n}": make_user(sm, f"s{n}_{tag}", ["签字领导"], unit.id) for n in (1, 2, 3)}}
-        db.session.commit()
-    return SimpleNamespace(unit=unit, dept=dept, **users)
 
 
 def _mine() -> list[Case]:
@@ -72,7 +54,7 @@ class Sequences(RuleBasedStateMachine):
     @initialize()
     def start(self):
         db.session.expire_all()
-        CTX["office"] = new_office(CTX["app"], CTX["world"])
+        CTX["office"] = office_rows(CTX["app"], CTX["world"], "sq")  # a 组织部 and unit of its own
         CTX["client"] = login(CTX["app"].test_client(), CTX["office"].clerk.username)
 
     # ---- writes of facts ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from app.scoping import Scope
 from app.queries import facts as case_facts
 from app.workflow import cases
 from app.workflow import submission as wf
-from tests.factories import derived_on, make_case, scan, submit_first
+from tests.factories import derived_on, make_case, planted, scan, submit_first
 
 D = dt.date
 
@@ -126,6 +126,7 @@ def test_an_object_added_just_before_the_commit_counts(office):
     from app.models import CaseDeadline
 
     case, _ = make_case(office, D(2026, 2, 10))
+    planted(case.case_no)  # its deadline is set by hand below, not derived
     db.session.execute(CaseDeadline.__table__.delete().where(CaseDeadline.root_id == case.root_id))
     case_facts.refresh(root_ids=[case.root_id])
     db.session.commit()

@@ -445,7 +445,7 @@ def test_supervisor_sees_exactly_its_subtree(app, world, client_for):
     with app.app_context():
         root_path = db.session.get(Unit, world.units["a"]).path
         expected = set(db.session.execute(select(Unit.id).where(Unit.path.startswith(root_path))).scalars())
-    assert expected == {world.units["a"], world.units["a1"]}
+    assert {world.units["a"], world.units["a1"]} <= expected  # (and what other tests imported below A)
     for key in ("sup_a", "query_a"):
         got = client_for(key).get("/api/v1/unit/?q=(page_size:100)").get_json()
         assert set(got["ids"]) == expected, key

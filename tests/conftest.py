@@ -7,20 +7,16 @@ user per role are created once ("world"); tests that write make their own unique
 """
 from __future__ import annotations
 
-import uuid
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, text
 
 import config
-
-def unique(prefix: str = "T") -> str:
-    # Random rather than a counter: conftest may be imported twice (as conftest and tests.conftest).
-    return f"{prefix}{uuid.uuid4().hex[:10].upper()}"
+from tests.factories import login, make_unit, make_user, office_rows, unique
 
 
 def _database_url() -> str:
@@ -95,15 +91,6 @@ def statistics_facts_stay_true():
         assert bad == {}, f"统计事实表与案例不一致：{bad}"
 
 
-def planted(*case_nos) -> None:
-    """Statistics and report fixtures set lights and deadline statuses directly, to test their columns
-    rather than the derivation: the end-of-run check leaves those cases out (and only those). Kept on
-    the app (this module may be imported twice). Call inside the app context."""
-    from flask import current_app
-
-    current_app.extensions.setdefault("jishi_planted", set()).update(case_nos)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def derived_state_stays_true():
     """After every test of the run, every current case's stored derived state (light, evaluations,
@@ -130,9 +117,6 @@ def ctx(app):
         db.session.remove()
 
 
-PASSWORD = "Test-Passw0rd!"
-
-
 @dataclass
 class World:
     """root (组织部) ─┬─ A ── A1
@@ -141,26 +125,6 @@ class World:
     units: dict = field(default_factory=dict)  # key → id
     users: dict = field(default_factory=dict)  # key → username
     names: dict = field(default_factory=dict)  # key → unit name
-
-
-def _make_unit(code, name, parent, level="委办局", unit_type="政府", authority="处级任免权"):
-    from app.models import Unit
-
-    return Unit(code=code, name=name, parent=parent, level=level, unit_type=unit_type,
-                max_grade="县处级正职", authority=authority, region_code="420100")
-
-
-def make_user(sm, username, role_names, unit_id):
-    from werkzeug.security import generate_password_hash
-
-    from app.extensions import db
-    from app.models import AppUser
-
-    user = AppUser(username=username, first_name=username, last_name="", email=f"{username}@t.invalid",
-                   active=True, unit_id=unit_id, roles=[sm.find_role(r) for r in role_names])
-    user.password = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-    db.session.add(user)
-    return user
 
 
 @pytest.fixture(scope="session")
@@ -173,10 +137,10 @@ def world(app) -> World:
     tag = unique("W")
     with app.app_context(), acting_as("测试夹具", "cli"):
         sm = app.appbuilder.sm
-        root = _make_unit(f"{tag}-ROOT", f"测试组织部{tag}", None, level="市", unit_type="组织部")
-        a = _make_unit(f"{tag}-A", f"甲单位{tag}", root)
-        a1 = _make_unit(f"{tag}-A1", f"甲下属单位{tag}", a, level="事业单位", authority="科级任免权")
-        b = _make_unit(f"{tag}-B", f"乙单位{tag}", root)
+        root = make_unit(f"{tag}-ROOT", f"测试组织部{tag}", None, level="市", unit_type="组织部")
+        a = make_unit(f"{tag}-A", f"甲单位{tag}", root)
+        a1 = make_unit(f"{tag}-A1", f"甲下属单位{tag}", a, level="事业单位", authority="科级任免权")
+        b = make_unit(f"{tag}-B", f"乙单位{tag}", root)
         a.quotas = [UnitQuota(grade="县处级副职", approved=3)]
         b.quotas = [UnitQuota(grade="县处级副职", approved=4)]
         db.session.add_all([root, a, a1, b])
@@ -210,23 +174,6 @@ def world(app) -> World:
     return w
 
 
-def login(client, username, password=PASSWORD):
-    resp = client.post("/login/", data={"username": username, "password": password})
-    assert resp.status_code == 302, resp.data[:500]
-    assert "/login" not in resp.headers.get("Location", ""), "login failed"
-    return with_csrf_header(client)
-
-
-def with_csrf_header(client):
-    """Every later request of this logged-in client sends the page's CSRF token in X-CSRFToken, as the
-    app's own JavaScript does: the API refuses cookie-authenticated writes without it."""
-    page = client.get("/").get_data(as_text=True)
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
-    assert match, "no CSRF token on the start page"
-    client.environ_base["HTTP_X_CSRFTOKEN"] = match.group(1)
-    return client
-
-
 @pytest.fixture(scope="module")
 def csrf_app(db_url, app):
     """An app with CSRF protection on, as in production (the test configuration turns it off)."""
@@ -235,13 +182,33 @@ def csrf_app(db_url, app):
     return create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=db_url, WTF_CSRF_ENABLED=True)
 
 
-def csrf_login(client, username, password=PASSWORD):
-    """Log in through the form with the token the login page gives, as a browser does."""
-    page = client.get("/login/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    resp = client.post("/login/", data={"username": username, "password": password, "csrf_token": token})
-    assert resp.status_code == 302 and "/login" not in resp.headers["Location"]
-    return client
+@pytest.fixture()
+def office(app, world, ctx):
+    """A fresh 组织部 (with a supervisor) above a fresh unit (with a clerk and three signers)."""
+    return office_rows(app, world, "dl")
+
+
+@pytest.fixture()
+def team(app, world, ctx):
+    """Fresh users of unit A (and two of unit B) for one test."""
+    from app.audit import acting_as
+    from app.extensions import db
+    from app.models import Unit
+
+    sm = app.appbuilder.sm
+    tag = unique("wf").lower()
+    spec = {
+        "clerk": (["填报员", "签字领导"], "a"),  # creates the cases: may submit, may not sign its own
+        "s1": (["签字领导"], "a"), "s2": (["签字领导"], "a"), "s3": (["签字领导"], "a"),
+        "plain": (["填报员"], "a"),
+        "signer_b": (["签字领导"], "b"),
+        "sup": (["监督员"], "a"),
+        "sup_b": (["监督员"], "b"),
+    }
+    with acting_as("测试夹具", "cli"):
+        users = {k: make_user(sm, f"{k}_{tag}", roles, world.units[u]) for k, (roles, u) in spec.items()}
+        db.session.commit()
+    return SimpleNamespace(unit=db.session.get(Unit, world.units["a"]), **users)
 
 
 @pytest.fixture()

@@ -2,26 +2,21 @@
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
 
 from app.audit import acting_as
-from app.cli.common import echo_json, parse_date, user_scope
+from app.cli.common import JishiGroup, echo_json, parse_date, user_scope
 from app.extensions import db
 from app.queries.people import timeline
-from app.supervision.people import CorrectionRefused
-from app.supervision.people import record_correction
+from app.supervision.people import CorrectionRefused, record_correction
 
 
-@click.group("people")
-def people_cli():
-    """人员档案：按身份证号查看一人在全部案例和任免文件中的记录，登记档案专审更正。"""
+people_cli = JishiGroup("people", help="人员档案：按身份证号查看一人在全部案例和任免文件中的记录，登记档案专审更正")
 
 
 @people_cli.command("timeline")
 @click.argument("id_card_no")
 @click.option("--as-user", "as_user", default=None, help="以该用户的权限查看（默认：命令行，全部单位）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@with_appcontext
 def timeline_cmd(id_card_no: str, as_user: str | None, as_json: bool):
     """一人的时间线：每个案例（单位、任用类型、现任职务及时间、拟任职务、讨论决定）和每份任免文件，按日期排列；
     列出经登记更正关联的身份证号和档案专审更正。"""
@@ -55,7 +50,6 @@ def timeline_cmd(id_card_no: str, as_user: str | None, as_json: bool):
 @click.option("--basis", required=True, help="更正依据（档案专审认定文件及文号）")
 @click.option("--date", "decided_on", required=True, help="认定日期 YYYY-MM-DD")
 @click.option("--as-user", "as_user", default=None, help="以该用户身份登记")
-@with_appcontext
 def correct_cmd(id_card_no, item_key, old_value, new_value, basis, decided_on, as_user):
     """登记一项档案专审更正：ITEM_KEY 为 id_card_no、full_name、birth_date、work_start_date、party_join_date 或
     full_time_education；身份证号更正时 OLD_VALUE 为原号码、NEW_VALUE 为本人现号码。登记后重新判定此人的案例。"""

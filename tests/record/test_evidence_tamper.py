@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 import config
 from app.extensions import db
+from app.spec import extra_items
 from app.models import AppUser, Case, Signature, Submission, Unit
 from app.models.case import STATUS_FIRST, STATUS_SECOND
 from app.workflow import submission as wf
@@ -340,7 +341,7 @@ def test_the_upgrade_seals_the_records_already_there(app, tmp_path):
         assert verification.verify_all() == []
         db.session.remove()
 
-        downgrade(revision="-1")
+        downgrade(revision="0010")  # back to before the seals (0012), whatever came after it
         assert "hmac" not in {c["name"] for c in inspect(db.engine).get_columns("submission_record")}
         upgrade()
         db.session.remove()
@@ -349,7 +350,11 @@ def test_the_upgrade_seals_the_records_already_there(app, tmp_path):
                                   .order_by(Submission.id)).all()
         assert len(rows) == 3 and all(r.hmac for r in rows)
         assert [r.prev_hmac for r in rows] == [None, rows[0].hmac, rows[1].hmac]
-        assert verification.verify_all() == []
+        # Going below 0012 also went below 0013, which dropped the issue 13 items' columns: those (and
+        # only those) no longer match the snapshots; every value sealed before is intact.
+        later = {i["key"] for i in extra_items()}
+        breaks = verification.verify_all()
+        assert {(b["kind"], b.get("field")) for b in breaks} <= {("live_row", key) for key in later}
         assert all(s.record_hmac for s in db.session.execute(select(Signature)).scalars())
         assert [db.session.get(Case, i).status for i in case_ids] == [STATUS_SECOND, STATUS_FIRST]
         db.session.remove()

@@ -22,8 +22,8 @@ from wtforms.validators import DataRequired, Length
 
 from app import auth
 from app.models.user import AppUser, full_name_problem
-from app.views.base import ScopedViewMixin
 from app.spec import MODULE_KEYS
+from app.views.base import ScopedViewMixin
 
 # Permissions every signed-in role needs to manage its own account.
 SELF_SERVICE = [

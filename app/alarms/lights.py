@@ -9,13 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models.rules import (
-    ALARM_HALTED,
-    ALARM_RAISED,
-    Alarm,
-    EvaluationRun,
-    RuleEvaluation,
-)
+from app.models.rules import ALARM_HALTED, ALARM_RAISED, Alarm, EvaluationRun, RuleEvaluation
 from app.models.supervision import Review
 from app.rules.catalog import all_rules
 from app.spec import items_by_key

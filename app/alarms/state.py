@@ -9,15 +9,7 @@ from app.audit import current_actor
 from app.errors import JishiError
 from app.extensions import db
 from app.models.audit import utcnow
-from app.models.rules import (
-    ALARM_CLOSED,
-    ALARM_CORRECTED,
-    ALARM_HALTED,
-    ALARM_RAISED,
-    Alarm,
-    AlarmEvent,
-    EvaluationRun,
-)
+from app.models.rules import ALARM_CLOSED, ALARM_CORRECTED, ALARM_HALTED, ALARM_RAISED, Alarm, AlarmEvent, EvaluationRun
 from app.scoping import scope_for
 
 OPEN = (ALARM_RAISED, ALARM_HALTED)

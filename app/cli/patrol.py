@@ -22,14 +22,7 @@ from app.cli.common import JishiGroup, echo_json
 from app.extensions import db
 from app.models import Case, Unit
 from app.scoping import Scope, scope_for
-from app.supervision.patrol import (
-    MAX_COUNT,
-    MAX_SEED,
-    PatrolError,
-    draw,
-    parse_rate,
-    record_spot_check,
-)
+from app.supervision.patrol import MAX_COUNT, MAX_SEED, PatrolError, draw, parse_rate, record_spot_check
 
 patrol_cli = JishiGroup("patrol", help="网上巡查与抽查")
 

@@ -9,7 +9,6 @@ from app.extensions import db
 from app.queries.people import timeline
 from app.supervision.people import CorrectionRefused, record_correction
 
-
 people_cli = JishiGroup("people", help="人员档案：按身份证号查看一人在全部案例和任免文件中的记录，登记档案专审更正")
 
 

@@ -31,15 +31,7 @@ from app.extensions import db
 from app.models import AppUser, Case, Submission, Unit
 from app.models.audit import utcnow
 from app.models.case import STATUS_RETURNED
-from app.models.deadlines import (
-    DL_LATE,
-    DL_MISSING,
-    DL_ON_TIME,
-    DL_PENDING,
-    NODE_LABELS,
-    CaseDeadline,
-    Message,
-)
+from app.models.deadlines import DL_LATE, DL_MISSING, DL_ON_TIME, DL_PENDING, NODE_LABELS, CaseDeadline, Message
 from app.models.rules import ALARM_RAISED, Alarm
 from app.queries import facts as case_facts
 from app.rule_settings import effective_params, load_calendar, settings_for

@@ -13,12 +13,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.extensions import db
+from app.idnumber import id_check_char
 from app.models import Case, Unit
 from app.scoping import Scope
 from app.workflow import cases
 from app.workflow import submission as case_workflow
 from app.workflow.exchange import import_cases
-from app.idnumber import id_check_char
 
 TEMPLATE = Path(__file__).with_name("demo_case.json")
 CONTENT = ("qualification", "motion", "nomination", "recommendation", "inspection", "consultation", "decision")

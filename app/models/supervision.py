@@ -6,18 +6,7 @@ Reviews and spot-check draws are evidence: rows are only ever inserted (database
 from __future__ import annotations
 
 from flask_appbuilder import Model
-from sqlalchemy import (
-    JSON,
-    Column,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
 from app.models.audit import utcnow

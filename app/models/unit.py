@@ -2,17 +2,7 @@
 import re
 
 from flask_appbuilder import Model
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Column,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    UniqueConstraint,
-    select,
-)
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import relationship
 
 from app.enums import AUTHORITIES, GRADES, UNIT_LEVELS, UNIT_TYPES

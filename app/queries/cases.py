@@ -10,15 +10,7 @@ from sqlalchemy import case as sa_case
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import (
-    MODULE_MODELS,
-    Alarm,
-    Batch,
-    Case,
-    CaseDeadline,
-    RuleEvaluation,
-    Unit,
-)
+from app.models import MODULE_MODELS, Alarm, Batch, Case, CaseDeadline, RuleEvaluation, Unit
 from app.scoping import Scope
 
 QUAL = MODULE_MODELS["qualification"]

@@ -5,15 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import (
-    Alarm,
-    Attachment,
-    Case,
-    CaseDeadline,
-    EvaluationRun,
-    Signature,
-    Submission,
-)
+from app.models import Alarm, Attachment, Case, CaseDeadline, EvaluationRun, Signature, Submission
 from app.rules.catalog import all_rules
 from app.rules.registry import POINTS
 

@@ -8,23 +8,9 @@ from app import dates
 from app.extensions import db
 from app.models import Batch, Case, CaseDeadline, Unit
 from app.models.deadlines import DL_LATE, DL_MISSING
-from app.queries.cases import (
-    APPT,
-    MOTION,
-    PUB,
-    QUAL,
-    CaseFilter,
-    case_select,
-    highest_education,
-)
+from app.queries.cases import APPT, MOTION, PUB, QUAL, CaseFilter, case_select, highest_education
 from app.queries.columns import BY_KEY, Col
-from app.queries.statistics import (
-    StatTable,
-    last_year,
-    period_table,
-    rule_hits,
-    unit_table,
-)
+from app.queries.statistics import StatTable, last_year, period_table, rule_hits, unit_table
 from app.queries.units import top_units
 from app.rules.catalog import all_rules
 from app.scoping import Scope

@@ -7,15 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import (
-    MODULE_MODELS,
-    AuditLog,
-    Batch,
-    Case,
-    CasePerson,
-    Signature,
-    Submission,
-)
+from app.models import MODULE_MODELS, AuditLog, Batch, Case, CasePerson, Signature, Submission
 
 CASE_PAGE_LIMIT = 200
 CHAIN_LIMIT = 2000

@@ -24,14 +24,7 @@ from app.dates import period_bounds
 from app.extensions import db
 from app.models import FACT_KEYS, Case, RuleEvaluation, Unit
 from app.models import CaseFact as F
-from app.queries.cases import (
-    ALARM_AGG,
-    CaseFilter,
-    case_select,
-    period_key,
-    reporting,
-    unit_conditions,
-)
+from app.queries.cases import ALARM_AGG, CaseFilter, case_select, period_key, reporting, unit_conditions
 from app.queries.columns import COLUMNS, RATES, Col
 from app.scoping import Scope
 

@@ -12,13 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from app.record.data import Problem
-from app.record.validation import (
-    PARTY_MEMBERS,
-    CaseValues,
-    is_empty,
-    problem_at,
-    validate_values,
-)
+from app.record.validation import PARTY_MEMBERS, CaseValues, is_empty, problem_at, validate_values
 from app.spec import SYSTEM_ITEMS, ItemSpec, module
 
 # Items the system (submission and signing services, the supervisor) fills: never "missing" for the user.

@@ -23,15 +23,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case
-from app.record.data import (
-    EMPTY,
-    CaseError,
-    Problem,
-    canonical_json,
-    read_module,
-    sha256_text,
-    to_exchange,
-)
+from app.record.data import EMPTY, CaseError, Problem, canonical_json, read_module, sha256_text, to_exchange
 from app.spec import module
 
 WORKFLOW_MODULES = ("signature", "submission")  # produced by the workflow itself, never entered

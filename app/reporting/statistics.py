@@ -26,14 +26,7 @@ from app.extensions import db
 from app.models import Unit
 from app.queries.cases import CaseFilter
 from app.queries.columns import COLUMNS
-from app.queries.statistics import (
-    StatRow,
-    StatTable,
-    last_year,
-    per_unit,
-    period_table,
-    unit_table,
-)
+from app.queries.statistics import StatRow, StatTable, last_year, per_unit, period_table, unit_table
 from app.reporting.xlsx import Sheet, Writer
 from app.scoping import Scope
 

@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.rules.posts import (
-    COUNTY_TOWNSHIP_PRINCIPAL,
-    MAIN_LEADER_TITLES,
-    county_township_principal,
-    main_leader_of,
-)
+from app.rules.posts import COUNTY_TOWNSHIP_PRINCIPAL, MAIN_LEADER_TITLES, county_township_principal, main_leader_of
 from app.rules.registry import fail, na, ok, rule
 
 NOT_A_USE = ("免职", "降职")

@@ -10,13 +10,7 @@ from app.alarms.state import AlarmError, check_supervisor, move
 from app.extensions import db
 from app.models import Case
 from app.models.case import STATUS_FIRST, STATUS_SECOND
-from app.models.rules import (
-    ALARM_CLOSED,
-    ALARM_DISMISSED,
-    ALARM_HALTED,
-    ALARM_RAISED,
-    Alarm,
-)
+from app.models.rules import ALARM_CLOSED, ALARM_DISMISSED, ALARM_HALTED, ALARM_RAISED, Alarm
 from app.workflow.submission import return_for_correction
 
 __all__ = ["AlarmError", "dismiss", "halt"]

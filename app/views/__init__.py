@@ -3,13 +3,7 @@ are Chinese and translatable."""
 from flask_babel import lazy_gettext as _
 
 from app.views.audit import AuditLogApi, AuditLogView
-from app.views.case_api import (
-    MODULE_APIS,
-    BatchApi,
-    CaseApi,
-    SignatureApi,
-    SubmissionApi,
-)
+from app.views.case_api import MODULE_APIS, BatchApi, CaseApi, SignatureApi, SubmissionApi
 from app.views.cases import BatchView, CasePersonView, CaseView
 from app.views.notices import NoticeView
 from app.views.notifications import CaseDeadlineView, InboxView, TaskRunView
@@ -19,13 +13,7 @@ from app.views.query import CaseQueryView
 from app.views.reconcile import AppointmentDocumentView, DocumentImportView
 from app.views.reports import ReportFileView, ReportScheduleView
 from app.views.responsibility import ResponsibilityView
-from app.views.rules import (
-    AlarmApi,
-    AlarmView,
-    CalendarDayView,
-    RulesCatalogView,
-    RuleSettingView,
-)
+from app.views.rules import AlarmApi, AlarmView, CalendarDayView, RulesCatalogView, RuleSettingView
 from app.views.statistics import StatisticsView
 from app.views.unit_import import UnitImportView
 from app.views.units import UnitApi, UnitQuotaApi, UnitQuotaView, UnitView

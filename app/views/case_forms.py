@@ -10,15 +10,7 @@ import re
 from functools import lru_cache
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    DateField,
-    FileField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import DateField, FileField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from app.record.input_checks import ASCII_INT, shown

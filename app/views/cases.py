@@ -25,12 +25,7 @@ from app.record.lock import StaleWrite, module_snapshot, version_of
 from app.scoping import visible
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelView, ScopedModelView
-from app.views.case_forms import (
-    editable_items,
-    form_data_from_values,
-    form_for,
-    values_from_form,
-)
+from app.views.case_forms import editable_items, form_data_from_values, form_for, values_from_form
 from app.views.helpers import history_labels, light_badge
 from app.workflow import cases as case_service
 from app.workflow import submission as case_workflow

@@ -31,14 +31,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Case, Unit
-from app.models.supervision import (
-    FINDING_DONE,
-    FINDING_OPEN,
-    REVIEW_RESULTS,
-    Finding,
-    Review,
-    SpotCheck,
-)
+from app.models.supervision import FINDING_DONE, FINDING_OPEN, REVIEW_RESULTS, Finding, Review, SpotCheck
 from app.queries.history import record_history
 from app.scoping import current_scope, visible
 from app.supervision import patrol as svc

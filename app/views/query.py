@@ -20,16 +20,7 @@ import os
 import tempfile
 from urllib.parse import parse_qsl, urlencode
 
-from flask import (
-    abort,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -41,27 +32,13 @@ from app.models import Case, ExportFile, SavedQuery, Signature
 from app.queries import cases as q
 from app.queries import chain
 from app.queries.history import chain_history
-from app.queries.saved import (
-    exports_with_runs,
-    own_export,
-    own_saved_query,
-    saved_name_taken,
-    saved_queries,
-)
+from app.queries.saved import exports_with_runs, own_export, own_saved_query, saved_name_taken, saved_queries
 from app.record.data import read_case
 from app.reporting import exports as qx
 from app.scoping import current_scope, visible
 from app.spec import modules
 from app.tasks.exports import export_cases
-from app.views.helpers import (
-    csrf_ok,
-    current_user_id,
-    history_labels,
-    light_badge,
-    page_arg,
-    page_window,
-    when,
-)
+from app.views.helpers import csrf_ok, current_user_id, history_labels, light_badge, page_arg, page_window, when
 from app.workflow.submission import diff_versions
 
 log = logging.getLogger(__name__)

@@ -9,13 +9,7 @@ from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
 
 from app.models.supervision import AppointmentDocument
-from app.supervision.reconcile import (
-    HEADERS,
-    ReconcileError,
-    expected_days,
-    mask_id,
-    reconcile,
-)
+from app.supervision.reconcile import HEADERS, ReconcileError, expected_days, mask_id, reconcile
 from app.views.base import ReadOnlyModelView
 
 

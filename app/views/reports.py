@@ -20,13 +20,7 @@ from app.extensions import db
 from app.integrity import ValidationFailed
 from app.models.deadlines import ReportFile, ReportSchedule
 from app.reporting.export_log import record_export
-from app.reporting.scheduled import (
-    KINDS,
-    XLSX_MIMETYPE,
-    ReportUnavailable,
-    period_for,
-    verified_path,
-)
+from app.reporting.scheduled import KINDS, XLSX_MIMETYPE, ReportUnavailable, period_for, verified_path
 from app.tasks.reports import reports_generate
 from app.views.base import ReadOnlyModelView
 from app.views.helpers import when

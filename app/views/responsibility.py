@@ -14,11 +14,7 @@ from app.models import Alarm
 from app.models.supervision import Finding
 from app.reporting.export_log import record_export
 from app.scoping import visible
-from app.supervision.responsibility import (
-    report_for_alarm,
-    report_for_finding,
-    write_xlsx,
-)
+from app.supervision.responsibility import report_for_alarm, report_for_finding, write_xlsx
 
 
 class ResponsibilityView(BaseView):

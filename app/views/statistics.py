@@ -43,14 +43,7 @@ from app.queries.companions import (
     trend_points,
     visible_rows,
 )
-from app.queries.statistics import (
-    StatRow,
-    StatTable,
-    last_year,
-    period_table,
-    rule_hits,
-    unit_table,
-)
+from app.queries.statistics import StatRow, StatTable, last_year, period_table, rule_hits, unit_table
 from app.queries.units import unit_codes
 from app.reporting import charts
 from app.reporting import exports as qx

@@ -16,15 +16,7 @@ from app.models import Batch, Case, CasePerson, Unit
 from app.models.case import STATUS_DRAFT, now
 from app.record import lock as case_lock
 from app.record.completeness import missing_items, module_state
-from app.record.data import (
-    CaseError,
-    Problem,
-    editable_modules,
-    ensure_rows,
-    new_case,
-    read_case,
-    write_values,
-)
+from app.record.data import CaseError, Problem, editable_modules, ensure_rows, new_case, read_case, write_values
 from app.record.input_checks import responsible_problems
 from app.record.validation import validate_values
 from app.spec import MODULE_KEYS, module

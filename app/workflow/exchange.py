@@ -13,16 +13,7 @@ from app.errors import JishiError
 from app.extensions import db
 from app.models import Case, Unit
 from app.record.completeness import module_state
-from app.record.data import (
-    EMPTY,
-    Problem,
-    ensure_rows,
-    export_case,
-    from_exchange,
-    new_case,
-    read_case,
-    write_values,
-)
+from app.record.data import EMPTY, Problem, ensure_rows, export_case, from_exchange, new_case, read_case, write_values
 from app.record.lock import WORKFLOW_MODULES
 from app.record.validation import validate_values
 from app.scoping import Scope

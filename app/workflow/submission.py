@@ -26,13 +26,7 @@ from app.alarms import derived
 from app.deadlines.due import submission_status
 from app.extensions import db
 from app.models import MODULE_MODELS, Case, CasePerson, Signature, Submission
-from app.models.case import (
-    STATUS_DRAFT,
-    STATUS_FIRST,
-    STATUS_RETURNED,
-    STATUS_SECOND,
-    now,
-)
+from app.models.case import STATUS_DRAFT, STATUS_FIRST, STATUS_RETURNED, STATUS_SECOND, now
 from app.record import data as case_data
 from app.record import evidence
 from app.record.completeness import module_state

@@ -11,29 +11,9 @@ from sqlalchemy import case as sa_case
 from app.dates import period_label, previous_period
 from app.extensions import db
 from app.models import Case, Unit
-from app.models.deadlines import (
-    DL_LATE,
-    DL_MISSING,
-    DL_ON_TIME,
-    DL_PENDING,
-    NODE_LABELS,
-    CaseDeadline,
-)
-from app.models.rules import (
-    ALARM_CLOSED,
-    ALARM_CORRECTED,
-    ALARM_DISMISSED,
-    ALARM_HALTED,
-    Alarm,
-    AlarmEvent,
-)
-from app.models.supervision import (
-    FINDING_CLOSED,
-    FINDING_DONE,
-    NOTICE_ISSUED,
-    Finding,
-    Notice,
-)
+from app.models.deadlines import DL_LATE, DL_MISSING, DL_ON_TIME, DL_PENDING, NODE_LABELS, CaseDeadline
+from app.models.rules import ALARM_CLOSED, ALARM_CORRECTED, ALARM_DISMISSED, ALARM_HALTED, Alarm, AlarmEvent
+from app.models.supervision import FINDING_CLOSED, FINDING_DONE, NOTICE_ISSUED, Finding, Notice
 from app.rules.catalog import all_rules
 from app.scoping import Scope
 

@@ -19,7 +19,7 @@ from fractions import Fraction
 
 from app.rules.d import leader_departures
 from app.rules.posts import MAIN_LEADER_TITLES, county_township_principal, same_post
-from app.rules.registry import fail, na, ok, rule
+from app.rules.registry import dated_by, fail, na, ok, rule
 
 PROMOTION_TYPES = ("提拔", "进一步使用")
 # 凡提四必 and the 廉洁 conclusion belong to the 考察 of a person to be appointed; a 免职 or 降职 has none.
@@ -257,11 +257,8 @@ def p11_inspection_notice(ctx):
     if ctx["selection_type"] in NO_INSPECTION_TYPES:
         return na(f"{ctx['selection_type']}不涉及任职考察")
     notice, start = ctx["inspection_notice_date"], ctx["inspection_start"]
-    if notice is None:
-        return fail(f"考察于 {start} 开始，未记录考察预告发布日期")
-    if notice > start:
-        return fail(f"考察预告 {notice} 晚于考察开始日期 {start}")
-    return ok()
+    return dated_by(notice, start, f"考察于 {start} 开始，未记录考察预告发布日期",
+                    f"考察预告 {notice} 晚于考察开始日期 {start}")
 
 
 @rule("P12", min_interviews=5)
@@ -298,11 +295,8 @@ def _done_by_decision(ctx, date_key: str, what: str):
     if reason:
         return na(reason)
     done, decided = ctx[date_key], ctx["decision_date"]
-    if done is None:
-        return fail(f"讨论决定（{decided}）前未{what}：未记录{what}日期")
-    if done > decided:
-        return fail(f"{what}日期 {done} 晚于讨论决定日期 {decided}")
-    return ok()
+    return dated_by(done, decided, f"讨论决定（{decided}）前未{what}：未记录{what}日期",
+                    f"{what}日期 {done} 晚于讨论决定日期 {decided}")
 
 
 @rule("P13")

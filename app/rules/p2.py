@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from fractions import Fraction
 
-from app.rules.registry import fail, na, ok, rule
+from app.rules.registry import dated_by, fail, na, ok, rule
 
 SIGN_OK = "情况属实同意报送"
 RECO_DATES = ("talk_reco_date", "meeting_reco_date", "reused_reco_date")
@@ -229,11 +229,8 @@ def p32_publicity_missing(ctx):
     if doc is None:
         return na("尚未下发任职通知")
     start = ctx["publicity_start"]
-    if start is None:
-        return fail(f"应任前公示，未公示即于 {doc} 下发任职通知")
-    if start > doc:
-        return fail(f"公示开始日期 {start} 晚于任职通知日期 {doc}，未在任职前公示")
-    return ok()
+    return dated_by(start, doc, f"应任前公示，未公示即于 {doc} 下发任职通知",
+                    f"公示开始日期 {start} 晚于任职通知日期 {doc}，未在任职前公示")
 
 
 @rule("P33", min_working_days=5)
@@ -321,11 +318,8 @@ def p37_approval_before_appointment(ctx):
     if doc is None:
         return na("尚未下发任职通知")
     reply = ctx["approval_reply_date"]
-    if reply is None:
-        return fail(f"应报上级审批，未获批复即于 {doc} 下发任职通知")
-    if reply > doc:
-        return fail(f"上级批复日期 {reply} 晚于任职通知日期 {doc}")
-    return ok()
+    return dated_by(reply, doc, f"应报上级审批，未获批复即于 {doc} 下发任职通知",
+                    f"上级批复日期 {reply} 晚于任职通知日期 {doc}")
 
 
 # Each label of ``probation_kinds`` → (post kinds, deputies only, not elected by 人大).

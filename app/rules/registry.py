@@ -37,6 +37,16 @@ def na(reason: str = "") -> Outcome:
     return Outcome("na", message=reason)
 
 
+def dated_by(step, deadline, missing: str, late: str) -> Outcome:
+    """The procedure-order shape: ``step`` must be recorded (else ``missing``) and fall no later than
+    ``deadline`` (else ``late``)."""
+    if step is None:
+        return fail(missing)
+    if step > deadline:
+        return fail(late)
+    return ok()
+
+
 def fail(message: str, severity: str | None = None) -> Outcome:
     """A hit. ``severity`` is needed only for the catalogue's red/yellow rules."""
     return Outcome("fail", severity, message)

@@ -1,5 +1,5 @@
 """Patterns with no item and no rule before issue 13: interventions (D12), recusal in the deciding body
-(C17) and a body deciding a post above its authority (D13). Items: app/spec/modules_extra.json."""
+(C17) and a body deciding a post above its authority (D13). Items: app/spec/modules.json."""
 from __future__ import annotations
 
 from app.enums import grade_rank

@@ -8,17 +8,13 @@ from pathlib import Path
 from typing import Callable
 
 SPEC = Path(__file__).resolve().parent.parent / "spec" / "rules.json"
-# Rules added here before they are mirrored into shared/spec/rules.json; an entry may also replace one.
-EXTRA = SPEC.with_name("rules_extra.json")
 POINTS = ("E", "S1", "S2", "D")
 CATEGORY_NAMES = {"Q": "资格", "C": "条件", "P": "程序", "D": "纪律", "T": "时限", "X": "一致性"}
 
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict]:
-    rules = {r["code"]: r for r in json.loads(SPEC.read_text(encoding="utf-8"))["rules"]}
-    rules.update({r["code"]: r for r in json.loads(EXTRA.read_text(encoding="utf-8"))["rules"]})
-    return rules
+    return {r["code"]: r for r in json.loads(SPEC.read_text(encoding="utf-8"))["rules"]}
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,6 @@ from pathlib import Path
 from app.enums import ALL_GRADES
 
 SPEC_FILE = Path(__file__).with_name("modules.json")
-# Items added here before they are mirrored into shared/spec (each names its module; appended to it).
-EXTRA_FILE = Path(__file__).with_name("modules_extra.json")
 
 EDU = ["初中及以下", "高中/中专", "大学专科", "大学本科", "研究生"]
 APPRAISAL = ["优秀", "称职", "基本称职", "不称职", "不定等次", "未参加"]
@@ -123,19 +121,12 @@ def _required(text: str) -> tuple[str, str]:
 
 
 @lru_cache(maxsize=1)
-def extra_items() -> tuple[dict, ...]:
-    """The items of ``modules_extra.json`` (not yet in the shared spec)."""
-    return tuple(json.loads(EXTRA_FILE.read_text(encoding="utf-8"))["items"])
-
-
-@lru_cache(maxsize=1)
 def modules() -> tuple[ModuleSpec, ...]:
     data = json.loads(SPEC_FILE.read_text(encoding="utf-8"))
-    extra = extra_items()
     out = []
     for mod in sorted(data["modules"], key=lambda m: m["order"]):
         items = []
-        for n, it in enumerate(mod["items"] + [e for e in extra if e["module"] == mod["key"]], start=1):
+        for n, it in enumerate(mod["items"], start=1):
             kind, choices = parse_type(it["type"])
             required, condition = _required(it.get("required", "N"))
             items.append(ItemSpec(mod["key"], n, it["key"], it["label"], it["type"], kind, choices, required,

@@ -9,8 +9,8 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import MODULE_MODELS, Batch, Case, CasePerson, Unit
 from app.record.data import export_case
-from app.spec import BATCH_ITEMS, extra_items, items_by_key, modules
-from tests.factories import case_json
+from app.spec import BATCH_ITEMS, items_by_key, modules
+from tests.factories import ADDED_ITEMS, case_json
 
 SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "modules.json"
 
@@ -23,9 +23,14 @@ def _shared_spec():
     return json.loads(SHARED_SPEC.read_text(encoding="utf-8"))
 
 
-def test_vendored_spec_is_the_shared_one():
-    vendored = json.loads((Path(__file__).resolve().parents[2] / "app/spec/modules.json").read_text("utf-8"))
-    assert vendored == _shared_spec()
+def test_our_spec_covers_the_shared_one():
+    """app/spec grows shared/spec (issue 13's items), and keeps every shared item as it is."""
+    ours = json.loads((Path(__file__).resolve().parents[2] / "app/spec/modules.json").read_text("utf-8"))
+    shared = {m["key"]: m for m in _shared_spec()["modules"]}
+    assert [m["key"] for m in ours["modules"]] == list(shared)
+    for module in ours["modules"]:
+        kept = [i for i in module["items"] if i["key"] not in ADDED_ITEMS]
+        assert kept == shared[module["key"]]["items"], module["key"]
 
 
 def test_every_item_exists_with_its_type_and_required_flag():
@@ -67,7 +72,9 @@ def test_every_item_exists_with_its_type_and_required_flag():
                 assert {"name", "id_card_no", "post", "item_key", "position"} <= set(CasePerson.__table__.c.keys())
             if ours.kind in ("enum", "enum*"):
                 assert ours.choices, key
-    assert total == 181 == sum(len(m.items) for m in modules()) - len(extra_items())  # issue 13 items not yet shared
+    assert total == 181  # every shared item is ours, with its type ...
+    ours = {i.key for m in modules() for i in m.items}
+    assert len(ours) == 181 + len(ADDED_ITEMS) and set(ADDED_ITEMS) <= ours  # ... and ours adds issue 13's
 
 
 # ---- import / export -------------------------------------------------------------------------------

@@ -48,8 +48,11 @@ FAILURE_SCREENSHOT = "/tmp/jishi-workbench-failure.png"
 TIMEOUT = 20_000      # ms, any page
 LIVE_TIMEOUT = 10_000  # ms, the dashboard following a submission without a reload
 SEED = "jishi-7-walk"
-WRONG_NAME, WRONG_ID = "李四海", make_id("110101", "19800315", "135")
-ON_TIME_NAME, ON_TIME_ID = "赵六一", make_id("110101", "19800315", "157")
+# People of their own (西城区 IDs): since issue 13 one ID number is one person across every case in the
+# database, and the suite's other cases use 东城区 numbers under other names.
+LATE_NAME, LATE_ID = "钱五岳", make_id("110102", "19800315", "113")
+WRONG_NAME, WRONG_ID = "李四海", make_id("110102", "19800315", "135")
+ON_TIME_NAME, ON_TIME_ID = "赵六一", make_id("110102", "19800315", "157")
 UNREPORTED = "王五一"  # on the document list, never reported by anyone
 
 
@@ -113,7 +116,7 @@ def build(app, world, today: dt.date) -> SimpleNamespace:
             u2 = _office(sm, dept, "u2", "二局", tag)
             sup = make_user(sm, f"sup_{tag}", ["监督员"], dept.id)
             db.session.commit()
-        late, _ = _record(u1, late_on)
+        late, _ = _record(u1, late_on, name=LATE_NAME, id_no=LATE_ID)
         on_time, _ = _record(u1, today - dt.timedelta(days=3), name=ON_TIME_NAME, id_no=ON_TIME_ID)
         submit_first(u1, on_time)
         wrong, wrong_values = _record(u2, today - dt.timedelta(days=2), CONTENT[:-1], name=WRONG_NAME,

@@ -49,3 +49,28 @@ def short(statement: str, width: int = 120, parameters=None) -> str:
     if isinstance(parameters, dict) and isinstance(parameters.get("param_1"), str):
         one = f"[{parameters['param_1']}] {one}"
     return one if len(one) <= width else one[:width - 1] + "…"
+
+
+class ShortDataSet(SystemExit):
+    """The data set a benchmark relies on is missing or short: it must not report figures over it."""
+
+
+def require_data_set(url: str, cases: int) -> dict[str, int]:
+    """The row counts of the generated data set at ``url`` (a psycopg URL); exits non-zero unless it
+    holds at least ``cases`` current cases, units, users and a statistics fact row per current case."""
+    import psycopg
+
+    names = ("unit", "ab_user", "cadre_case", "case_fact", "case_deadline")
+    try:
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            count = dict(zip(names, conn.execute(
+                "SELECT (SELECT count(*) FROM unit), (SELECT count(*) FROM ab_user), "
+                "(SELECT count(*) FROM cadre_case WHERE is_current), (SELECT count(*) FROM case_fact), "
+                "(SELECT count(*) FROM case_deadline)").fetchone()))
+    except psycopg.Error as exc:  # no such database, no schema
+        raise ShortDataSet(f"FAILED: no generated data set at {url}: {str(exc).splitlines()[0]}")
+    if count["cadre_case"] < max(cases, 1) or not count["unit"] or not count["ab_user"] \
+            or count["case_fact"] != count["cadre_case"]:
+        raise ShortDataSet(f"FAILED: the data set is empty or short ({', '.join(f'{k} {v:,}' for k, v in count.items())}; "
+                           f"at least {cases:,} current cases and a case_fact row each expected): run bench/generate.py")
+    return count

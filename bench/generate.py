@@ -4,7 +4,8 @@
                                        [--units 10000] [--cases 1000000] [--seed 1] [--today 2026-12-01]
                                        [--add-modules]
 
-The command drops and re-creates the database (its name must contain "bench"), builds the schema
+The command drops and re-creates the database (its name must contain "bench"; one another benchmark
+filled is refused: bench/common.py ``recreate_database``), builds the schema
 with the app's migrations, starts the app once so that FAB syncs the roles, then fills it.
 ``generate(conn, units=…, cases=…, seed=…)`` does the filling alone, on any freshly migrated
 database whose roles exist (other benchmarks reuse it). The same seed and ``today`` give the same data.
@@ -51,8 +52,12 @@ from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 import psycopg  # noqa: E402
 from psycopg.copy import QueuedLibpqWriter  # noqa: E402
+
+from common import recreate_database  # noqa: E402
 
 from app.enums import GRADES  # noqa: E402
 from app.spec import ETHNICITIES  # noqa: E402
@@ -814,12 +819,7 @@ def add_modules(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1,
 def recreate(url: str) -> None:
     """Drop and create the database, migrate it, start the app once so that FAB syncs the roles."""
     plain = url.replace("postgresql+psycopg://", "postgresql://")
-    server, name = plain.rsplit("/", 1)
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    recreate_database(plain, "generate.py")
     import config
     from flask_migrate import upgrade
 

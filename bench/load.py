@@ -34,6 +34,10 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import recreate_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Load-Passw0rd!"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/jishi_bench_load"
@@ -53,18 +57,6 @@ class Client:
 
 def _engine(url: str):
     return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-
-
-def reset_database(url: str) -> None:
-    base, name = url.rsplit("/", 1)
-    if "bench" not in name:
-        raise SystemExit(f"refusing to re-create “{name}”: the database name must contain “bench”")
-    engine = create_engine(f"{base}/postgres".replace("postgresql://", "postgresql+psycopg://", 1),
-                           isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
 
 
 def migrate(url: str):
@@ -271,7 +263,7 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
-    reset_database(args.database_url)
+    recreate_database(args.database_url, "load.py")
     app = migrate(args.database_url)
     clients = create_clients(app, args.clients)
     figures = run(args.database_url, clients, budget=args.requests, seconds=args.seconds,

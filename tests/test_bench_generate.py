@@ -27,7 +27,7 @@ def _load(name):
 def test_generator_leaves_the_cases_it_reports(db_url):
     if not db_url.startswith("postgresql"):
         pytest.skip("the generator writes by COPY: PostgreSQL only (JISHI_TEST_DATABASE_URL)")
-    generate = _load("generate")
+    generate, common = _load("generate"), _load("common")
     # A database of its own (the name must contain "bench"), on the test server.
     url = db_url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + "/jishi_benchtest"
     generate.recreate(url)
@@ -47,3 +47,8 @@ def test_generator_leaves_the_cases_it_reports(db_url):
 
     with psycopg.connect(url) as conn, pytest.raises(generate.ShortDataSet, match="cadre_case 5,000 rows, 5,001"):
         generate.check_counts(conn, {"cadre_case": CASES + 1})  # what a short data set meets
+    # Another benchmark must not drop the generated data set (bench/scope.py once did).
+    with pytest.raises(SystemExit, match="marked 'jishi bench: generate.py'"):
+        common.recreate_database(url, "scope.py")
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM cadre_case").fetchone()[0] == CASES

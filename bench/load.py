@@ -107,9 +107,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, workers: int, threads: int, instance_dir: str) -> subprocess.Popen:
+def start_gunicorn(url: str, port: int, workers: int, threads: int, instance_dir: str,
+                   extra_env: dict | None = None) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48),
-           "FAB_UPDATE_PERMS": "False", "AUTH_RATE_LIMITED": "false", "JISHI_INSTANCE_DIR": instance_dir}
+           "FAB_UPDATE_PERMS": "False", "AUTH_RATE_LIMITED": "false", "JISHI_INSTANCE_DIR": instance_dir,
+           **(extra_env or {})}
     env.pop("REDIS_URL", None)  # the saves queue no task; keep the broker out of the figures
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen([str(gunicorn), "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",

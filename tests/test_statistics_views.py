@@ -22,6 +22,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from markupsafe import escape
 from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -228,6 +229,23 @@ def test_every_number_links_to_the_list_behind_it(app, st):
     for link in (total["people"], total["female"], total["missing1"], total["prev_people"],
                  p.rows[1]["cells"]["red"], p.rows[0]["cells"]["people"]):
         assert _query_total(client, link["href"]) == link["n"], link["href"]
+
+
+def test_each_link_is_the_one_query_link_builds(app, st):
+    """table_rows builds a row's query string once and appends each column: the same links, escaped once."""
+    from app.views.statistics import _row_params, parse_form, query_link, table_rows
+
+    with app.test_request_context(), app.app_context():
+        user = db.session.execute(select(AppUser).where(AppUser.username == st.users["sup"])).scalar_one()
+        scope = scope_for(user)
+        sf = parse_form(MultiDict({"unit": st.codes["dept"], **Q1}), scope, user)
+        table = unit_table(sf.filter, scope, sf.root)
+        rows = table_rows(table, {}, sf)
+        for row, drawn in zip([*table.rows, table.total], rows):
+            params = _row_params(table, row)
+            for col, cell in zip(table.columns, drawn["cells"]):
+                want = query_link(params, None if col.distinct_batches else col.key)
+                assert unescape(str(cell.href)) == want and str(cell.href) == str(escape(want)), (row.label, col.key)
 
 
 def test_a_units_name_re_roots_the_table(app, st):

@@ -16,15 +16,16 @@ resolved within the scope, and a unit outside it gets the same answer as an unkn
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from flask import flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
@@ -202,18 +203,36 @@ class Cell:
     kind: str = "count"  # count / rate / yoy / prev
 
 
+def column_links(params: dict):
+    """``query_link(params, col)`` for each column of a row: the row's query string is built (and
+    escaped) once and ``col`` appended, as query_link puts it last — a unit's row has some sixty
+    columns, and a district's table thousands of links (0.6 s a page when each was built alone)."""
+    base = query_link(params)
+    whole = escape(base)
+    prefix = str(whole) + ("&amp;col=" if "?" in base else "?col=")
+
+    def link(col: str | None) -> Markup:
+        return whole if col is None else Markup(prefix + _quoted(col))  # (quoted: nothing to escape)
+    return link
+
+
+@functools.cache
+def _quoted(col: str) -> str:
+    return quote_plus(col)
+
+
 def table_rows(table: StatTable, codes: dict[int, str], form: StatForm) -> list[dict]:
     """What the template draws per row: label, re-root link, and every cell with its drill-down."""
     out = []
     for row in [*table.rows, table.total]:
         if row is None:
             continue
-        params = _row_params(table, row)
+        link = column_links(_row_params(table, row))
         cells = []
         for col in table.columns:
             n = int(row.values.get(col.key, 0))
             # 研究干部批次 counts meetings: its list is the people of those meetings (no column condition)
-            cells.append(Cell(n, query_link(params, None if col.distinct_batches else col.key), col.key))
+            cells.append(Cell(n, link(None if col.distinct_batches else col.key), col.key))
         for key, _label, num, den in table.rates:
             cells.append(Cell(row.rate(num, den), None, key, "rate"))
         if has_yoy(table):

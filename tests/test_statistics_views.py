@@ -13,6 +13,7 @@ The module's organisation:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -524,6 +525,25 @@ def test_the_page_shows_three_self_contained_charts(app, st):
     assert "命中最多的规则" in rules
     # the 一局 bar: 红 1 (and 黄 1), as unit_table with the light columns says
     assert f"{st.names['u1']} 红灯：1" in lights and f"{st.names['u1']} 黄灯：1" in lights
+
+
+def test_the_light_chart_counts_what_the_cases_say(app, st):
+    """light_rows reads 绿灯 over the fact rows' cases (no batch join): the same as counting the cases."""
+    from app.queries.companions import light_rows
+
+    with app.app_context():
+        scope = _scope(st, "sup")
+        dept = db.session.get(Unit, st.dept)
+        for f in (CaseFilter(date_from=D(2026, 1, 1), date_to=D(2026, 3, 31)),
+                  CaseFilter(date_from=D(2025, 1, 1), date_to=D(2026, 12, 31), basis="appointment"),
+                  CaseFilter(date_from=D(2026, 1, 1), date_to=D(2026, 3, 31), selection_type=["提拔"])):
+            got = dict(light_rows(f, scope, dept))
+            for row in unit_table(f, scope, dept).rows:
+                want = {light: count(replace(f, unit_id=row.unit_id, subtree=row.subtree), scope,
+                                     extra_conditions=[Case.light == light]) for light in ("红", "黄", "绿")}
+                assert got[row.label] == want, (f, row.label)
+        assert sum(v["绿"] for v in dict(light_rows(CaseFilter(date_from=D(2026, 1, 1), date_to=D(2026, 3, 31)),
+                                                      scope, dept)).values()) >= 1
 
 
 def test_chart_functions_escape_text_and_handle_empty_data():

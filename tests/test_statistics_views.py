@@ -529,7 +529,7 @@ def test_the_page_shows_three_self_contained_charts(app, st):
 
 def test_the_light_chart_counts_what_the_cases_say(app, st):
     """light_rows reads 绿灯 over the fact rows' cases (no batch join): the same as counting the cases."""
-    from app.queries.companions import light_rows
+    from app.queries.companions import light_rows, lights_of, with_green
 
     with app.app_context():
         scope = _scope(st, "sup")
@@ -538,6 +538,10 @@ def test_the_light_chart_counts_what_the_cases_say(app, st):
                   CaseFilter(date_from=D(2025, 1, 1), date_to=D(2026, 12, 31), basis="appointment"),
                   CaseFilter(date_from=D(2026, 1, 1), date_to=D(2026, 3, 31), selection_type=["提拔"])):
             got = dict(light_rows(f, scope, dept))
+            table = with_green(f, scope, dept)  # the page's: the table's own GROUP BY, its columns unchanged
+            assert dict(lights_of(table)) == got and table.columns == COLUMNS
+            assert [r.values | {"green": 0} for r in table.rows] == \
+                [r.values | {"green": 0} for r in unit_table(f, scope, dept).rows]
             for row in unit_table(f, scope, dept).rows:
                 want = {light: count(replace(f, unit_id=row.unit_id, subtree=row.subtree), scope,
                                      extra_conditions=[Case.light == light]) for light in ("红", "黄", "绿")}

@@ -37,12 +37,14 @@ from app.queries.cases import CaseFilter, count
 from app.queries.companions import (
     default_root,
     light_rows,
+    lights_of,
     overdue_rows,
     overdue_summary,
     roster_rows,
     top_rules,
     trend_points,
     visible_rows,
+    with_green,
 )
 from app.queries.statistics import (
     StatRow,
@@ -319,10 +321,11 @@ class StatisticsView(BaseView):
             return self._render("jishi/statistics.html", sf, "table", title="统计分析")
         scope = current_scope()
         try:
-            table = self._table(sf, scope, tree=False)
+            table = with_green(sf.filter, scope, sf.root) if sf.by == "unit" else self._table(sf, scope, tree=False)
             rows = table_rows(table, unit_codes(r.unit_id for r in table.rows if r.kind == "unit"), sf)
+            lights = lights_of(table) if sf.by == "unit" else light_rows(sf.filter, scope, sf.root)
             svgs = {"trend": charts.trend_chart(*trend_points(sf.filter, scope), title="调整干部人数月度趋势（人）"),
-                    "lights": charts.lights_chart(light_rows(sf.filter, scope, sf.root), title="各单位红黄绿灯案例数（人）"),
+                    "lights": charts.lights_chart(lights, title="各单位红黄绿灯案例数（人）"),
                     "rules": charts.rule_hits_chart(top_rules(sf.filter, scope, sf.root),
                                                     title="命中最多的规则（前 10 条，人）")}
         except SQLAlchemyError:

@@ -158,6 +158,8 @@ def per_child(f: CaseFilter, scope: Scope, root: Unit, children: list[Unit], col
                     else_=null()) if children else null()
     tree = select(Unit.id.label("unit_id"), child.label("child")).where(
         Unit.path.startswith(root.path, autoescape=True)).subquery("tree")
+    if scope.kind == "subtree" and root.path.startswith(scope.path):
+        scope = Scope("all")  # the tree is the root's subtree, inside the scope: no second filter on the units
     return _counts(replace(f, unit_id=None), scope, tree.c.child, columns, tree=tree)
 
 

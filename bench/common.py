@@ -1,6 +1,7 @@
 """What the benchmarks share: the statements the app runs while recording, and one statement on a line."""
 from __future__ import annotations
 
+import math
 import re
 import time
 from typing import NamedTuple
@@ -37,6 +38,13 @@ class StatementLog:
     def stop(self) -> list[Statement]:
         self.active = False
         return list(self.rows)
+
+
+def p95(samples: list[float]) -> float:
+    """The 95th percentile by nearest rank: the ⌈0.95·n⌉-th of the n samples sorted (the 29th of 30, the
+    48th of 50), never an interpolation below the slow tail."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 def slowest(statements: list[Statement], n: int = 3) -> list[Statement]:

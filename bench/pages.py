@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import html
-import math
 import os
 import random
 import re
@@ -49,7 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
-from common import require_data_set  # noqa: E402
+from common import p95, require_data_set  # noqa: E402
 from load import free_port, start_gunicorn, stop  # noqa: E402
 from queries import MAX_DEEP_OFFSET, PASSWORD, bench_users  # noqa: E402
 
@@ -57,11 +56,6 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/jishi_bench"
 TIMEOUT = 120
 LIST_TARGET, PAGE_TARGET, EXPORT_TARGET = 0.2, 1.0, 10.0
 LIST_PAGES = ("case list page 1", "case list deep")
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 def login(base: str, username: str) -> requests.Session:

@@ -54,7 +54,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import StatementLog, require_data_set, short, slowest  # noqa: E402
+from common import StatementLog, p95, require_data_set, short, slowest  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/jishi_bench"
 PASSWORD = "Bench-Passw0rd"
@@ -227,7 +227,7 @@ def timed(client, url: str, repeat: int, recorder) -> dict:
         if statements is None or len(rows) > len(statements):
             statements = rows  # the page's statements: the largest set seen
     samples.sort()
-    return {"median": statistics.median(samples), "p95": samples[max(0, int(len(samples) * 0.95) - 1)],
+    return {"median": statistics.median(samples), "p95": p95(samples),
             "statements": len(statements), "kinds": by_kind(statements),
             "slowest": slowest(statements, 1)[0] if statements else None}
 

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from common import recreate_database  # noqa: E402
+from common import p95, recreate_database  # noqa: E402
 
 
 def build_tree(db, n: int) -> None:
@@ -79,7 +79,7 @@ def timed(client, url, repeat):
         samples.append((time.perf_counter() - start) * 1000)
         assert resp.status_code == 200, (url, resp.status_code)
     samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return statistics.median(samples), p95(samples)
 
 
 def main():

@@ -131,9 +131,9 @@ def main():
 
     print(f"district subtree: {district_size} units")
     print(f"{'who':<12}{'route':<12}{'median ms':>10}{'p95 ms':>10}{'× admin':>9}")
-    for (username, label), (median, p95) in results.items():
+    for (username, label), (median, slow) in results.items():
         base = results[("b_admin", label)][0]
-        print(f"{username:<12}{label:<12}{median:>10.1f}{p95:>10.1f}{median / base:>9.2f}")
+        print(f"{username:<12}{label:<12}{median:>10.1f}{slow:>10.1f}{median / base:>9.2f}")
 
 
 if __name__ == "__main__":

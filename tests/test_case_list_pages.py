@@ -1,6 +1,6 @@
 """The case list's pages in id order are read as ids first, then the rows (app/views/cases.py): every
 page shows the rows, and in the order, that the plain ORDER BY id DESC … OFFSET … LIMIT gives, for
-each scope, to a page past the end."""
+the subtree and the unit scope, to a page past the end."""
 import datetime as dt
 import re
 
@@ -18,11 +18,13 @@ def _shown(client, url) -> list[int]:
     return list(dict.fromkeys(int(i) for i in re.findall(r"/cases/show/(\d+)", html)))
 
 
-def test_every_page_shows_what_offset_paging_shows(app, world, office):
+def test_every_page_shows_what_offset_paging_shows(app, office):
     for day in range(1, 8):  # enough cases in one subtree for several pages of three
         make_case(office, dt.date(2026, 3, day))
     db.session.commit()
-    for username in (office.sup.username, office.clerk.username, world.users["admin"]):
+    # The subtree and the unit scope: only this module's cases (other modules' cases, older versions
+    # among them, are not all listed with a link of their own).
+    for username in (office.sup.username, office.clerk.username):
         client = login(app.test_client(), username)
         user = db.session.execute(select(AppUser).where(AppUser.username == username)).scalar_one()
         clause = scope_for(user).clause(Case.unit_id)

@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8080
+WORKERS ?= 4
+THREADS ?= 2
 export FLASK_APP := run.py
 
-.PHONY: run test venv migrate seed serve worker beat clean
+.PHONY: run test venv migrate seed serve serve-prod worker beat clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +37,12 @@ test: venv
 # The web server alone (with the embedded worker when REDIS_URL is unset), without migrate/seed.
 serve: venv
 	$(BIN)/flask jishi serve --host 127.0.0.1 --port $(PORT)
+
+# Production web server: gunicorn with $(WORKERS) processes of $(THREADS) threads (docs/deployment.md,
+# sizing) on PostgreSQL; start `make worker` and `make beat` beside it (REDIS_URL set).
+serve-prod: venv
+	@test -n "$$DATABASE_URL" || { echo "serve-prod: set DATABASE_URL (PostgreSQL) and REDIS_URL first (docs/deployment.md)"; exit 2; }
+	$(BIN)/gunicorn -w $(WORKERS) --threads $(THREADS) -b 127.0.0.1:$(PORT) run:app
 
 worker: venv
 	$(BIN)/celery -A app.tasks.worker:celery worker --loglevel INFO

@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import generate  # noqa: E402
 import psycopg  # noqa: E402
-from common import StatementLog, short, slowest  # noqa: E402
+from common import StatementLog, require_data_set, short, slowest  # noqa: E402
 
 RESET = (
     ("notices", "DELETE FROM inbox_message WHERE dedup_key LIKE 'deadline:%'"),
@@ -116,12 +116,17 @@ def main(argv=None):
     url = args.database_url.replace("postgresql+psycopg://", "postgresql://")
 
     if args.reuse:
+        require_data_set(url, args.cases)
         print("reset to never scanned:", reset(url))
     else:
         start = time.perf_counter()
         generate.recreate(url)
         with psycopg.connect(url) as conn:
-            generate.generate(conn, units=args.units, cases=args.cases, seed=args.seed, today=args.as_of)
+            try:
+                generate.generate(conn, units=args.units, cases=args.cases, seed=args.seed, today=args.as_of)
+            except generate.ShortDataSet as exc:
+                raise SystemExit(f"FAILED: {exc}")
+        require_data_set(url, args.cases)
         print(f"database ready in {time.perf_counter() - start:.1f} s")
 
     from sqlalchemy import text

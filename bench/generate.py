@@ -4,7 +4,8 @@
                                        [--units 10000] [--cases 1000000] [--seed 1] [--today 2026-12-01]
                                        [--add-modules]
 
-The command drops and re-creates the database (its name must contain "bench"), builds the schema
+The command drops and re-creates the database (its name must contain "bench"; one another benchmark
+filled is refused: bench/common.py ``recreate_database``), builds the schema
 with the app's migrations, starts the app once so that FAB syncs the roles, then fills it.
 ``generate(conn, units=…, cases=…, seed=…)`` does the filling alone, on any freshly migrated
 database whose roles exist (other benchmarks reuse it). The same seed and ``today`` give the same data.
@@ -51,8 +52,12 @@ from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 import psycopg  # noqa: E402
 from psycopg.copy import QueuedLibpqWriter  # noqa: E402
+
+from common import recreate_database  # noqa: E402
 
 from app.enums import GRADES  # noqa: E402
 from app.idnumber import id_check_char  # noqa: E402
@@ -694,6 +699,7 @@ def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, to
                   "case_appointment", "case_submission", "case_deadline"):
         conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     conn.commit()
+    check_counts(conn, {table: rows for table, (rows, _) in out.items()} | {"cadre_case": cases, "case_fact": cases})
     out["(vacuum analyze)"] = vacuum_analyze(conn, verbose=verbose)
     if verbose:
         print(f"generated in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -702,25 +708,44 @@ def generate(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1, to
 
 def fill_facts(conn, verbose: bool = True) -> dict:
     """The statistics fact rows (app/models/facts.py) of every case: ``app.queries.facts.rebuild``
-    run on ``conn`` itself, inside its open transaction (an engine that hands out this connection
-    and never resets it), by an app on the same database."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import StaticPool
-
+    run by an app on the same database, on its own connection. ``conn``'s work is committed first:
+    the rebuild must see it, and SQLAlchemy rolls back any connection it is handed on first use
+    (which once discarded every COPY of the run and left the database empty)."""
     import config
+
     from app import create_app
+    from app.extensions import db
     from app.queries.facts import rebuild
 
+    conn.commit()
     p = conn.info.get_parameters()
     url = f"postgresql+psycopg://{p.get('user', 'postgres')}@{p.get('host', '127.0.0.1')}:{p.get('port', 5432)}/{p['dbname']}"
     start = time.perf_counter()
-    engine = create_engine("postgresql+psycopg://", creator=lambda: conn, poolclass=StaticPool,
-                           pool_reset_on_return=None)
-    with create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url).app_context(), engine.connect() as c:
-        rows = rebuild(session=c)
+    with create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url).app_context():
+        rows = rebuild()
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
     if verbose:
         print(f"  {'case_fact':<20}{rows:>12,} rows {time.perf_counter() - start:8.1f} s", flush=True)
     return {"case_fact": (rows, time.perf_counter() - start)}
+
+
+def check_counts(conn, expected: dict[str, int]) -> None:
+    """Raise ShortDataSet unless every table holds the rows it was given (read back on ``conn``, after
+    the commit): a generator that reports COPY times over an empty database must fail loudly."""
+    conn.commit()
+    short = {table: (conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0], rows)
+             for table, rows in expected.items()}
+    conn.rollback()  # (only read: leaves the connection idle, as VACUUM needs)
+    short = {table: got_want for table, got_want in short.items() if got_want[0] != got_want[1]}
+    if short:
+        raise ShortDataSet("the database does not hold what was generated: " + ", ".join(
+            f"{table} {got:,} rows, {want:,} expected" for table, (got, want) in short.items()))
+
+
+class ShortDataSet(RuntimeError):
+    pass
 
 
 def fill_modules(conn, plans: list[Plan], today: dt.date, seed: int, verbose: bool = True) -> dict:
@@ -782,6 +807,7 @@ def add_modules(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1,
     out.update(fill_facts(conn, verbose))
     tables.append("case_fact")
     conn.commit()
+    check_counts(conn, {table: rows for table, (rows, _) in out.items()} | {"case_fact": cases})
     out["(vacuum analyze)"] = vacuum_analyze(conn, tables, verbose)
     if verbose:
         print(f"modules added in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -793,12 +819,7 @@ def add_modules(conn, units: int = 10000, cases: int = 1_000_000, seed: int = 1,
 def recreate(url: str) -> None:
     """Drop and create the database, migrate it, start the app once so that FAB syncs the roles."""
     plain = url.replace("postgresql+psycopg://", "postgresql://")
-    server, name = plain.rsplit("/", 1)
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    recreate_database(plain, "generate.py")
     from flask_migrate import upgrade
 
     import config
@@ -824,13 +845,19 @@ def main(argv=None):
         if "bench" not in url.rsplit("/", 1)[1]:
             raise SystemExit(f"refusing to write to {url.rsplit('/', 1)[1]!r}: its name must contain 'bench'")
         with psycopg.connect(url) as conn:
-            add_modules(conn, units=args.units, cases=args.cases, seed=args.seed, today=args.today)
+            try:
+                add_modules(conn, units=args.units, cases=args.cases, seed=args.seed, today=args.today)
+            except ShortDataSet as exc:
+                raise SystemExit(f"FAILED: {exc}")
         return
     start = time.perf_counter()
     recreate(args.database_url)
     print(f"schema (migrations, roles) in {time.perf_counter() - start:.1f} s", flush=True)
     with psycopg.connect(args.database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        generate(conn, units=args.units, cases=args.cases, seed=args.seed, today=args.today)
+        try:
+            generate(conn, units=args.units, cases=args.cases, seed=args.seed, today=args.today)
+        except ShortDataSet as exc:
+            raise SystemExit(f"FAILED: {exc}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,10 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import recreate_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Load-Passw0rd!"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/jishi_bench_load"
@@ -53,18 +57,6 @@ class Client:
 
 def _engine(url: str):
     return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-
-
-def reset_database(url: str) -> None:
-    base, name = url.rsplit("/", 1)
-    if "bench" not in name:
-        raise SystemExit(f"refusing to re-create “{name}”: the database name must contain “bench”")
-    engine = create_engine(f"{base}/postgres".replace("postgresql://", "postgresql+psycopg://", 1),
-                           isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
 
 
 def migrate(url: str):
@@ -116,9 +108,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, workers: int, threads: int, instance_dir: str) -> subprocess.Popen:
+def start_gunicorn(url: str, port: int, workers: int, threads: int, instance_dir: str,
+                   extra_env: dict | None = None) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48),
-           "FAB_UPDATE_PERMS": "False", "AUTH_RATE_LIMITED": "false", "JISHI_INSTANCE_DIR": instance_dir}
+           "FAB_UPDATE_PERMS": "False", "AUTH_RATE_LIMITED": "false", "JISHI_INSTANCE_DIR": instance_dir,
+           **(extra_env or {})}
     env.pop("REDIS_URL", None)  # the saves queue no task; keep the broker out of the figures
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen([str(gunicorn), "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
@@ -272,7 +266,7 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
-    reset_database(args.database_url)
+    recreate_database(args.database_url, "load.py")
     app = migrate(args.database_url)
     clients = create_clients(app, args.clients)
     figures = run(args.database_url, clients, budget=args.requests, seconds=args.seconds,

@@ -54,7 +54,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import StatementLog, short, slowest  # noqa: E402
+from common import StatementLog, p95, require_data_set, short, slowest  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/jishi_bench"
 PASSWORD = "Bench-Passw0rd"
@@ -227,7 +227,7 @@ def timed(client, url: str, repeat: int, recorder) -> dict:
         if statements is None or len(rows) > len(statements):
             statements = rows  # the page's statements: the largest set seen
     samples.sort()
-    return {"median": statistics.median(samples), "p95": samples[max(0, int(len(samples) * 0.95) - 1)],
+    return {"median": statistics.median(samples), "p95": p95(samples),
             "statements": len(statements), "kinds": by_kind(statements),
             "slowest": slowest(statements, 1)[0] if statements else None}
 
@@ -497,6 +497,8 @@ def main(argv=None):
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--no-prepare", action="store_true",
                         help="what if: the engine never prepares statements (psycopg prepare_threshold=None)")
+    parser.add_argument("--min-cases", type=int, default=1_000_000,
+                        help="fail unless the data set holds at least this many current cases")
     parser.add_argument("--export-child", help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -504,6 +506,7 @@ def main(argv=None):
     if args.export_child:
         return export_child(url, args.export_child, args.year, args.export_rows, args.trace, args.no_prepare)
     parts = set(args.only.split(","))
+    require_data_set(url, args.min_cases)
 
     app = make_app(url, args.no_prepare)
     if args.no_prepare:

@@ -3,8 +3,9 @@
     .venv/bin/python bench/scope.py [--units 10000] [--database-url URL]
 
 Builds a tree of N units (root → 16 districts → departments → sub-units) in its own database
-(default: PostgreSQL database `jishi_bench` on 127.0.0.1, created if missing; any SQLAlchemy URL
-works), then times, through the real app and the test client:
+(default: PostgreSQL database `jishi_bench_scope` on 127.0.0.1, dropped and re-created; one another
+benchmark filled, such as the generated `jishi_bench`, is refused; any SQLAlchemy URL works), then
+times, through the real app and the test client:
 
 * the unit list page and the REST list as the root supervisor (subtree scope: prefix match);
 * the same as a district supervisor (a subtree of ~N/16);
@@ -21,17 +22,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import psycopg  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
-
-def ensure_pg(url: str) -> None:
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
-    name = plain.rsplit("/", 1)[1]
-    with psycopg.connect(plain.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+from common import p95, recreate_database  # noqa: E402
 
 
 def build_tree(db, n: int) -> None:
@@ -84,7 +79,7 @@ def timed(client, url, repeat):
         samples.append((time.perf_counter() - start) * 1000)
         assert resp.status_code == 200, (url, resp.status_code)
     samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return statistics.median(samples), p95(samples)
 
 
 def main():
@@ -92,11 +87,11 @@ def main():
     parser.add_argument("--units", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/jishi_bench"))
+        "BENCH_SCOPE_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/jishi_bench_scope"))
     args = parser.parse_args()
     url = args.database_url
     if url.startswith("postgres"):
-        ensure_pg(url)
+        recreate_database(url, "scope.py")
 
     from flask_migrate import upgrade
     from werkzeug.security import generate_password_hash
@@ -136,9 +131,9 @@ def main():
 
     print(f"district subtree: {district_size} units")
     print(f"{'who':<12}{'route':<12}{'median ms':>10}{'p95 ms':>10}{'× admin':>9}")
-    for (username, label), (median, p95) in results.items():
+    for (username, label), (median, slow) in results.items():
         base = results[("b_admin", label)][0]
-        print(f"{username:<12}{label:<12}{median:>10.1f}{p95:>10.1f}{median / base:>9.2f}")
+        print(f"{username:<12}{label:<12}{median:>10.1f}{slow:>10.1f}{median / base:>9.2f}")
 
 
 if __name__ == "__main__":

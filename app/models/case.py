@@ -62,6 +62,7 @@ class Case(UnitOwned, Model):
     __table_args__ = (
         UniqueConstraint("case_no", "version_no", name="uq_case_no_version"),
         Index("ix_case_current_unit", "is_current", "unit_id"),
+        Index("ix_case_unit_id_id", "unit_id", "id"),  # a subtree's list pages in id order (migration 0016)
         AUTOINCREMENT,
     )
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from flask_appbuilder import Model
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, false
 
-# The statistics columns stored here, in the order of app.queries.columns.COLUMNS (a test checks
-# they are exactly the columns without distinct batches and without alarms). Fixed here, not read
+# The statistics columns stored here, in the order of app.queries.columns.COLUMNS, then FACT_EXTRA (a
+# test checks they are exactly the columns without distinct batches and without alarms, and those). Fixed here, not read
 # from COLUMNS, because the migrations freeze the same list.
 FACT_KEYS = (
     "people",
@@ -28,6 +28,7 @@ FACT_KEYS = (
     "recommended", "differential", "publicized", "complaints", "blocked", "probation", "probation_failed",
     "due1", "ontime1", "late1", "missing1", "due2", "ontime2", "late2",
     "returned", "red", "yellow",
+    "green",  # not a table column: the light chart's (app.queries.columns.FACT_EXTRA), migration 0015
 )
 
 

@@ -103,6 +103,9 @@ COLUMNS: tuple[Col, ...] = (
     _c("corrected", "报警与整改", "已整改", lambda: ALARM_AGG.c.corrected == 1, "alarms"),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
+# Not a column of the table: the light chart counts it beside 红灯 and 黄灯, from the fact rows too.
+GREEN = _c("green", "报警与整改", "绿灯", lambda: Case.light == "绿")
+FACT_EXTRA = (GREEN,)
 
 # Rates are shown in columns of their own, never mixed into a count (C.1).
 RATES = (("rate1", "初次及时率", "ontime1", "due1"), ("rate2", "二次及时率", "ontime2", "due2"))

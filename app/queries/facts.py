@@ -17,28 +17,28 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import case as sa_case
-from sqlalchemy import delete, false, func, insert, select, true, update
+from sqlalchemy import Connection, case as sa_case, delete, false, func, inspect, insert, select, true, update
 
 from app.extensions import db, listen_on_sessions
 from app.models import MODULE_MODELS, Batch, Case, CaseDeadline
 from app.models.facts import FACT_KEYS, CaseFact
 from app.queries.cases import APPT, joined
-from app.queries.columns import BY_KEY
+from app.queries.columns import BY_KEY, FACT_EXTRA
 
 PENDING_KEY = "jishi_case_facts"
 CHUNK = 5000  # ids per statement: SQLite allows 32,766 bound parameters
 _MODULE_CLASSES = tuple(MODULE_MODELS.values())
 
 
-def fact_columns():
-    return [BY_KEY[key] for key in FACT_KEYS]
+def fact_columns(keys=FACT_KEYS):
+    by_key = {**BY_KEY, **{c.key: c for c in FACT_EXTRA}}
+    return [by_key[key] for key in keys]
 
 
-def facts_select(*where):
+def facts_select(*where, keys=FACT_KEYS):
     """SELECT, for the current cases meeting ``where``, the fact row's values in CaseFact's column
     order (without ``batch_first``): each flag is its statistics column's condition, NULL as false."""
-    cols = fact_columns()
+    cols = fact_columns(keys)
     needs = {"batch", "appt"}.union(*(c.needs for c in cols))
     stmt = select(Case.id, Case.root_id, Case.unit_id, Case.batch_id, Batch.decision_date,
                   APPT.appointment_doc_date,
@@ -90,16 +90,22 @@ def refresh(*, case_ids: Iterable[int] = (), root_ids: Iterable[int] = (), batch
 
 def rebuild(progress=None, session=None) -> int:
     """Recompute the whole table (a migration, ``flask reports facts-rebuild``) by ranges of case ids;
-    ``progress(done, total)`` after each range. ``session`` may be a Connection (a migration)."""
+    ``progress(done, total)`` after each range. ``session`` may be a Connection (a migration): the
+    flags its schema has are filled (0009 made the table before 0013 added ``green``)."""
     session = session or db.session
     t = CaseFact.__table__
+    bind = session if isinstance(session, Connection) else session.connection()
+    present = {c["name"] for c in inspect(bind).get_columns(t.name)}
+    keys = [k for k in FACT_KEYS if k in present]
+    columns = [*INSERT_COLUMNS[:len(INSERT_COLUMNS) - len(FACT_KEYS)], *keys]
     session.execute(delete(t))
     lo, hi = session.execute(select(func.min(Case.id), func.max(Case.id))).one()
     written = 0
     if lo is not None:
         step = 100_000
         for start in range(lo, hi + 1, step):
-            session.execute(insert(t).from_select(INSERT_COLUMNS, facts_select(Case.id.between(start, start + step - 1))))
+            session.execute(insert(t).from_select(columns, facts_select(Case.id.between(start, start + step - 1),
+                                                                        keys=keys)))
             if progress:
                 progress(min(hi, start + step - 1) - lo + 1, hi - lo + 1)
         firsts = select(func.min(t.c.case_id)).where(t.c.batch_id.is_not(None)).group_by(t.c.batch_id, t.c.unit_id)

@@ -160,14 +160,17 @@ def per_child(f: CaseFilter, scope: Scope, root: Unit, children: list[Unit], col
                     else_=null()) if children else null()
     tree = select(Unit.id.label("unit_id"), child.label("child")).where(
         Unit.path.startswith(root.path, autoescape=True)).subquery("tree")
+    if scope.kind == "subtree" and root.path.startswith(scope.path):
+        scope = Scope("all")  # the tree is the root's subtree, inside the scope: no second filter on the units
     return _counts(replace(f, unit_id=None), scope, tree.c.child, columns, tree=tree)
 
 
-def unit_table(f: CaseFilter, scope: Scope, root: Unit, columns=COLUMNS) -> StatTable:
-    """Rows: 本级 (the root's own cases), then each child unit's subtree; a total; 同比 per row."""
+def unit_table(f: CaseFilter, scope: Scope, root: Unit, columns=COLUMNS, yoy: bool = True) -> StatTable:
+    """Rows: 本级 (the root's own cases), then each child unit's subtree; a total; 同比 per row
+    (unless ``yoy`` is false: a chart that shows none)."""
     f = replace(f, unit_id=root.id, subtree=True)
     children = db.session.execute(select(Unit).where(Unit.parent_id == root.id).order_by(Unit.code)).scalars().all()
-    prev_f = last_year(f)
+    prev_f = last_year(f) if yoy else None
 
     def rows(counts: dict) -> tuple[dict, dict, dict]:
         """(本级, {child id: subtree}, 合计)."""

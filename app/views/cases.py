@@ -11,6 +11,7 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.alarms.lights import latest_hits, module_lights
@@ -45,10 +46,22 @@ def _workflow():
 class _CaseInterface(SQLAInterface):
     """The list (and its export) show each case's unit: the units of a page in one more SELECT, not
     one query per unit (bench/queries.py: the statements grew with the page size). Not a join: a
-    deep page would join every row it skips."""
+    deep page would join every row it skips.
 
-    def apply_all(self, query, *args, **kwargs):
-        return super().apply_all(query, *args, **kwargs).options(selectinload(Case.unit))
+    A page in id order is read as its ids first, then those rows (a deferred join): the ids of a
+    unit's subtree come from the index on (unit_id, id) alone, where the whole rows were read
+    backwards through the primary key until the offset was skipped (a district's deep page at
+    1,000,000 cases: 270 ms → 5 ms, bench/pages.py)."""
+
+    def apply_all(self, query, filters=None, order_column="", order_direction="", page=None, page_size=None,
+                  select_columns=None, outer_default_load=False):
+        paged = super().apply_all(query, filters, order_column, order_direction, page, page_size, select_columns,
+                                  outer_default_load)
+        if page_size and order_column == "id" and not select_columns:
+            ids = paged.with_entities(Case.id).subquery()
+            order = Case.id.asc() if order_direction == "asc" else Case.id.desc()
+            paged = self.session.query(Case).filter(Case.id.in_(select(ids.c.id))).order_by(order)
+        return paged.options(selectinload(Case.unit))
 
 
 class CaseView(ScopedModelView):

@@ -16,15 +16,16 @@ resolved within the scope, and a unit outside it gets the same answer as an unkn
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from flask import flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
@@ -36,12 +37,14 @@ from app.queries.cases import CaseFilter, count
 from app.queries.companions import (
     default_root,
     light_rows,
+    lights_of,
     overdue_rows,
     overdue_summary,
     roster_rows,
     top_rules,
     trend_points,
     visible_rows,
+    with_green,
 )
 from app.queries.statistics import StatRow, StatTable, last_year, period_table, rule_hits, unit_table
 from app.queries.units import unit_codes
@@ -195,18 +198,36 @@ class Cell:
     kind: str = "count"  # count / rate / yoy / prev
 
 
+def column_links(params: dict):
+    """``query_link(params, col)`` for each column of a row: the row's query string is built (and
+    escaped) once and ``col`` appended, as query_link puts it last — a unit's row has some sixty
+    columns, and a district's table thousands of links (0.6 s a page when each was built alone)."""
+    base = query_link(params)
+    whole = escape(base)
+    prefix = str(whole) + ("&amp;col=" if "?" in base else "?col=")
+
+    def link(col: str | None) -> Markup:
+        return whole if col is None else Markup(prefix + _quoted(col))  # (quoted: nothing to escape)
+    return link
+
+
+@functools.cache
+def _quoted(col: str) -> str:
+    return quote_plus(col)
+
+
 def table_rows(table: StatTable, codes: dict[int, str], form: StatForm) -> list[dict]:
     """What the template draws per row: label, re-root link, and every cell with its drill-down."""
     out = []
     for row in [*table.rows, table.total]:
         if row is None:
             continue
-        params = _row_params(table, row)
+        link = column_links(_row_params(table, row))
         cells = []
         for col in table.columns:
             n = int(row.values.get(col.key, 0))
             # 研究干部批次 counts meetings: its list is the people of those meetings (no column condition)
-            cells.append(Cell(n, query_link(params, None if col.distinct_batches else col.key), col.key))
+            cells.append(Cell(n, link(None if col.distinct_batches else col.key), col.key))
         for key, _label, num, den in table.rates:
             cells.append(Cell(row.rate(num, den), None, key, "rate"))
         if has_yoy(table):
@@ -293,10 +314,11 @@ class StatisticsView(BaseView):
             return self._render("jishi/statistics.html", sf, "table", title="统计分析")
         scope = current_scope()
         try:
-            table = self._table(sf, scope, tree=False)
+            table = with_green(sf.filter, scope, sf.root) if sf.by == "unit" else self._table(sf, scope, tree=False)
             rows = table_rows(table, unit_codes(r.unit_id for r in table.rows if r.kind == "unit"), sf)
+            lights = lights_of(table) if sf.by == "unit" else light_rows(sf.filter, scope, sf.root)
             svgs = {"trend": charts.trend_chart(*trend_points(sf.filter, scope), title="调整干部人数月度趋势（人）"),
-                    "lights": charts.lights_chart(light_rows(sf.filter, scope, sf.root), title="各单位红黄绿灯案例数（人）"),
+                    "lights": charts.lights_chart(lights, title="各单位红黄绿灯案例数（人）"),
                     "rules": charts.rule_hits_chart(top_rules(sf.filter, scope, sf.root),
                                                     title="命中最多的规则（前 10 条，人）")}
         except SQLAlchemyError:

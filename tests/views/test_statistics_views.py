@@ -13,6 +13,7 @@ The module's organisation:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -22,6 +23,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from markupsafe import escape
 from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -221,6 +223,23 @@ def test_every_number_links_to_the_list_behind_it(app, st):
     for link in (total["people"], total["female"], total["missing1"], total["prev_people"],
                  p.rows[1]["cells"]["red"], p.rows[0]["cells"]["people"]):
         assert _query_total(client, link["href"]) == link["n"], link["href"]
+
+
+def test_each_link_is_the_one_query_link_builds(app, st):
+    """table_rows builds a row's query string once and appends each column: the same links, escaped once."""
+    from app.views.statistics import _row_params, parse_form, query_link, table_rows
+
+    with app.test_request_context(), app.app_context():
+        user = db.session.execute(select(AppUser).where(AppUser.username == st.users["sup"])).scalar_one()
+        scope = scope_for(user)
+        sf = parse_form(MultiDict({"unit": st.codes["dept"], **Q1}), scope, user)
+        table = unit_table(sf.filter, scope, sf.root)
+        rows = table_rows(table, {}, sf)
+        for row, drawn in zip([*table.rows, table.total], rows):
+            params = _row_params(table, row)
+            for col, cell in zip(table.columns, drawn["cells"]):
+                want = query_link(params, None if col.distinct_batches else col.key)
+                assert unescape(str(cell.href)) == want and str(cell.href) == str(escape(want)), (row.label, col.key)
 
 
 def test_a_units_name_re_roots_the_table(app, st):
@@ -499,6 +518,29 @@ def test_the_page_shows_three_self_contained_charts(app, st):
     assert "命中最多的规则" in rules
     # the 一局 bar: 红 1 (and 黄 1), as unit_table with the light columns says
     assert f"{st.names['u1']} 红灯：1" in lights and f"{st.names['u1']} 黄灯：1" in lights
+
+
+def test_the_light_chart_counts_what_the_cases_say(app, st):
+    """light_rows reads 绿灯 over the fact rows' cases (no batch join): the same as counting the cases."""
+    from app.queries.companions import light_rows, lights_of, with_green
+
+    with app.app_context():
+        scope = _scope(st, "sup")
+        dept = db.session.get(Unit, st.dept)
+        for f in (CaseFilter(date_from=D(2026, 1, 1), date_to=D(2026, 3, 31)),
+                  CaseFilter(date_from=D(2025, 1, 1), date_to=D(2026, 12, 31), basis="appointment"),
+                  CaseFilter(date_from=D(2026, 1, 1), date_to=D(2026, 3, 31), selection_type=["提拔"])):
+            got = dict(light_rows(f, scope, dept))
+            table = with_green(f, scope, dept)  # the page's: the table's own GROUP BY, its columns unchanged
+            assert dict(lights_of(table)) == got and table.columns == COLUMNS
+            assert [r.values | {"green": 0} for r in table.rows] == \
+                [r.values | {"green": 0} for r in unit_table(f, scope, dept).rows]
+            for row in unit_table(f, scope, dept).rows:
+                want = {light: count(replace(f, unit_id=row.unit_id, subtree=row.subtree), scope,
+                                     extra_conditions=[Case.light == light]) for light in ("红", "黄", "绿")}
+                assert got[row.label] == want, (f, row.label)
+        assert sum(v["绿"] for v in dict(light_rows(CaseFilter(date_from=D(2026, 1, 1), date_to=D(2026, 3, 31)),
+                                                      scope, dept)).values()) >= 1
 
 
 def test_chart_functions_escape_text_and_handle_empty_data():

@@ -133,9 +133,19 @@ def main():
             times.append(time.perf_counter() - t)
             lights[result.light] += 1
         total = time.perf_counter() - start
+        # Baseline in the same run (machines are noisy): the same cases with no history, so the
+        # cross-case rules find nothing to compare; the ratio is what the history costs.
+        empty = type(cases[0][1])()
+        start = time.perf_counter()
+        for values, _related in cases:
+            evaluate_values(values, None, as_of=values["decision_date"] + dt.timedelta(days=3), calendar=calendar,
+                            settings=settings, related=empty, facts=facts)
+        baseline = time.perf_counter() - start
     print(f"rules enabled: {enabled}; cases: {len(cases)}; reference data loaded in {load * 1000:.1f} ms")
     print(f"cases per second: {len(cases) / total:,.0f}")
     print(f"median per case: {statistics.median(times) * 1000:.3f} ms; p95 {sorted(times)[int(len(times) * .95)] * 1000:.3f} ms")
+    print(f"baseline (no history): {len(cases) / baseline:,.0f} cases/s; with history ×{total / baseline:.2f} the time; "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"lights: {lights} (cross-case rules fed with person and unit history; median-based rate "
           f"{1 / statistics.median(times):,.0f} cases/s)")
 

@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from tests.factories import PASSWORD, make_user, unique, valid_case
-from tests.web.support import CHROMIUM_ARGS, HOST
+from tests.factories import make_user, unique, valid_case
+from tests.web.support import CHROMIUM_ARGS, HOST, Walk
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SCREENSHOT = "/tmp/jishi-case.png"
@@ -56,38 +56,8 @@ def _case_values(unit_code: str) -> dict:
     return values
 
 
-class Walk:
-    """The browser, its pages and what they requested; ``step`` names what is being done."""
-
-    def __init__(self, browser, base: str):
-        self.browser, self.base = browser, base
-        self.requested: list[str] = []
-        self.failed: list[str] = []
-        self.step_name = ""
-        self.page = None
-
-    def step(self, name: str) -> None:
-        self.step_name = name
-        print(f"[browser-case] {name}", flush=True)
-
-    def login(self, username: str):
-        """A fresh browser context (its own cookies) logged in through the login form."""
-        context = self.browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        context.set_default_timeout(TIMEOUT)
-        context.set_default_navigation_timeout(TIMEOUT)
-        page = context.new_page()
-        page.on("request", lambda req: self.requested.append(req.url))
-        page.on("requestfailed", lambda req: self.failed.append(f"{req.url}: {req.failure}"))
-        self.page = page
-        resp = page.goto(f"{self.base}/login/")
-        assert resp is not None and resp.status == 200, f"login page: {resp and resp.status}"
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("form [type=submit]")
-        page.wait_for_load_state("load")
-        assert "/login" not in urlsplit(page.url).path, f"{username} could not log in: {self.body()[:500]}"
-        return page
+class CaseWalk(Walk):
+    label = "browser-case"
 
     def logout(self) -> None:
         if self.page is not None:
@@ -97,14 +67,6 @@ class Walk:
             self.page.context.close()
             self.page = None
 
-    def body(self) -> str:
-        return self.page.locator("body").inner_text()
-
-    def click_and_wait(self, selector: str) -> None:
-        with self.page.expect_navigation():
-            self.page.click(selector)
-        self.page.wait_for_load_state("load")
-
     def states(self) -> dict[str, str]:
         rows = self.page.locator("#modules tbody tr[data-module]")
         return {rows.nth(i).get_attribute("data-module"): rows.nth(i).locator(".module-state").inner_text().strip()
@@ -112,10 +74,6 @@ class Walk:
 
     def link_text(self, key: str) -> str:
         return self.page.locator(f"#modules tr[data-module={key}] .module-link").inner_text().strip()
-
-    def flashes(self) -> str:
-        alerts = self.page.locator(".alert")
-        return " | ".join(alerts.nth(i).inner_text().strip() for i in range(alerts.count()))
 
 
 def _pdf(tmp_path, filename: str) -> str:
@@ -192,8 +150,8 @@ def test_case_from_motion_to_second_submission(chromium, app, world, live_server
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        walk = Walk(browser, base)
-        try:
+        walk = CaseWalk(browser, base, TIMEOUT)
+        with walk.failing(FAILURE_SCREENSHOT):
             # ---- 1. the clerk creates the case ----------------------------------------------------
             walk.step("1 clerk_a logs in and opens 全程记实 → 案例")
             page = walk.login(world.users["clerk_a"])
@@ -364,17 +322,6 @@ def test_case_from_motion_to_second_submission(chromium, app, world, live_server
             assert resp is not None and resp.status == 404, resp and resp.status
             assert case_no not in page.content()
             walk.logout()
-        except BaseException:
-            print(f"[browser-case] FAILED at step: {walk.step_name}", flush=True)
-            if walk.page is not None:
-                try:
-                    walk.page.screenshot(path=FAILURE_SCREENSHOT, full_page=True)
-                    print(f"[browser-case] page {walk.page.url}; screenshot {FAILURE_SCREENSHOT}", flush=True)
-                except Exception as exc:  # noqa: BLE001 - the original failure matters more
-                    print(f"[browser-case] no screenshot: {exc}", flush=True)
-            raise
-        finally:
-            browser.close()
 
     print(f"[browser-case] walked in {time.monotonic() - started:.1f}s", flush=True)
     assert walk.requested, "the browser recorded no request at all"

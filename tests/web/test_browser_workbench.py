@@ -38,10 +38,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import (
-    CONTENT, PASSWORD, make_id, make_unit, make_user, record_case, submit_first, unique, values_decided_on,
+    CONTENT, make_id, make_unit, make_user, record_case, submit_first, unique, values_decided_on,
     without_quorum,
 )
-from tests.web.support import CHROMIUM_ARGS, HOST
+from tests.web.support import CHROMIUM_ARGS, HOST, Walk
 
 SCREENSHOT = "/tmp/jishi-workbench.png"
 FAILURE_SCREENSHOT = "/tmp/jishi-workbench-failure.png"
@@ -180,65 +180,14 @@ def unit1_reports_late(app, data) -> dt.date:
 
 # ---- the browser ----------------------------------------------------------------------------------------
 
-class Walk:
-    """The browser, its page and what it requested; ``step`` names what is being done."""
-
-    def __init__(self, browser, base: str):
-        self.browser, self.base = browser, base
-        self.requested: list[str] = []
-        self.failed: list[str] = []
-        self.errors: list[str] = []  # responses ≥ 500
-        self.step_name = ""
-        self.page = None
-
-    def step(self, name: str) -> None:
-        self.step_name = name
-        print(f"[browser-workbench] {name}", flush=True)
+class WorkbenchWalk(Walk):
+    label = "browser-workbench"
 
     def _failed(self, req) -> None:
         # Leaving the dashboard aborts the refresh it may have in flight: that is not a failure.
         if urlsplit(req.url).path == "/monitor/data" and "ERR_ABORTED" in (req.failure or ""):
             return
-        self.failed.append(f"{req.url}: {req.failure}")
-
-    def login(self, username: str):
-        context = self.browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        context.set_default_timeout(TIMEOUT)
-        context.set_default_navigation_timeout(TIMEOUT)
-        page = context.new_page()
-        page.on("request", lambda req: self.requested.append(req.url))
-        page.on("requestfailed", self._failed)
-        page.on("response", lambda resp: resp.status >= 500 and self.errors.append(f"{resp.status} {resp.url}"))
-        self.page = page
-        resp = page.goto(f"{self.base}/login/")
-        assert resp is not None and resp.status == 200, f"login page: {resp and resp.status}"
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("form [type=submit]")
-        page.wait_for_load_state("load")
-        assert "/login" not in urlsplit(page.url).path, f"{username} could not log in: {self.body()[:500]}"
-        return page
-
-    def goto(self, path: str, status: int = 200):
-        resp = self.page.goto(f"{self.base}{path}")
-        self.page.wait_for_load_state("load")
-        assert resp is not None and resp.status == status, f"{path}: {resp and resp.status}\n{self.body()[:800]}"
-        return resp
-
-    def body(self) -> str:
-        return self.page.locator("body").inner_text()
-
-    def click_and_wait(self, selector_or_locator) -> None:
-        target = (self.page.locator(selector_or_locator) if isinstance(selector_or_locator, str)
-                  else selector_or_locator)
-        with self.page.expect_navigation():
-            target.click()
-        self.page.wait_for_load_state("load")
-
-    def flashes(self) -> str:
-        alerts = self.page.locator(".alert")
-        return " | ".join(alerts.nth(i).inner_text().strip() for i in range(alerts.count()))
+        super()._failed(req)
 
 
 def _cell(page, unit_id: int, col: str):
@@ -287,8 +236,8 @@ def test_supervisor_workbench_walk(chromium, app, world, live_server, fast_monit
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        walk = Walk(browser, base)
-        try:
+        walk = WorkbenchWalk(browser, base, TIMEOUT)
+        with walk.failing(FAILURE_SCREENSHOT):
             # ---- 1. 实时监控 follows the units' submissions -----------------------------------------
             walk.step("1 the supervisor logs in and opens 实时监控")
             page = walk.login(data.sup)
@@ -485,7 +434,7 @@ def test_supervisor_workbench_walk(chromium, app, world, live_server, fast_monit
             doc_day = today - dt.timedelta(days=1)
             csv_path = _csv(tmp_path / "任免文件清单.csv", [
                 [f"{data.tag}任〔{today.year}〕11号", doc_day.isoformat(), data.u1_code, data.late_name,
-                 make_id("110101", "19800315", "123"), "副局长"],  # the late case's person: reported
+                 LATE_ID, "副局长"],  # the late case's person: reported
                 [f"{data.tag}任〔{today.year}〕12号", doc_day.isoformat(), data.u2_code, UNREPORTED, "", "副局长"],
             ])
             walk.goto("/reconcile/")
@@ -529,17 +478,6 @@ def test_supervisor_workbench_walk(chromium, app, world, live_server, fast_monit
             page.goto("about:blank")  # stop the refresh before the context goes
             page.context.close()
             walk.page = None
-        except BaseException:
-            print(f"[browser-workbench] FAILED at step: {walk.step_name}", flush=True)
-            if walk.page is not None:
-                try:
-                    walk.page.screenshot(path=FAILURE_SCREENSHOT, full_page=True)
-                    print(f"[browser-workbench] page {walk.page.url}; screenshot {FAILURE_SCREENSHOT}", flush=True)
-                except Exception as exc:  # noqa: BLE001 - the original failure matters more
-                    print(f"[browser-workbench] no screenshot: {exc}", flush=True)
-            raise
-        finally:
-            browser.close()
 
     print(f"[browser-workbench] walked in {time.monotonic() - started:.1f}s; step screenshots in {tmp_path}",
           flush=True)

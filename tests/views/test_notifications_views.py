@@ -196,8 +196,13 @@ def test_deadlines_list_is_scoped(app, world, client_for):
     resp = clerk_b.get("/deadlines/export.xlsx")
     assert resp.status_code == 200 and name not in _xlsx_text(resp.data)
     # the supervisors above see it; the export has the Chinese headers
-    for key in ("sup_root", "sup_a", "query_a"):
-        assert name in client_for(key).get("/deadlines/list/?psize_CaseDeadlineView=100").get_data(as_text=True), key
+    with app.app_context():
+        due = db.session.get(CaseDeadline, row_id).due_date.isoformat()
+    for key in ("sup_root", "sup_a", "query_a"):  # filtered to its due date: the root's whole tree is many pages
+        url = f"/deadlines/list/?_flt_0_due_date={due}&psize_CaseDeadlineView=100"
+        assert name in client_for(key).get(url).get_data(as_text=True), key
+    other_day = (dt.date.fromisoformat(due) + dt.timedelta(days=1)).isoformat()  # the filter does filter
+    assert name not in client_for("sup_root").get(f"/deadlines/list/?_flt_0_due_date={other_day}").get_data(as_text=True)
     text = _xlsx_text(client_for("sup_root").get("/deadlines/export.xlsx").data)
     assert name in text and "截止日期" in text and "报送节点" in text
     # read-only for everyone

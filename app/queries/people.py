@@ -80,7 +80,8 @@ def timeline(id_no: str, scope=None) -> dict:
     unit ids the caller may see (None: all)."""
     ids = linked_ids(id_no)
     cases = person_cases(ids)
-    units = dict(db.session.execute(select(Unit.id, Unit.code)).all()) if cases else {}
+    unit_ids = {c["unit_id"] for c in cases}
+    units = dict(db.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids))).all()) if cases else {}
     events = []
     for c in cases:
         if scope is not None and not scope.contains(c["unit_id"]):

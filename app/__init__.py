@@ -136,7 +136,7 @@ def init_appbuilder(app: Flask) -> None:
         ready = _schema_ready()
         if ready and app.config.get("FAB_UPDATE_PERMS", True):
             _ensure_base_roles(app)
-        appbuilder = AppBuilder(update_perms=ready)
+        appbuilder = AppBuilder(update_perms=ready, indexview=views.INDEX_VIEW)
         appbuilder.init_app(app, db.session)
         views.init_views(appbuilder)
         if appbuilder.update_perms:

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _
 from app.views.audit import AuditLogApi, AuditLogView
 from app.views.case_api import MODULE_APIS, BatchApi, CaseApi, SignatureApi, SubmissionApi
 from app.views.cases import BatchView, CasePersonView, CaseView
+from app.views.home import HomeView
 from app.views.notices import NoticeView
 from app.views.notifications import CaseDeadlineView, InboxView, TaskRunView
 from app.views.patrol import FindingView, PatrolView, ReviewView, SpotCheckView
@@ -18,6 +19,8 @@ from app.views.statistics import StatisticsView
 from app.views.unit_import import UnitImportView
 from app.views.units import UnitApi, UnitQuotaApi, UnitQuotaView, UnitView
 from app.views.workbench import MonitorView
+
+INDEX_VIEW = HomeView  # the start page: 工作台 (AppBuilder(indexview=...))
 
 
 def _menu():

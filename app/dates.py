@@ -208,3 +208,8 @@ def default_calendar() -> WorkCalendar:
     """The package's calendar (a fresh copy, so missing years are tracked per evaluation)."""
     base = _package_calendar()
     return WorkCalendar(dict(base.special), set(base.known_years))  # callers add rows: never share the cache
+
+
+def official_date(day: dt.date | None) -> str:
+    """A date as 公文 prose writes it: 2026年1月1日 (empty for none)."""
+    return f"{day.year}年{day.month}月{day.day}日" if day else ""

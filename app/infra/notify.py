@@ -14,6 +14,7 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -96,6 +97,45 @@ def deliver(message_ids) -> int:
                 log.exception("通知渠道 %s 发送消息 %s 失败", channel.name, message_id)
         sent += 1
     return sent
+
+
+# Who hears of a decision about a unit's case: its clerks and its leaders (the roles of app.security).
+CLERK_ROLE, SIGNER_ROLE = "填报员", "签字领导"
+UNIT_ROLES = (CLERK_ROLE, SIGNER_ROLE)
+
+
+def unit_recipients(unit_id: int, roles=UNIT_ROLES) -> list[int]:
+    """The active users of the unit holding one of ``roles``, by id."""
+    return list(db.session.execute(
+        select(AppUser.id).join(AppUser.roles)
+        .where(AppUser.active.is_(True), AppUser.unit_id == unit_id, Role.name.in_(roles))
+        .distinct().order_by(AppUser.id)).scalars())
+
+
+def post_to_unit(unit_id: int, *, kind: str, title: str, body: str, link: str | None, case_id: int | None,
+                 dedup: str, roles=UNIT_ROLES) -> list[int]:
+    """Inbox messages about a decision to the unit's clerks and leaders, in the caller's transaction
+    (nothing is committed here: the decision and its messages are written together). ``dedup`` names
+    the decision; each recipient gets it once. Returns the new message ids, for ``deliver`` after the
+    commit."""
+    ids = []
+    for user_id in unit_recipients(unit_id, roles):
+        message = Message(recipient_id=user_id, unit_id=unit_id, kind=kind[:20], title=title[:200], body=body,
+                          link=link, case_id=case_id, dedup_key=f"{dedup}:{user_id}"[:200], created_at=utcnow())
+        db.session.add(message)
+        db.session.flush()
+        ids.append(message.id)
+    return ids
+
+
+def deliver_after_commit(message_ids) -> None:
+    """Copies through the configured channels once the decision is committed; a channel's failure is
+    logged and leaves the decision and its inbox messages as they are."""
+    try:
+        deliver(message_ids)
+    except Exception:  # noqa: BLE001 - the inbox copy stands
+        db.session.rollback()
+        log.exception("消息 %s 的渠道副本发送失败", list(message_ids)[:10])
 
 
 def unread_count(user_id: int) -> int:

@@ -37,7 +37,8 @@ def halt(alarm: Alarm, user, reason: str, deadline: dt.date) -> Case:
     # The alarm's change rides in the same transaction as the return (committed by it, or rolled back).
     alarm.correction_deadline = deadline
     move(alarm, ALARM_HALTED, user, reason)
-    return return_for_correction(case, user, f"叫停纠偏：{reason}（整改期限 {deadline.isoformat()}）")
+    return return_for_correction(case, user, f"叫停纠偏：{reason}（整改期限 {deadline.isoformat()}）",
+                                 kind="叫停纠偏", deadline=deadline, told=reason)
 
 
 def dismiss(alarm: Alarm, user, reason: str) -> None:

@@ -14,8 +14,10 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import exists, func, select
 
 from app.alarms import derived
+from app.dates import official_date
 from app.errors import JishiError
 from app.extensions import db
+from app.infra.notify import deliver_after_commit, post_to_unit
 from app.models import Alarm, Batch, Case, Submission, Unit
 from app.models.audit import utcnow
 from app.models.case import STATUS_FIRST, STATUS_SECOND
@@ -113,14 +115,31 @@ def review(case: Case, user, result: str, reason: str) -> Review:
                                      dedup_key=f"review:{rev.id}"))
             db.session.flush()
             derived.derive(case)  # the review and its alarm count in the light
+        message_ids = []
         if result == "退回补正":
-            return_for_correction(case, user, f"网上巡查退回补正：{reason}")  # commits, with the review
+            return_for_correction(case, user, f"网上巡查退回补正：{reason}", told=f"网上巡查：{reason}")  # commits, with the review
         else:
+            if result == "黄灯提示":
+                message_ids = _tell_unit(case, user, "黄灯提示", f"网上巡查对案例 {_who(case)} 作出黄灯提示：{reason}。"
+                                         "请核查有关情况，需要补正的按程序办理。", f"review:{rev.id}")
             db.session.commit()
-        return rev
     except Exception:
         db.session.rollback()
         raise
+    deliver_after_commit(message_ids)
+    return rev
+
+
+def _who(case: Case) -> str:
+    return f"{case.full_name}（{case.case_no}）" if case.full_name else case.case_no
+
+
+def _tell_unit(case: Case, user, kind: str, body: str, dedup: str) -> list[int]:
+    """The case's unit (its clerks and leaders) hears of a supervisor's decision, in the same transaction."""
+    unit = getattr(user, "unit", None)
+    by = f"{unit.name}：" if unit is not None else ""
+    return post_to_unit(case.unit_id, kind=kind, title=f"{kind}：{_who(case)}", body=by + body,
+                        link=f"/cases/show/{case.id}", case_id=case.id, dedup=dedup)
 
 
 # ---- 抽查 -----------------------------------------------------------------------------------------------
@@ -257,11 +276,17 @@ def add_finding(case: Case, user, *, rule_codes: str, description: str, deadline
                           description=description.strip(), correction_deadline=deadline, status=FINDING_OPEN,
                           created_by_id=user.id, created_by_name=_name(user))
         db.session.add(finding)
+        db.session.flush()
+        source = f"（抽查：{spot_check.title}）" if spot_check is not None else ""
+        message_ids = _tell_unit(case, user, "巡查发现", f"发现案例 {_who(case)} 存在问题{source}：{finding.description}"
+                                 f"（规则 {'、'.join(codes)}）。请于{official_date(deadline)}前完成整改，并在“问题整改”中报告整改情况。",
+                                 f"finding:{finding.id}")
         db.session.commit()
-        return finding
     except Exception:
         db.session.rollback()
         raise
+    deliver_after_commit(message_ids)
+    return finding
 
 
 def report_corrected(finding: Finding, user, note: str) -> None:

@@ -23,8 +23,10 @@ import datetime as dt
 from sqlalchemy import inspect, select
 
 from app.alarms import derived
+from app.dates import official_date
 from app.deadlines.due import submission_status
 from app.extensions import db
+from app.infra.notify import deliver_after_commit, post_to_unit
 from app.models import MODULE_MODELS, Case, CasePerson, Signature, Submission
 from app.models.case import STATUS_DRAFT, STATUS_FIRST, STATUS_RETURNED, STATUS_SECOND, now
 from app.record import data as case_data
@@ -329,8 +331,13 @@ _ROW_SKIP = {"id", "case_id"}
 _CLEARED_MODULES = ("signature", "submission")
 
 
-def return_for_correction(case: Case, supervisor, reason: str) -> Case:
-    """退回补正: keep the submitted version as it is and continue the case in a new draft version."""
+def return_for_correction(case: Case, supervisor, reason: str, *, kind: str = "退回补正",
+                          deadline: dt.date | None = None, told: str | None = None) -> Case:
+    """退回补正: keep the submitted version as it is and continue the case in a new draft version. The
+    unit's clerks and leaders are told (inbox, then the configured channels) in the same transaction;
+    ``kind`` names the decision (退回补正, 叫停纠偏), ``deadline`` its correction deadline if any and
+    ``told`` the reason as the message gives it (default: ``reason``)."""
+    message_ids = []
     try:
         _lock_row(case)
         before = derived.contribution(case)
@@ -369,11 +376,24 @@ def return_for_correction(case: Case, supervisor, reason: str) -> Case:
             db.session.add(new)
             db.session.flush()
             derived.derive(new, before=before)  # the deadlines, evaluation and light follow the case to its new version
+            message_ids = _tell_unit_returned(new, supervisor, (told or reason).strip(), kind, deadline)
             db.session.commit()
-        return new
     except Exception:
         db.session.rollback()
         raise
+    deliver_after_commit(message_ids)
+    return new
+
+
+def _tell_unit_returned(new: Case, supervisor, reason: str, kind: str, deadline: dt.date | None) -> list[int]:
+    who = f"{new.full_name}（{new.case_no}）" if new.full_name else new.case_no
+    unit = getattr(supervisor, "unit", None)
+    by = unit.name if unit is not None else "监督部门"
+    until = f"请于{official_date(deadline)}前完成整改，" if deadline else "请"
+    body = (f"案例 {who} 已被{by}{kind}，理由：{reason}。案例已退回为第 {new.version_no} 版草稿，"
+            f"{until}修改后重新签字报送。")
+    return post_to_unit(new.unit_id, kind=kind, title=f"{kind}：{who}", body=body, link=f"/cases/show/{new.id}",
+                        case_id=new.id, dedup=f"return:{new.id}")
 
 
 def diff_versions(old_case: Case, new_case: Case, modules=None) -> list[dict]:

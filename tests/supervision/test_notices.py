@@ -301,7 +301,15 @@ def test_edit_issue_lock_and_inbox(ctx, district):
     assert "逾期报送 1 件" in _inbox(district.clerks["u1"], notice)[0].body
     assert _inbox(district.clerks["u3"]) == [] and _inbox(district.other_sup) == []
     assert len(_inbox(district.sup, notice)) == 1 and len(_inbox(district.sup2, notice)) == 1
-    assert len(ids) == 4
+    # … and the leaders (签字领导) of the units named: three each in U1 and U2
+    signers = {key: db.session.execute(select(AppUser).where(
+        AppUser.unit_id == getattr(district, key), AppUser.roles.any(name="签字领导"))).scalars().all()
+        for key in ("u1", "u2", "u3")}
+    for signer in signers["u1"] + signers["u2"]:
+        [m] = _inbox(signer.username, notice)
+        assert m.unit_id == signer.unit_id and "贵单位被列入通报" in m.body
+    assert all(_inbox(s.username, notice) == [] for s in signers["u3"])
+    assert len(ids) == 4 + 6
     # sending again (a retried run) adds nothing: the dedup keys hold
     from app.deadlines.due import _insert_ignore
 

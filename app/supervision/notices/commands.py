@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 KIND_NOTICE = "通报"  # the inbox message kind
 SUPERVISOR_ROLE, CLERK_ROLE = "监督员", "填报员"
+UNIT_ROLES = (CLERK_ROLE, "签字领导")  # a named unit's clerks and leaders
 
 MIN_CORRECTION_DAYS, MAX_CORRECTION_DAYS = 1, 90
 MAX_PERIOD_DAYS = 366
@@ -232,16 +233,16 @@ def update_draft(notice: Notice, user, **editable) -> Notice:
 
 
 def recipients(notice: Notice) -> list[tuple[int, int, str]]:
-    """(user, unit, role) the issued notice goes to: the active clerks of every unit named, and the
-    active supervisors of the issuing department; one entry per user."""
+    """(user, unit, role) the issued notice goes to: the active clerks and leaders (签字领导) of every unit
+    named, and the active supervisors of the issuing department; one entry per user."""
     named = [u for u in (notice.content or {}).get("named_unit_ids") or [] if u is not None]
     out: dict[int, tuple[int, int, str]] = {}
     if named:
         for user_id, unit_id in db.session.execute(
                 select(AppUser.id, AppUser.unit_id).join(AppUser.roles)
-                .where(AppUser.active.is_(True), AppUser.unit_id.in_(named), Role.name == CLERK_ROLE)
+                .where(AppUser.active.is_(True), AppUser.unit_id.in_(named), Role.name.in_(UNIT_ROLES))
                 .order_by(AppUser.id)).all():
-            out.setdefault(user_id, (user_id, unit_id, CLERK_ROLE))
+            out.setdefault(user_id, (user_id, unit_id, CLERK_ROLE))  # the unit's copy, whichever of its roles
     for (user_id,) in db.session.execute(
             select(AppUser.id).join(AppUser.roles)
             .where(AppUser.active.is_(True), AppUser.unit_id == notice.unit_id, Role.name == SUPERVISOR_ROLE)

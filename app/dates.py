@@ -113,7 +113,7 @@ def previous_period(f: dt.date, t: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def period_label(f: dt.date, t: dt.date) -> str:
-    """'2026年度', '2026年上半年', '2026年第一季度', '2026年3月' or 'from至to'."""
+    """'2026年度', '2026年上半年', '2026年第一季度', '2026年3月' or '2026年1月5日至2026年2月1日' (公文 prose)."""
     months = whole_months(f, t)
     if months == 12 and f.month == 1:
         return f"{f.year}年度"
@@ -123,7 +123,7 @@ def period_label(f: dt.date, t: dt.date) -> str:
         return f"{f.year}年第{CN_DIGITS[(f.month - 1) // 3]}季度"
     if months == 1:
         return f"{f.year}年{f.month}月"
-    return f"{f.isoformat()}至{t.isoformat()}"
+    return f"{official_date(f)}至{official_date(t)}"
 
 
 def period_bounds(key: str, by: str) -> tuple[dt.date, dt.date]:

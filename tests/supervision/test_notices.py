@@ -121,7 +121,7 @@ def test_periods_and_labels():
     assert dates.previous_period(D(2026, 1, 10), D(2026, 1, 19)) == (D(2025, 12, 31), D(2026, 1, 9))
     assert dates.period_label(D(2026, 7, 1), D(2026, 9, 30)) == "2026年第三季度"
     assert dates.period_label(D(2026, 1, 1), D(2026, 12, 31)) == "2026年度"
-    assert dates.period_label(D(2026, 1, 5), D(2026, 2, 1)) == "2026-01-05至2026-02-01"
+    assert dates.period_label(D(2026, 1, 5), D(2026, 2, 1)) == "2026年1月5日至2026年2月1日"
     assert dates.last_quarter(D(2026, 11, 27)) == (D(2026, 7, 1), D(2026, 9, 30))
     assert dates.last_quarter(D(2026, 2, 1)) == (D(2025, 10, 1), D(2025, 12, 31))
     from app.views.notices import quick_periods

@@ -10,6 +10,7 @@ from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from app.dates import official_date
 from app.deadlines.due import _insert_ignore
 from app.errors import JishiError
 from app.extensions import db, listen_on_sessions
@@ -19,6 +20,7 @@ from app.models.audit import utcnow
 from app.models.deadlines import Message
 from app.models.supervision import NOTICE_DRAFT, NOTICE_ISSUED, Notice, NoticeCase
 from app.supervision.notices.content import DEFAULT_CORRECTION_DAYS, KIND_WRONG, compose
+from app.workflow.submission import display_name
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +106,15 @@ def _number_problems(unit_id: int, number: str | None, own_id: int | None) -> li
 
 # ---- writes -------------------------------------------------------------------------------------------
 
+def _prose(iso: str) -> str:
+    return official_date(dt.date.fromisoformat(iso))
+
+
 def _notice_cases(notice: Notice, content: dict) -> list[NoticeCase]:
     out = []
     for r in content["late"]["rows"]:
-        detail = (f"{r['node_label']}应于 {r['due_date']} 前报送，"
-                  + (f"{r['submitted_on']} 报送，逾期 {r['days_late']} 天" if r["submitted_on"]
+        detail = (f"{r['node_label']}应于{_prose(r['due_date'])}前报送，"
+                  + (f"{_prose(r['submitted_on'])}报送，逾期 {r['days_late']} 天" if r["submitted_on"]
                      else f"至今未报，已逾期 {r['days_late']} 天"))
         out.append(NoticeCase(notice_id=notice.id, case_id=r["case_id"], root_id=r["root_id"], unit_id=r["unit_id"],
                               kind=r["kind"], detail=detail))
@@ -144,7 +150,7 @@ def draft(unit: Unit, period_from: dt.date, period_to: dt.date, user, *, number:
         notice = Notice(unit_id=unit.id, number=number, title=content["header"]["title"], period_from=period_from,
                         period_to=period_to, status=NOTICE_DRAFT, content=content,
                         previous_id=(content["previous"] or {}).get("notice_id"),
-                        created_by_name=user.username, created_at=utcnow())
+                        created_by_name=display_name(user), created_at=utcnow())
         db.session.add(notice)
         db.session.flush()
         db.session.add_all(_notice_cases(notice, content))
@@ -254,7 +260,7 @@ def recipients(notice: Notice) -> list[tuple[int, int, str]]:
 def _message_rows(notice: Notice) -> list[dict]:
     content = notice.content or {}
     per_unit = {u["unit_id"]: u for u in (content.get("requirements") or {}).get("units") or []}
-    deadline = notice.correction_deadline.isoformat() if notice.correction_deadline else "整改期限"
+    deadline = official_date(notice.correction_deadline) if notice.correction_deadline else "整改期限"
     doc = f"《{notice.title}》" + (f"（{notice.number}）" if notice.number else "")
     issuer = (content.get("header") or {}).get("issuer", "")
     now = utcnow()
@@ -266,7 +272,7 @@ def _message_rows(notice: Notice) -> list[dict]:
                      (("late", "逾期报送"), ("missing", "未报"), ("wrong", "错报"), ("previous", "上期问题未整改"))
                      if u.get(key)]
             body = (f"{issuer}印发{doc}，贵单位被列入通报（{'、'.join(parts) or '见通报'}）。"
-                    f"请于 {deadline} 前完成整改，并报送书面整改报告。")
+                    f"请于{deadline}前完成整改，并报送书面整改报告。")
         else:
             body = (f"{doc}已印发，点名 {len(per_unit)} 个单位，整改期限 {deadline}。")
         rows.append({"recipient_id": user_id, "unit_id": unit_id, "kind": KIND_NOTICE,
@@ -308,7 +314,7 @@ def issue(notice: Notice, user, *, on: dt.date | None = None) -> list[int]:
         notice.correction_deadline = deadline
         notice.status = NOTICE_ISSUED
         notice.issued_at = utcnow()
-        notice.issued_by_name = user.username
+        notice.issued_by_name = display_name(user)
         db.session.flush()
         rows = _message_rows(notice)
         ids = []

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, union
 from sqlalchemy import case as sa_case
 
-from app.dates import period_label, previous_period
+from app.dates import official_date, period_label, previous_period
 from app.extensions import db
 from app.models import Case, Unit
 from app.models.deadlines import DL_LATE, DL_MISSING, DL_ON_TIME, DL_PENDING, NODE_LABELS, CaseDeadline
@@ -109,12 +109,19 @@ def _overall_figures(unit: Unit, f: dt.date, t: dt.date, counts=None) -> dict:
                 merged[status] = merged.get(status, 0) + n
                 total[status] = total.get(status, 0) + n
         nodes.append(_node_figures(merged, node))
-    # Completeness and accuracy: the cases (roots) due in the period without a wrong-report alarm or
-    # a finding recorded up to the end of the period.
+    # Completeness and accuracy: the cases (roots) due in the period — and every case the period's
+    # 错报/漏报 list names (an alarm raised or a finding recorded in the period, due or not), so that the
+    # share never says "no red" beside a list of red problems — without a wrong-report alarm or a
+    # finding recorded up to the end of the period.
     d = CaseDeadline
-    due = (select(d.root_id).where(_subtree(unit, d.unit_id), d.due_date >= f, d.due_date <= t,
-                                   d.status.in_((DL_ON_TIME, DL_LATE, DL_MISSING)))
-           .distinct().subquery("due_roots"))
+    due = union(
+        select(d.root_id.label("root_id")).where(_subtree(unit, d.unit_id), d.due_date >= f, d.due_date <= t,
+                                                 d.status.in_((DL_ON_TIME, DL_LATE, DL_MISSING))),
+        select(Alarm.root_id.label("root_id")).where(_subtree(unit, Alarm.unit_id), Alarm.root_id.is_not(None),
+                                                     _in_days(Alarm.raised_at, f, t), *_wrong_alarm_conditions()),
+        select(Finding.root_id.label("root_id")).where(_subtree(unit, Finding.unit_id),
+                                                       _in_days(Finding.created_at, f, t)),
+    ).subquery("due_roots")
     end = _start(t + dt.timedelta(days=1))
     alarm_hit = exists().where(Alarm.root_id == due.c.root_id, Alarm.raised_at < end, *_wrong_alarm_conditions())
     finding_hit = exists().where(Finding.root_id == due.c.root_id, Finding.created_at < end)
@@ -270,7 +277,7 @@ def _previous_section(prev: Notice | None) -> dict | None:
     for r in late:
         d = deadlines.get((r.get("root_id"), r.get("node")))
         if d is not None and d.submitted_on is not None:
-            corrected, note = True, f"已于 {d.submitted_on.isoformat()} 报送"
+            corrected, note = True, f"已于{official_date(d.submitted_on)}报送"
         elif d is None:
             corrected, note = False, "报送期限已撤销或重新计算，请核实"
         else:
@@ -278,8 +285,8 @@ def _previous_section(prev: Notice | None) -> dict | None:
         rows.append({"unit_id": r.get("unit_id"), "unit_code": r.get("unit_code", ""),
                      "unit_name": r.get("unit_name", ""), "case_no": r.get("case_no", ""), "name": r.get("name", ""),
                      "kind": r.get("kind", KIND_LATE),
-                     "problem": f"{r.get('node_label', '')}应于 {r.get('due_date', '')} 前报送"
-                                + (f"，{r['submitted_on']} 报送" if r.get("submitted_on") else "，未报"),
+                     "problem": f"{r.get('node_label', '')}应于{_prose_date(r.get('due_date'))}前报送"
+                                + (f"，{_prose_date(r['submitted_on'])}报送" if r.get("submitted_on") else "，未报"),
                      "corrected": corrected, "status": "已整改" if corrected else "未整改", "note": note})
     merged: dict = {}
     for r in wrong:
@@ -294,10 +301,10 @@ def _previous_section(prev: Notice | None) -> dict | None:
             elif a.id in dismissed or a.status == ALARM_DISMISSED:
                 corrected, note = True, "经核实无误，已销号"
             elif _status_corrected(a.status):
-                corrected, note = True, "已整改销号" + (f"（{a.closed_at.date().isoformat()}）" if a.closed_at else "")
+                corrected, note = True, "已整改销号" + (f"（{official_date(a.closed_at.date())}）" if a.closed_at else "")
             elif a.status == ALARM_HALTED:
                 corrected, note = False, "已叫停纠偏，整改中" + (
-                    f"（整改期限 {a.correction_deadline.isoformat()}）" if a.correction_deadline else "")
+                    f"（整改期限{official_date(a.correction_deadline)}）" if a.correction_deadline else "")
             else:
                 corrected, note = False, "尚未整改"
         else:
@@ -305,9 +312,9 @@ def _previous_section(prev: Notice | None) -> dict | None:
             if x is None:
                 corrected, note = False, "问题记录不存在，请核实"
             elif x.status in (FINDING_DONE, FINDING_CLOSED):
-                corrected, note = True, f"{x.status}" + (f"（{x.corrected_at.date().isoformat()}）" if x.corrected_at else "")
+                corrected, note = True, f"{x.status}" + (f"（{official_date(x.corrected_at.date())}）" if x.corrected_at else "")
             else:
-                corrected, note = False, f"整改中（整改期限 {x.correction_deadline.isoformat()}）"
+                corrected, note = False, f"整改中（整改期限{official_date(x.correction_deadline)}）"
         merged[key] = {"unit_id": r.get("unit_id"), "unit_code": r.get("unit_code", ""),
                        "unit_name": r.get("unit_name", ""), "case_no": r.get("case_no", ""), "name": r.get("name", ""),
                        "kind": r.get("kind", KIND_WRONG),
@@ -324,6 +331,14 @@ def _previous_section(prev: Notice | None) -> dict | None:
         "rows": rows, "total": len(rows), "corrected": sum(1 for r in rows if r["corrected"]),
         "late_unit_ids": sorted({r.get("unit_id") for r in late if r.get("unit_id") is not None}),
     }
+
+
+def _prose_date(value) -> str:
+    """An ISO date kept in a stored row, as 公文 prose writes it."""
+    try:
+        return official_date(dt.date.fromisoformat(value)) if value else ""
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _ranking(counts: dict, late: list[dict], wrong: list[dict]) -> list[dict]:
@@ -354,15 +369,17 @@ def _ranking(counts: dict, late: list[dict], wrong: list[dict]) -> list[dict]:
     return rows
 
 
-def _summary(header: dict, overall: dict, previous: dict, positive: list[dict]) -> list[str]:
+def _summary(header: dict, overall: dict, previous: dict, positive: list[dict], wrong: dict) -> list[str]:
     total, prev_total = overall["total"], previous["total"]
     n1, n2 = overall["nodes"]
     lines = [
         f"{header['period_label']}，应报送纪实 {total['due']} 件次（初次提交 {n1['due']} 件次、二次提交 {n2['due']} 件次），"
         f"按时报送 {total['on_time']} 件次，及时率 {_pct(total['rate'])}；逾期 {total['late']} 件次，未报 {total['missing']} 件次。"
         + "，".join(f"{n['label']}及时率 {_pct(n['rate'])}" for n in (n1, n2) if n["due"]) + ("。" if total["due"] else ""),
-        f"应报案例 {overall['cases']} 件中，无红灯预警、无问题记录的 {overall['accurate']} 件，"
-        f"占 {_pct(overall['accuracy_rate'])}。",
+        f"本期应报送及列入问题清单的案例共 {overall['cases']} 件，其中无红灯预警、无问题记录的 {overall['accurate']} 件，"
+        f"占 {_pct(overall['accuracy_rate'])}"
+        + (f"；列入错报、漏报清单的问题 {wrong['count']} 项，涉及 {wrong['cases']} 件案例。" if wrong["count"]
+           else "；本期未发现错报、漏报问题。"),
     ]
     if total["rate"] is not None and prev_total["rate"] is not None:
         diff = round(total["rate"] - prev_total["rate"], 1)
@@ -442,14 +459,15 @@ def compose(unit: Unit, period_from: dt.date, period_to: dt.date, *, number: str
         "previous": prev_figures,
         "positive_units": positive,
     }
-    overall_section["summary"] = _summary(header, overall, prev_figures, positive)
+    wrong_section = {"groups": groups, "count": len(wrong), "cases": len({_wrong_key(r) for r in wrong})}
+    overall_section["summary"] = _summary(header, overall, prev_figures, positive, wrong_section)
     return {
         "version": CONTENT_VERSION,
         "header": header,
         "overall": overall_section,
         "late": {"rows": late, "count": len(late),
                  "repeat_units": [{"unit_id": uid, "unit_code": code, "unit_name": name} for code, uid, name in repeat]},
-        "wrong": {"groups": groups, "count": len(wrong), "cases": len({_wrong_key(r) for r in wrong})},
+        "wrong": wrong_section,
         "previous": prev,
         "ranking": {"formula": FORMULA, "rows": ranking},
         "requirements": {"correction_days": int(correction_days), "correction_deadline": None,

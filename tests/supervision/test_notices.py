@@ -472,7 +472,8 @@ def test_pages_create_edit_issue_print_export(app, district, world):
         notice = db.session.get(Notice, pk)
         assert (notice.status, notice.title, notice.correction_deadline) == ("已印发", "页面修改的通报", _days(25))
     html = sup.get(f"/notices/show/{pk}").get_data(as_text=True)
-    assert 'id="issue-form"' not in html and 'id="edit-link"' not in html and "整改期限：" + _days(25).isoformat() in html
+    assert 'id="issue-form"' not in html and 'id="edit-link"' not in html
+    assert "整改期限：" + dates.official_date(_days(25)) in html  # 公文 prose: 2026年1月1日
     resp = sup.get(f"/notices/edit/{pk}")
     assert resp.status_code == 302  # issued: back to the document with a message
     assert sup.post(f"/notices/issue/{pk}").status_code == 302

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from app.dates import official_date
 from tests.factories import (
     CONTENT, make_id, make_unit, make_user, record_case, submit_first, unique, values_decided_on,
     without_quorum,
@@ -388,8 +389,8 @@ def test_supervisor_workbench_walk(chromium, app, world, live_server, fast_monit
             assert late_rows.get_attribute("data-unit") == data.u1_code
             late_text = late_rows.inner_text()
             due = data.late_on + dt.timedelta(days=5)
-            for text in (data.u1_name, data.late_no, data.late_name, "初次提交", due.isoformat(),
-                         reported_on.isoformat(), str((reported_on - due).days)):
+            for text in (data.u1_name, data.late_no, data.late_name, "初次提交", official_date(due),
+                         official_date(reported_on), str((reported_on - due).days)):  # 公文: 2026年1月1日
                 assert text in late_text, (text, late_text)
             wrong_rows = page.locator(".wrong-table tbody tr")
             assert wrong_rows.count() >= 2, page.locator("#sec-wrong").inner_text()  # the P27 alarm, the finding

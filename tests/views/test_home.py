@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Alarm, Case, Message, TaskRun
 from app.models.supervision import FINDING_OPEN, Finding
 from app.workflow import cases
-from tests.factories import login, office_ids, office_in, save_case, sign_all, submit_first, unique
+from tests.factories import login, make_user, office_ids, office_in, save_case, sign_all, submit_first, unique
 
 TODAY = dt.date.today()
 
@@ -183,3 +183,19 @@ def test_admin_home_shows_system_health_and_failed_runs_link_filters(app, world)
     assert client.get(link).status_code == 200
     shown = set(re.findall(r'/taskruns/show/(\d+)', listing))
     assert shown and not shown & {str(i) for i in ok_ids}, "the failed-runs link shows only failed runs"
+
+
+def test_a_user_with_several_roles_sees_each_section(app, world):
+    username = unique("both").lower()
+    with app.app_context(), acting_as("测试夹具", "cli"):
+        make_user(app.appbuilder.sm, username, ["填报员", "签字领导"], world.units["a"])
+        db.session.commit()
+    home = login(app.test_client(), username).get("/").get_data(as_text=True)
+    assert 'id="section-clerk"' in home and 'id="section-signer"' in home
+    assert 'id="section-supervisor"' not in home and 'id="section-admin"' not in home
+    # a 查询员 reads the supervisor's numbers over its subtree, without the patrol worklist it may not open
+    query = login(app.test_client(), world.users["query_a"])
+    home = query.get("/").get_data(as_text=True)
+    assert 'id="section-supervisor"' in home and 'id="tile-worklist"' not in home
+    assert query.get("/home/list/red").status_code == 200
+    assert query.get("/home/list/drafts").status_code == 404

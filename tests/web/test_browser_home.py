@@ -74,6 +74,7 @@ def test_each_roles_home_page(chromium, demo, live_server):
                 else:
                     total = int(page.locator("#home-list-total").inner_text())
                     assert total == number and page.locator(".home-row").count() == min(number, 20)
+                page.screenshot(path=f"{SHOTS}/{role}-list.png", full_page=True)
                 page.context.close()
             walk.step("every request stayed on this machine")
             foreign = [u for u in walk.requested if urlsplit(u).hostname != HOST]

@@ -95,7 +95,7 @@ def test_halt_tells_the_units_clerks_and_leaders(offices, channel):
 
 
 def test_patrol_return_and_yellow_tell_the_unit(offices, channel):
-    o, other = offices
+    o, _other = offices
     returned, yellow, passed = _submitted(o), _submitted(o), _submitted(o)
     with acting_as(o.sup, "cli"):
         patrol.review(returned, o.sup, "退回补正", "考察材料缺页")
@@ -113,7 +113,7 @@ def test_patrol_return_and_yellow_tell_the_unit(offices, channel):
 
 
 def test_a_finding_tells_the_unit_with_its_deadline(offices, channel):
-    o, other = offices
+    o, _other = offices
     case = _submitted(o)
     deadline = TODAY + dt.timedelta(days=15)
     with acting_as(o.sup, "cli"), pytest.raises(patrol.PatrolError):

@@ -9,7 +9,6 @@ Python Playwright is missing (tests/web/conftest.py).
 from __future__ import annotations
 
 import os
-import re
 from urllib.parse import urlsplit
 
 import pytest

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, FileField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from app.record.data import Problem
 from app.record.input_checks import ASCII_INT, shown
 from app.spec import module
 
@@ -157,3 +158,25 @@ def _line(p: dict | None) -> str:
     while parts and not parts[-1]:
         parts.pop()
     return "，".join(parts)
+
+
+def item_labels(module_key: str) -> dict:
+    """Item key → its label (and the step's handler and leader), for the summary's links."""
+    return {"handler": "经办人", "leader": "责任领导", **{i.key: i.label for i in editable_items(module_key)}}
+
+
+def form_problems(form, module_key: str) -> list[Problem]:
+    """The form's own refusals (a number or a date that does not parse) as problems of their items."""
+    return [Problem(module_key, name, message) for name, messages in form.errors.items() if name != "csrf_token"
+            for message in messages] + [Problem(module_key, "", "页面已过期，请刷新后重新填写")
+                                        for _ in form.errors.get("csrf_token", [])[:1]]
+
+
+def unique_problems(problems) -> list[Problem]:
+    """Each problem once: completing a step reports a missing item both as missing and as invalid."""
+    seen, out = set(), []
+    for p in problems:
+        if (p.key, p.message) not in seen:
+            seen.add((p.key, p.message))
+            out.append(p)
+    return out

@@ -154,3 +154,60 @@ def test_attachment_size_limit(app, world, client_for):
     assert "超过 16 字节" in html
     with app.app_context():
         assert db.session.execute(select(Attachment).where(Attachment.case_id == case_id)).first() is None
+
+
+def _count_messages(html: str, text: str) -> int:
+    return html.split('id="module-page"')[1].count(text)
+
+
+def test_completing_too_early_keeps_what_was_saved_and_says_so(app, world, client_for):
+    """Issue 14: a missing item was shown four times, and '以下内容有误，未保存' although the values were saved."""
+    client = client_for("clerk_a")
+    case_id = _new_case(client)
+    values = _values(app, world)
+    payload = form_payload(values["qualification"], "qualification", complete="1")
+    del payload["native_place"]
+    html = client.post(f"/cases/show/{case_id}/module/qualification", data=payload).get_data(as_text=True)
+    assert "未保存" not in html
+    summary = html.split('id="not-completed"')[1].split("</div>")[0]
+    assert "已保存" in summary and "未能完成" in summary
+    assert re.findall(r'<li data-key="(\w+)">', summary) == ["native_place"]
+    # one message in the summary, one beside the field: not four
+    assert _count_messages(html, "“籍贯”未填写") == 2
+    field = html.split('data-item="native_place"')[1].split("</div>")[0]
+    assert field.count("“籍贯”未填写") == 1
+    assert f'value="{values["qualification"]["full_name"]}"' in html  # the form shows what was kept
+    with app.app_context():
+        row = db.session.get(Case, case_id).module_row("qualification")
+        assert row.full_name == values["qualification"]["full_name"] and row.state == "填写中"
+    # a later step completed before its predecessor: saved, and the reason it is not completed is named once
+    html = client.post(f"/cases/show/{case_id}/module/motion",
+                       data=form_payload(values["motion"], "motion", complete="1")).get_data(as_text=True)
+    assert "未保存" not in html
+    assert _count_messages(html, f"请先完成前一环节“{module('qualification').name}”") == 1
+    assert "已保存" in html.split('id="not-completed"')[1].split("</div>")[0]
+    with app.app_context():
+        row = db.session.get(Case, case_id).module_row("motion")
+        assert row.motion_reason == values["motion"]["motion_reason"] and row.state != "已完成"
+
+
+def test_a_refused_value_is_named_once_in_the_summary_and_once_by_its_field(app, world, client_for):
+    client = client_for("clerk_a")
+    case_id = _new_case(client)
+    values = _values(app, world)["qualification"]
+    html = client.post(f"/cases/show/{case_id}/module/qualification",
+                       data=form_payload(dict(values, full_name="张3"), "qualification", complete="1")
+                       ).get_data(as_text=True)
+    summary = html.split('id="problems"')[1].split("</div>")[0]
+    assert "未保存" in summary
+    (message,) = re.findall(r'<li data-key="full_name">([^<]+)</li>', summary)
+    assert _count_messages(html, message.split("：")[-1]) == 2
+    # a value the form itself cannot read (not a number) is in the summary too, not only beside the field
+    int_item = next(i for i in module("qualification").items if i.kind == "int" and not i.system)
+    payload = form_payload(values, "qualification", **{int_item.key: "十二"})
+    html = client.post(f"/cases/show/{case_id}/module/qualification", data=payload).get_data(as_text=True)
+    summary = html.split('id="problems"')[1].split("</div>")[0]
+    assert f'data-key="{int_item.key}"' in summary and "整数" in summary
+    assert html.count("应为整数") == 2
+    with app.app_context():
+        assert db.session.get(Case, case_id).module_row("qualification").full_name is None

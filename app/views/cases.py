@@ -4,6 +4,7 @@ app/services (cases, case_workflow, attachments); every route loads the case thr
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from flask import abort, flash, g, redirect, request, send_file, url_for
@@ -85,7 +86,7 @@ class CaseView(ScopedModelView):
 
     def render_template(self, template, **kwargs):
         if template == self.list_template and self.appbuilder.sm.has_access("can_create", self.class_permission_name):
-            kwargs["create_url"] = url_for(".new")
+            kwargs["create_url"] = url_for(".new")  # a link to the confirmation page
         return super().render_template(template, **kwargs)
 
     def _case(self, pk) -> Case:
@@ -117,17 +118,23 @@ class CaseView(ScopedModelView):
             title=f"{case.case_no} {case.full_name or ''}",
         )
 
-    @expose("/new", methods=["POST"])
+    @expose("/new", methods=["GET", "POST"])
     @has_access
     @permission_name("create")
     def new(self):
+        """新建案例 asks first: the GET page says what will be created (a draft of the user's unit, numbered
+        in sequence, never deleted); only a POST that carries the confirmation creates it."""
         unit = getattr(g.user, "unit", None)
         if unit is None:
             flash("当前用户未归属任何单位，不能新建案例", "danger")
             return redirect(url_for(".list"))
-        case = case_service.create_case(unit, g.user)
-        flash(f"已新建案例 {case.case_no}", "success")
-        return redirect(url_for(".show", pk=case.id))
+        if request.method == "POST" and request.form.get("confirm") == "1":
+            case = case_service.create_case(unit, g.user)
+            flash(f"已新建案例 {case.case_no}", "success")
+            return redirect(url_for(".show", pk=case.id))
+        if request.method == "POST":
+            flash("未新建案例：请在本页确认后再新建", "warning")
+        return self.render_template("jishi/case_new.html", unit=unit, year=dt.date.today().year, title="新建案例")
 
     # ---- one step -----------------------------------------------------------------------------
     @expose("/show/<pk>/module/<key>", methods=["GET", "POST"])

@@ -458,7 +458,17 @@ def test_pages_create_edit_issue_print_export(app, district, world):
                                                  "requirements": "整改要求正文", "next_steps": "下一步正文",
                                                  "correction_deadline": _days(25).isoformat(), "correction_days": "10"})
     assert resp.status_code == 302
+    # 印发 without the confirmation does nothing
     resp = sup.post(f"/notices/issue/{pk}")
+    assert resp.status_code == 302
+    with app.app_context():
+        assert db.session.get(Notice, pk).status == "草稿"
+        assert db.session.execute(select(func.count(Message.id)).where(Message.link.contains(f"/notices/received/{pk}"))).scalar() == 0
+    html = sup.get(f"/notices/show/{pk}").get_data(as_text=True)
+    assert "未印发" in html and 'id="issue-confirm"' in html
+    effects = html.split('id="issue-effects"')[1].split("</ul>")[0]
+    assert "不能再修改" in effects and f"{_days(25).year}年{_days(25).month}月{_days(25).day}日" in effects
+    resp = sup.post(f"/notices/issue/{pk}", data={"confirm": "1"})
     assert resp.status_code == 302
     with app.app_context():
         notice = db.session.get(Notice, pk)
@@ -467,7 +477,7 @@ def test_pages_create_edit_issue_print_export(app, district, world):
     assert 'id="issue-form"' not in html and 'id="edit-link"' not in html and "整改期限：" + _days(25).isoformat() in html
     resp = sup.get(f"/notices/edit/{pk}")
     assert resp.status_code == 302  # issued: back to the document with a message
-    assert sup.post(f"/notices/issue/{pk}").status_code == 302
+    assert sup.post(f"/notices/issue/{pk}", data={"confirm": "1"}).status_code == 302
     with app.app_context():
         assert db.session.get(Notice, pk).title == "页面修改的通报"
     # issued: the root supervisor (subtree above) and the department's query user read it

@@ -4,7 +4,7 @@ import datetime as dt
 import io
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, Case, Unit
@@ -24,7 +24,7 @@ def _values(app, world):
 
 
 def _new_case(client) -> int:
-    resp = client.post("/cases/new")
+    resp = client.post("/cases/new", data={"confirm": "1"})
     assert resp.status_code == 302
     return int(re.search(r"/cases/show/(\d+)", resp.headers["Location"]).group(1))
 
@@ -42,6 +42,29 @@ def test_case_page_lists_the_eleven_steps(app, world, client_for):
     with app.app_context():
         case = db.session.get(Case, case_id)
         assert case.unit_id == world.units["a"] and case.case_no.startswith(case.unit.code + "-")
+
+
+def test_new_case_asks_first_and_a_post_without_the_confirmation_creates_nothing(app, world, client_for):
+    client = client_for("clerk_a")
+    listing = client.get("/cases/list/").get_data(as_text=True)
+    assert re.search(r'<a [^>]*href="/cases/new"[^>]*id="create-btn"', listing)  # a link to the question, not a POST
+
+    def count():
+        with app.app_context():
+            return db.session.execute(select(func.count(Case.id)).where(Case.unit_id == world.units["a"])).scalar()
+
+    before = count()
+    html = client.get("/cases/new").get_data(as_text=True)
+    assert count() == before
+    effects = html.split('id="case-new-effects"')[1].split("</ul>")[0]
+    with app.app_context():
+        unit = db.session.get(Unit, world.units["a"])
+        assert unit.name in effects and unit.code in effects and "不能删除" in effects
+    resp = client.post("/cases/new")
+    assert resp.status_code == 200 and "未新建案例" in resp.get_data(as_text=True)
+    assert count() == before
+    _new_case(client)
+    assert count() == before + 1
 
 
 def test_saving_shows_what_is_wrong_and_missing_item_by_item(app, world, client_for):

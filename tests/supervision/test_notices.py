@@ -463,7 +463,8 @@ def test_pages_create_edit_issue_print_export(app, district, world):
     assert resp.status_code == 302
     with app.app_context():
         assert db.session.get(Notice, pk).status == "草稿"
-        assert db.session.execute(select(func.count(Message.id)).where(Message.link.contains(f"/notices/received/{pk}"))).scalar() == 0
+        sent = select(func.count(Message.id)).where(Message.link.contains(f"/notices/received/{pk}"))
+        assert db.session.execute(sent).scalar() == 0
     html = sup.get(f"/notices/show/{pk}").get_data(as_text=True)
     assert "未印发" in html and 'id="issue-confirm"' in html
     effects = html.split('id="issue-effects"')[1].split("</ul>")[0]

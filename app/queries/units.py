@@ -39,3 +39,4 @@ def search_units(text: str, scope: Scope, limit: int = 20) -> list[Unit]:
             .where(or_(Unit.code.contains(text, autoescape=True), Unit.name.contains(text, autoescape=True)))
             .order_by(Unit.code.startswith(text, autoescape=True).desc(), Unit.code).limit(limit))
     return list(db.session.execute(stmt).scalars().all())
+

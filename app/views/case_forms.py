@@ -66,9 +66,10 @@ def _field(item):
     label = item.label + ("（必填）" if item.required == "Y" else "")
     # The spec's validation notes are English developer text: the checks speak Chinese instead.
     kw = {"label": label, "description": "", "validators": [Optional()]}
-    if item.kind == "text" or item.kind == "unit":
-        if item.kind == "unit":
-            kw["description"] = "单位代码"
+    if item.kind == "unit":
+        kw["description"] = "输入单位名称或代码可检索（只列出您权限范围内的单位），也可直接填写单位代码"
+        return StringField(render_kw={"data-unit-picker": "1"}, **kw)
+    if item.kind == "text":
         return TextAreaField(**kw) if item.key in LONG_TEXT else StringField(**kw)
     if item.kind == "int":
         return AsciiIntegerField(**kw)

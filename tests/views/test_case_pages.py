@@ -194,6 +194,8 @@ def test_completing_too_early_keeps_what_was_saved_and_says_so(app, world, clien
     assert "未保存" not in html
     summary = html.split('id="not-completed"')[1].split("</div>")[0]
     assert "已保存" in summary and "未能完成" in summary
+    kept = sum(1 for k, v in payload.items() if k not in ("handler", "leader", "complete") and v)
+    assert f"您填写的 {kept} 项内容已保存" in summary
     assert re.findall(r'<li data-key="(\w+)">', summary) == ["native_place"]
     # one message in the summary, one beside the field: not four
     assert _count_messages(html, "“籍贯”未填写") == 2

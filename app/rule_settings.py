@@ -13,11 +13,13 @@ from sqlalchemy import case as sa_case
 from sqlalchemy import func, or_, select
 
 from app.dates import WorkCalendar, default_calendar, package_days, package_years
+from app.errors import JishiError
 from app.extensions import db
 from app.models import Unit
 from app.models.rules import CalendarDay, CalendarYear, RuleSetting
 from app.rules.catalog import all_rules
 from app.rules.registry import Rule
+from app.spec.rule_params import param, value_problem
 
 
 def seed_calendar() -> int:
@@ -106,33 +108,52 @@ def setting_problems(setting: RuleSetting) -> list[str]:
         return ["参数应为 JSON 对象"]
     for key, value in params.items():
         if key not in rule.params:
-            errors.append(f"规则 {setting.code} 没有参数“{key}”（可用：{'、'.join(rule.params) or '无'}）")
+            errors.append(f"规则 {setting.code} 没有参数“{key}”")
             continue
-        default = rule.params[key]
-        if _is_fraction(default):
-            if not _fraction_ok(value):
-                errors.append(f"参数“{key}”应为数值或分数（如 2/3），实际为 {value!r}")
-            continue
-        if isinstance(default, bool) != isinstance(value, bool) or (
-            isinstance(default, (int, float)) and not isinstance(default, bool)
-            and not isinstance(value, (int, float))
-        ) or (isinstance(default, (list, dict, str)) and not isinstance(value, type(default))):
-            errors.append(f"参数“{key}”的类型应与默认值（{default!r}）一致，实际为 {value!r}")
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            errors.append(f"参数“{key}”不能为负数")
-        elif key == "day_type" and value not in ("calendar", "working"):
-            errors.append(f"参数“day_type”应为 calendar（自然日）或 working（工作日），实际为 {value!r}")
+        meta = param(setting.code, key)
+        problem = value_problem(meta, value, rule.params[key]) if meta else None
+        if problem:
+            errors.append(f"规则 {setting.code}：{problem}")
     if (setting.region_code or setting.unit_id) and not rule.local:
-        errors.append(f"规则 {setting.code} 不是地方性规则（[L]），不能按地区或单位单独设置")
+        errors.append(f"规则 {setting.code} 不是地方性规则（可由地方设定的规则），不能按地区或单位单独设置")
     return errors
 
 
-def _is_fraction(value) -> bool:
-    return isinstance(value, Fraction)
+class SettingRefused(JishiError):
+    """A new parameter version that cannot be stored; ``problems`` say why, in Chinese."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("；".join(self.problems))
 
 
-def _fraction_ok(value) -> bool:
+def add_version(code: str, effective_from: dt.date, *, enabled: bool, params: dict, note: str | None = None,
+                region_code: str | None = None, unit_id: int | None = None) -> RuleSetting:
+    """Store a new version of a rule's settings, in force from ``effective_from`` (one transaction;
+    earlier cases keep the version they were judged by). Only the parameters that differ from the
+    catalogue's defaults are stored."""
+    rule = all_rules().get(code)
+    if rule is None:
+        raise SettingRefused([f"规则编号“{code}”不存在"])
+    stored = {k: v for k, v in params.items() if k in rule.params and v != _plain(rule.params[k])}
+    row = RuleSetting(code=code, effective_from=effective_from, enabled=enabled, params=stored,
+                      note=(note or "").strip()[:200] or None, region_code=region_code or None, unit_id=unit_id)
+    problems = setting_problems(row)
+    if problems:
+        raise SettingRefused(problems)
     try:
-        return not isinstance(value, bool) and Fraction(str(value)) >= 0
-    except (ValueError, ZeroDivisionError):
-        return False
+        db.session.add(row)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return row
+
+
+def _plain(value):
+    """A default as JSON stores it (a Fraction as "2/3", a tuple as a list), to compare with a typed value."""
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    if isinstance(value, tuple):
+        return list(value)
+    return value

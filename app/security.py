@@ -49,6 +49,7 @@ READ_ORG = [
     ("menu_access", "Organisation"),
     ("menu_access", "Units"),
     ("menu_access", "Quotas"),
+    ("can_search", "UnitPickerView"),  # the unit fields' suggestions (scoped like the lists)
 ]
 
 READ_AUDIT = [

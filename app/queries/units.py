@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.models import Unit
+from app.scoping import Scope
 
 
 def top_units() -> list[Unit]:
@@ -19,3 +20,23 @@ def unit_codes(ids: Iterable[int | None]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(db.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids))).all())
+
+
+def unit_by_code(code: str, scope: Scope) -> Unit | None:
+    """The unit with that code if the scope may see it, else None (a foreign unit is as unknown)."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    return db.session.execute(select(Unit).where(Unit.code == code, scope.clause(Unit.id))).scalars().first()
+
+
+def search_units(text: str, scope: Scope, limit: int = 20) -> list[Unit]:
+    """Units whose code or name contains the text, within the scope only; codes that begin with it first."""
+    text = (text or "").strip()[:40]
+    if not text:
+        return []
+    stmt = (select(Unit).where(scope.clause(Unit.id))
+            .where(or_(Unit.code.contains(text, autoescape=True), Unit.name.contains(text, autoescape=True)))
+            .order_by(Unit.code.startswith(text, autoescape=True).desc(), Unit.code).limit(limit))
+    return list(db.session.execute(stmt).scalars().all())
+

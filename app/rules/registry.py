@@ -7,6 +7,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Callable
 
+from app.spec.rule_params import basis_words
+
 SPEC = Path(__file__).resolve().parent.parent / "spec" / "rules.json"
 POINTS = ("E", "S1", "S2", "D")
 CATEGORY_NAMES = {"Q": "资格", "C": "条件", "P": "程序", "D": "纪律", "T": "时限", "X": "一致性"}
@@ -80,7 +82,8 @@ class Rule:
 
     @property
     def basis(self) -> str:
-        return self.meta["source"]
+        """The regulation it rests on, in words (the catalogue's [V]/[S]/[M]/[L] markers spelled out)."""
+        return basis_words(self.meta["source"])
 
     @property
     def local(self) -> bool:

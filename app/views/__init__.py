@@ -17,6 +17,7 @@ from app.views.responsibility import ResponsibilityView
 from app.views.rules import AlarmApi, AlarmView, CalendarDayView, RulesCatalogView, RuleSettingView
 from app.views.statistics import StatisticsView
 from app.views.unit_import import UnitImportView
+from app.views.unit_picker import UnitPickerView
 from app.views.units import UnitApi, UnitQuotaApi, UnitQuotaView, UnitView
 from app.views.workbench import MonitorView
 
@@ -72,6 +73,7 @@ def init_views(appbuilder) -> None:
     for category in _menu():
         _add_category(appbuilder, *category)
     appbuilder.add_view_no_menu(ResponsibilityView)
+    appbuilder.add_view_no_menu(UnitPickerView)
     appbuilder.add_view(InboxView, "Inbox", label=_("消息"), icon="fa-envelope")
     _add_category(appbuilder, "Audit", _("痕迹管理"), "fa-history",
                   ((AuditLogView, "AuditLog", _("修改痕迹"), "fa-history"),))

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, FileField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from app.record.data import Problem
 from app.record.input_checks import ASCII_INT, shown
 from app.spec import module
 
@@ -65,9 +66,10 @@ def _field(item):
     label = item.label + ("（必填）" if item.required == "Y" else "")
     # The spec's validation notes are English developer text: the checks speak Chinese instead.
     kw = {"label": label, "description": "", "validators": [Optional()]}
-    if item.kind == "text" or item.kind == "unit":
-        if item.kind == "unit":
-            kw["description"] = "单位代码"
+    if item.kind == "unit":
+        kw["description"] = "输入单位名称或代码可检索（只列出您权限范围内的单位），也可直接填写单位代码"
+        return StringField(render_kw={"data-unit-picker": "1"}, **kw)
+    if item.kind == "text":
         return TextAreaField(**kw) if item.key in LONG_TEXT else StringField(**kw)
     if item.kind == "int":
         return AsciiIntegerField(**kw)
@@ -157,3 +159,25 @@ def _line(p: dict | None) -> str:
     while parts and not parts[-1]:
         parts.pop()
     return "，".join(parts)
+
+
+def item_labels(module_key: str) -> dict:
+    """Item key → its label (and the step's handler and leader), for the summary's links."""
+    return {"handler": "经办人", "leader": "责任领导", **{i.key: i.label for i in editable_items(module_key)}}
+
+
+def form_problems(form, module_key: str) -> list[Problem]:
+    """The form's own refusals (a number or a date that does not parse) as problems of their items."""
+    return [Problem(module_key, name, message) for name, messages in form.errors.items() if name != "csrf_token"
+            for message in messages] + [Problem(module_key, "", "页面已过期，请刷新后重新填写")
+                                        for _ in form.errors.get("csrf_token", [])[:1]]
+
+
+def unique_problems(problems) -> list[Problem]:
+    """Each problem once: completing a step reports a missing item both as missing and as invalid."""
+    seen, out = set(), []
+    for p in problems:
+        if (p.key, p.message) not in seen:
+            seen.add((p.key, p.message))
+            out.append(p)
+    return out

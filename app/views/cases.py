@@ -4,6 +4,7 @@ app/services (cases, case_workflow, attachments); every route loads the case thr
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from flask import abort, flash, g, redirect, request, send_file, url_for
@@ -26,7 +27,8 @@ from app.record.lock import StaleWrite, module_snapshot, version_of
 from app.scoping import visible
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelView, ScopedModelView
-from app.views.case_forms import editable_items, form_data_from_values, form_for, values_from_form
+from app.views.case_forms import (editable_items, form_data_from_values, form_for, form_problems, item_labels,
+                                  unique_problems, values_from_form)
 from app.views.helpers import history_labels, light_badge
 from app.workflow import cases as case_service
 from app.workflow import submission as case_workflow
@@ -84,7 +86,7 @@ class CaseView(ScopedModelView):
 
     def render_template(self, template, **kwargs):
         if template == self.list_template and self.appbuilder.sm.has_access("can_create", self.class_permission_name):
-            kwargs["create_url"] = url_for(".new")
+            kwargs["create_url"] = url_for(".new")  # a link to the confirmation page
         return super().render_template(template, **kwargs)
 
     def _case(self, pk) -> Case:
@@ -116,17 +118,23 @@ class CaseView(ScopedModelView):
             title=f"{case.case_no} {case.full_name or ''}",
         )
 
-    @expose("/new", methods=["POST"])
+    @expose("/new", methods=["GET", "POST"])
     @has_access
     @permission_name("create")
     def new(self):
+        """新建案例 asks first: the GET page says what will be created (a draft of the user's unit, numbered
+        in sequence, never deleted); only a POST that carries the confirmation creates it."""
         unit = getattr(g.user, "unit", None)
         if unit is None:
             flash("当前用户未归属任何单位，不能新建案例", "danger")
             return redirect(url_for(".list"))
-        case = case_service.create_case(unit, g.user)
-        flash(f"已新建案例 {case.case_no}", "success")
-        return redirect(url_for(".show", pk=case.id))
+        if request.method == "POST" and request.form.get("confirm") == "1":
+            case = case_service.create_case(unit, g.user)
+            flash(f"已新建案例 {case.case_no}", "success")
+            return redirect(url_for(".show", pk=case.id))
+        if request.method == "POST":
+            flash("未新建案例：请在本页确认后再新建", "warning")
+        return self.render_template("jishi/case_new.html", unit=unit, year=dt.date.today().year, title="新建案例")
 
     # ---- one step -----------------------------------------------------------------------------
     @expose("/show/<pk>/module/<key>", methods=["GET", "POST"])
@@ -140,28 +148,36 @@ class CaseView(ScopedModelView):
         values = read_case(case)
         row = case.module_row(key)
         locked = key not in case_service.editable_modules(case)
-        problems, missing, conflict = [], [], []
+        # One outcome, one summary on top: ``refused`` (nothing was saved), ``blocked`` (saved, but the
+        # step could not be completed) or ``missing`` (saved, items still to fill in); each problem is
+        # also shown once beside its field.
+        problems, conflict, outcome = [], [], ""
+        kept = 0
         # The version the form was opened on travels with it: a save over someone else's newer one
         # is refused with the differences (case_lock.StaleWrite).
         version, base = request.form.get("version") or None, request.form.get("base") or None
         if request.method == "POST" and not locked:
             form = form_cls()
-            if form.validate_on_submit():
+            if not form.validate_on_submit():
+                problems, outcome = form_problems(form, key), "refused"
+            else:
                 new_values, files = values_from_form(form, key)
-                stored = []
+                stored, saved = [], False
                 try:
                     stored = self._store_files(case, key, files, new_values)
                     result = case_service.save_module(case, key, new_values, handler=form.handler.data or "",
                                                       leader=form.leader.data or "", version=version, base=base)
+                    saved = True
                     version = base = None  # the form now stands on the saved version
-                    missing = result.missing
+                    kept = sum(1 for v in new_values.values() if v not in (None, "", []))
                     if request.form.get("complete"):
                         case_service.complete_module(case, key)
                         flash(f"“{module(key).name}”已完成", "success")
                         return redirect(url_for(".show", pk=case.id))
                     flash(f"已保存“{module(key).name}”（{result.state}）", "success")
-                    if not missing:
+                    if not result.missing:
                         return redirect(url_for(".module", pk=case.id, key=key))
+                    problems, outcome = result.missing, "missing"
                 except StaleWrite as exc:
                     db.session.rollback()
                     _discard(stored)
@@ -170,28 +186,31 @@ class CaseView(ScopedModelView):
                     flash(exc.problems[0].message, "danger")
                 except case_service.CaseError as exc:
                     db.session.rollback()
-                    _discard(stored)
-                    problems = exc.problems
+                    if not saved:
+                        _discard(stored)
+                    problems, outcome = exc.problems, "blocked" if saved else "refused"
                 except ValueError as exc:  # attachment refused
                     db.session.rollback()
                     _discard(stored)
-                    problems = [case_service.Problem(key, "", str(exc))]
+                    problems, outcome = [case_service.Problem(key, "", str(exc))], "refused"
+            row = case.module_row(key)  # the state as stored now (saved, or rolled back)
         else:
             form = form_cls(data={**form_data_from_values(values[key], key),
                                   "handler": getattr(row, "handler", None), "leader": getattr(row, "leader", None)})
+        problems = unique_problems(problems)
         by_key = {}
-        for p in problems + missing:
+        for p in problems:
             by_key.setdefault(p.key, []).append(p.message)
-        files = {i.key: values[key].get(i.key) for i in editable_items(key) if i.kind == "file-ref"}
+        files = {i.key: read_case(case)[key].get(i.key) for i in editable_items(key) if i.kind == "file-ref"}
         if version is None:
             snapshot = module_snapshot(case, key)
             version, base = version_of(snapshot), json.dumps(snapshot, ensure_ascii=False)
         return self.render_template(
             "jishi/case_module.html", case=case, spec=module(key), form=form, items=editable_items(key),
-            problems=problems, missing=missing, by_key=by_key, locked=locked, files=files,
+            problems=problems, outcome=outcome, kept=kept, by_key=by_key, locked=locked, files=files,
             version=version, base=base or "", conflict=conflict,
             attachments=chain.attachments_by_name(case), state=getattr(row, "state", "未填"),
-            title=f"{case.case_no} · {module(key).name}",
+            labels=item_labels(key), title=f"{case.case_no} · {module(key).name}",
         )
 
     def _store_files(self, case, key, files, values) -> list[str]:

@@ -96,6 +96,17 @@ def quick_periods(today: dt.date | None = None) -> list[tuple[str, dt.date, dt.d
             (_("上年度"), *dates.year_of(dt.date(today.year - 1, 1, 1)))]
 
 
+def _issue_effects(notice: Notice) -> dict:
+    """What 印发 will do, said before it is done: who receives the notice, and the correction deadline."""
+    people = svc.recipients(notice)
+    req = (notice.content or {}).get("requirements") or {}
+    return {"users": len(people), "units": len(svc.named_unit_ids(notice)),
+            "clerks": sum(1 for _, _, role in people if role != svc.SUPERVISOR_ROLE),
+            "supervisors": sum(1 for _, _, role in people if role == svc.SUPERVISOR_ROLE),
+            "deadline": notice.correction_deadline,
+            "days": req.get("correction_days", DEFAULT_CORRECTION_DAYS)}
+
+
 class NoticeView(ScopedModelView):
     """通报: drafted from the data, edited and issued by the issuing department's supervisors."""
 
@@ -145,9 +156,11 @@ class NoticeView(ScopedModelView):
 
     def _document(self, notice: Notice, *, received: bool = False):
         may_act = self._may_act(notice)
+        can_issue = may_act and self._can("issue")
         return self.render_template(
             "jishi/notice.html", notice=notice, c=notice.content or {}, title=notice.title, received=received,
-            can_edit=may_act and self._can("edit"), can_issue=may_act and self._can("issue"),
+            can_edit=may_act and self._can("edit"), can_issue=can_issue, issue_effects=_issue_effects(notice)
+            if can_issue else None,
             can_export=not received and self._can("export"), can_list=self._can("list") and not received)
 
     # ---- pages ----------------------------------------------------------------------------------
@@ -261,6 +274,9 @@ class NoticeView(ScopedModelView):
         notice = self._visible(pk)
         if notice is None:
             abort(404)
+        if request.form.get("confirm") != "1":  # 印发 locks the notice and sends it: only when confirmed
+            flash("未印发：请勾选“我已核对，确认印发”后再点击印发", "warning")
+            return redirect(url_for(".show", pk=notice.id))
         try:
             ids = svc.issue(notice, g.user)
         except svc.NoticeError as exc:

@@ -374,11 +374,11 @@ def test_daily_run_flags_an_unsubmitted_decision(app, world):
 
 def test_settings_are_edited_in_the_ui_with_validation_and_a_trace(app, world, client_for):
     admin = client_for("admin")
-    resp = admin.post("/rulesettingview/add", data={"code": "Q01", "effective_from": "2030-01-01", "enabled": "y",
-                                                    "params": '{"min_work_years": "五年"}'})
-    assert "类型" in resp.get_data(as_text=True)
-    resp = admin.post("/rulesettingview/add", data={"code": "Q01", "effective_from": "2030-01-01", "enabled": "y",
-                                                    "params": '{"min_work_years": 6}', "note": "测试新版本"})
+    form = {"effective_from": "2030-01-01", "enabled": "1", "p_applies_from_grade": "县处级副职",
+            "p_township_min_work_years": "3", "save": "1"}
+    resp = admin.post("/rulesettingview/version/Q01", data={**form, "p_min_work_years": "五年"})
+    assert "整数" in resp.get_data(as_text=True)
+    resp = admin.post("/rulesettingview/version/Q01", data={**form, "p_min_work_years": "6", "note": "测试新版本"})
     assert resp.status_code == 302
     with app.app_context():
         from app.models import AuditLog

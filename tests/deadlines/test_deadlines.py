@@ -95,7 +95,8 @@ def test_working_days_setting_in_force_on_the_decision_date_applies(office):
 
 def test_a_wrong_day_type_is_refused_in_chinese(ctx):
     errors = setting_problems(RuleSetting(code="T02", effective_from=D(2026, 1, 1), params={"day_type": "weekly"}))
-    assert any("day_type" in e and "工作日" in e for e in errors)
+    assert any("天数计算方式" in e and "工作日" in e for e in errors)
+    assert not any("day_type" in e for e in errors)  # the label, not the key
 
 
 # ---- the scan -----------------------------------------------------------------------------------------

@@ -466,7 +466,18 @@ def test_pages_create_edit_issue_print_export(app, district, world):
                                                  "requirements": "整改要求正文", "next_steps": "下一步正文",
                                                  "correction_deadline": _days(25).isoformat(), "correction_days": "10"})
     assert resp.status_code == 302
+    # 印发 without the confirmation does nothing
     resp = sup.post(f"/notices/issue/{pk}")
+    assert resp.status_code == 302
+    with app.app_context():
+        assert db.session.get(Notice, pk).status == "草稿"
+        sent = select(func.count(Message.id)).where(Message.link.contains(f"/notices/received/{pk}"))
+        assert db.session.execute(sent).scalar() == 0
+    html = sup.get(f"/notices/show/{pk}").get_data(as_text=True)
+    assert "未印发" in html and 'id="issue-confirm"' in html
+    effects = html.split('id="issue-effects"')[1].split("</ul>")[0]
+    assert "不能再修改" in effects and f"{_days(25).year}年{_days(25).month}月{_days(25).day}日" in effects
+    resp = sup.post(f"/notices/issue/{pk}", data={"confirm": "1"})
     assert resp.status_code == 302
     with app.app_context():
         notice = db.session.get(Notice, pk)
@@ -476,7 +487,7 @@ def test_pages_create_edit_issue_print_export(app, district, world):
     assert "整改期限：" + dates.official_date(_days(25)) in html  # 公文 prose: 2026年1月1日
     resp = sup.get(f"/notices/edit/{pk}")
     assert resp.status_code == 302  # issued: back to the document with a message
-    assert sup.post(f"/notices/issue/{pk}").status_code == 302
+    assert sup.post(f"/notices/issue/{pk}", data={"confirm": "1"}).status_code == 302
     with app.app_context():
         assert db.session.get(Notice, pk).title == "页面修改的通报"
     # issued: the root supervisor (subtree above) and the department's query user read it

@@ -4,7 +4,7 @@ import datetime as dt
 import io
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, Case, Unit
@@ -24,7 +24,7 @@ def _values(app, world):
 
 
 def _new_case(client) -> int:
-    resp = client.post("/cases/new")
+    resp = client.post("/cases/new", data={"confirm": "1"})
     assert resp.status_code == 302
     return int(re.search(r"/cases/show/(\d+)", resp.headers["Location"]).group(1))
 
@@ -42,6 +42,29 @@ def test_case_page_lists_the_eleven_steps(app, world, client_for):
     with app.app_context():
         case = db.session.get(Case, case_id)
         assert case.unit_id == world.units["a"] and case.case_no.startswith(case.unit.code + "-")
+
+
+def test_new_case_asks_first_and_a_post_without_the_confirmation_creates_nothing(app, world, client_for):
+    client = client_for("clerk_a")
+    listing = client.get("/cases/list/").get_data(as_text=True)
+    assert re.search(r'<a [^>]*href="/cases/new"[^>]*id="create-btn"', listing)  # a link to the question, not a POST
+
+    def count():
+        with app.app_context():
+            return db.session.execute(select(func.count(Case.id)).where(Case.unit_id == world.units["a"])).scalar()
+
+    before = count()
+    html = client.get("/cases/new").get_data(as_text=True)
+    assert count() == before
+    effects = html.split('id="case-new-effects"')[1].split("</ul>")[0]
+    with app.app_context():
+        unit = db.session.get(Unit, world.units["a"])
+        assert unit.name in effects and unit.code in effects and "不能删除" in effects
+    resp = client.post("/cases/new")
+    assert resp.status_code == 200 and "未新建案例" in resp.get_data(as_text=True)
+    assert count() == before
+    _new_case(client)
+    assert count() == before + 1
 
 
 def test_saving_shows_what_is_wrong_and_missing_item_by_item(app, world, client_for):
@@ -154,3 +177,62 @@ def test_attachment_size_limit(app, world, client_for):
     assert "超过 16 字节" in html
     with app.app_context():
         assert db.session.execute(select(Attachment).where(Attachment.case_id == case_id)).first() is None
+
+
+def _count_messages(html: str, text: str) -> int:
+    return html.split('id="module-page"')[1].count(text)
+
+
+def test_completing_too_early_keeps_what_was_saved_and_says_so(app, world, client_for):
+    """Issue 14: a missing item was shown four times, and '以下内容有误，未保存' although the values were saved."""
+    client = client_for("clerk_a")
+    case_id = _new_case(client)
+    values = _values(app, world)
+    payload = form_payload(values["qualification"], "qualification", complete="1")
+    del payload["native_place"]
+    html = client.post(f"/cases/show/{case_id}/module/qualification", data=payload).get_data(as_text=True)
+    assert "未保存" not in html
+    summary = html.split('id="not-completed"')[1].split("</div>")[0]
+    assert "已保存" in summary and "未能完成" in summary
+    kept = sum(1 for k, v in payload.items() if k not in ("handler", "leader", "complete") and v)
+    assert f"您填写的 {kept} 项内容已保存" in summary
+    assert re.findall(r'<li data-key="(\w+)">', summary) == ["native_place"]
+    # one message in the summary, one beside the field: not four
+    assert _count_messages(html, "“籍贯”未填写") == 2
+    field = html.split('data-item="native_place"')[1].split("</div>")[0]
+    assert field.count("“籍贯”未填写") == 1
+    assert f'value="{values["qualification"]["full_name"]}"' in html  # the form shows what was kept
+    with app.app_context():
+        row = db.session.get(Case, case_id).module_row("qualification")
+        assert row.full_name == values["qualification"]["full_name"] and row.state == "填写中"
+    # a later step completed before its predecessor: saved, and the reason it is not completed is named once
+    html = client.post(f"/cases/show/{case_id}/module/motion",
+                       data=form_payload(values["motion"], "motion", complete="1")).get_data(as_text=True)
+    assert "未保存" not in html
+    assert _count_messages(html, f"请先完成前一环节“{module('qualification').name}”") == 1
+    assert "已保存" in html.split('id="not-completed"')[1].split("</div>")[0]
+    with app.app_context():
+        row = db.session.get(Case, case_id).module_row("motion")
+        assert row.motion_reason == values["motion"]["motion_reason"] and row.state != "已完成"
+
+
+def test_a_refused_value_is_named_once_in_the_summary_and_once_by_its_field(app, world, client_for):
+    client = client_for("clerk_a")
+    case_id = _new_case(client)
+    values = _values(app, world)["qualification"]
+    html = client.post(f"/cases/show/{case_id}/module/qualification",
+                       data=form_payload(dict(values, full_name="张3"), "qualification", complete="1")
+                       ).get_data(as_text=True)
+    summary = html.split('id="problems"')[1].split("</div>")[0]
+    assert "未保存" in summary
+    (message,) = re.findall(r'<li data-key="full_name">([^<]+)</li>', summary)
+    assert _count_messages(html, message.split("：")[-1]) == 2
+    # a value the form itself cannot read (not a number) is in the summary too, not only beside the field
+    int_item = next(i for i in module("qualification").items if i.kind == "int" and not i.system)
+    payload = form_payload(values, "qualification", **{int_item.key: "十二"})
+    html = client.post(f"/cases/show/{case_id}/module/qualification", data=payload).get_data(as_text=True)
+    summary = html.split('id="problems"')[1].split("</div>")[0]
+    assert f'data-key="{int_item.key}"' in summary and "整数" in summary
+    assert html.count("应为整数") == 2
+    with app.app_context():
+        assert db.session.get(Case, case_id).module_row("qualification").full_name is None

@@ -2,7 +2,7 @@
 
 The people do what they would do at their desks, through the pages only:
 
-1. the clerk of unit A opens 全程记实 → 案例, clicks 新建案例 and lands on the case page (11 steps, all 未填);
+1. the clerk of unit A opens 全程记实 → 案例, clicks 新建案例, confirms and lands on the case page (11 steps, all 未填);
 2. fills and completes steps 1–7 one by one (every item of the valid case, attachments as small PDFs,
    经办人/责任领导) — after first making a mistake in the ID number, which is reported item by item
    while what was typed stays in the field;
@@ -164,8 +164,11 @@ def test_case_from_motion_to_second_submission(chromium, app, world, live_server
                 cases_link.click()
             assert urlsplit(page.url).path == "/cases/list/", page.url
 
-            walk.step("1 clerk_a clicks 新建案例")
+            walk.step("1 clerk_a clicks 新建案例, reads what will be created and confirms")
             walk.click_and_wait("#create-btn")
+            assert urlsplit(page.url).path == "/cases/new", page.url
+            expect(page.locator("#case-new-effects")).to_contain_text("不能删除")
+            walk.click_and_wait("#confirm-btn")
             m = re.fullmatch(r"/cases/show/(\d+)", urlsplit(page.url).path)
             assert m, f"新建案例 did not open a case page: {page.url} {walk.flashes()}"
             case_id = int(m.group(1))

@@ -418,7 +418,9 @@ def test_supervisor_workbench_walk(chromium, app, world, live_server, fast_monit
                 assert json.loads(json.dumps(again_content)) == stored.content
                 db.session.remove()
 
-            walk.step("3 印发")
+            walk.step("3 印发: says what will happen, asks for the confirmation first")
+            expect(page.locator("#issue-effects")).to_contain_text("不能再修改")
+            page.check("#issue-confirm")
             walk.click_and_wait("#issue-btn")
             assert "已印发" in walk.flashes(), walk.flashes()
             expect(page.locator("#notice-status")).to_have_text("已印发")

@@ -1,6 +1,7 @@
 """Module forms generated from the spec (人机对话): one field per item, typed as the spec says.
 
-``form_for(module_key)`` builds a WTForms class; ``values_from_form`` turns a submitted form into
+``form_for(module_key, extra)`` builds a WTForms class (``extra``: the case's custom items of the module,
+``app.record.custom_items.items_for``, typed and validated like the catalogued ones); ``values_from_form`` turns a submitted form into
 the values format of app.record.data, and ``form_data_from_values`` the other way.
 """
 from __future__ import annotations
@@ -64,7 +65,7 @@ class IsoDateField(DateField):
 def _field(item):
     label = item.label + ("（必填）" if item.required == "Y" else "")
     # The spec's validation notes are English developer text: the checks speak Chinese instead.
-    kw = {"label": label, "description": "", "validators": [Optional()]}
+    kw = {"label": label, "description": item.help, "validators": [Optional()]}
     if item.kind == "text" or item.kind == "unit":
         if item.kind == "unit":
             kw["description"] = "单位代码"
@@ -91,25 +92,25 @@ def _field(item):
     raise ValueError(item.kind)
 
 
-def editable_items(module_key: str):
-    return [i for i in module(module_key).items if not i.system]
+def editable_items(module_key: str, extra: tuple = ()):
+    return [i for i in module(module_key).items if not i.system] + list(extra)
 
 
-@lru_cache(maxsize=None)
-def form_for(module_key: str):
+@lru_cache(maxsize=256)
+def form_for(module_key: str, extra: tuple = ()):
     attrs = {
         "handler": StringField("经办人", validators=[Optional()]),
         "leader": StringField("责任领导", validators=[Optional()]),
     }
-    for item in editable_items(module_key):
+    for item in editable_items(module_key, extra):
         attrs[item.key] = _field(item)
     return type(f"{module_key.title()}Form", (FlaskForm,), attrs)
 
 
-def values_from_form(form, module_key: str) -> tuple[dict, dict]:
+def values_from_form(form, module_key: str, extra: tuple = ()) -> tuple[dict, dict]:
     """(values for case_data, uploaded files by item key). Unchanged file items are left out."""
     values, files = {}, {}
-    for item in editable_items(module_key):
+    for item in editable_items(module_key, extra):
         field = form[item.key]
         data = field.data
         if item.kind == "bool":
@@ -133,9 +134,9 @@ def values_from_form(form, module_key: str) -> tuple[dict, dict]:
     return values, files
 
 
-def form_data_from_values(values: dict, module_key: str) -> dict:
+def form_data_from_values(values: dict, module_key: str, extra: tuple = ()) -> dict:
     out = {}
-    for item in editable_items(module_key):
+    for item in editable_items(module_key, extra):
         v = values.get(item.key)
         if item.kind == "bool":
             out[item.key] = "" if v is None else ("1" if v else "0")

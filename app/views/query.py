@@ -33,6 +33,7 @@ from app.queries import cases as q
 from app.queries import chain
 from app.queries.history import chain_history
 from app.queries.saved import exports_with_runs, own_export, own_saved_query, saved_name_taken, saved_queries
+from app.record import custom_items
 from app.record.data import read_case
 from app.reporting import exports as qx
 from app.scoping import current_scope, visible
@@ -82,7 +83,8 @@ def case_chain(case: Case) -> dict:
             "spec": spec, "state": getattr(row, "state", None) or "未填",
             "handler": getattr(row, "handler", None) or "", "leader": getattr(row, "leader", None) or "",
             "completed_at": getattr(row, "completed_at", None),
-            "rows": [(item, show_value(values[spec.key].get(item.key))) for item in spec.items],
+            "rows": [(item, show_value(values[spec.key].get(item.key)))
+                     for item in spec.items + custom_items.items_for(case, spec.key)],
         })
     version_ids = [v.id for v in versions]
     diffs = []

@@ -89,13 +89,7 @@ def check_definition(data, user) -> tuple[dict, list[str]]:
             problems.append(f"键“{key}”已被另一个自定义数据项使用")
         else:
             out["key"] = key
-    label = _text(data, "label", "名称", 100, problems)
-    if label and out.get("module"):
-        same = [i for i in module(out["module"]).items if i.label == label]
-        if same or db.session.execute(select(CustomItem.id).where(CustomItem.module == out["module"],
-                                                                  CustomItem.label == label)).first():
-            problems.append(f"模块“{module(out['module']).name}”已有名为“{label}”的数据项")
-    out["label"] = label
+    out["label"] = _text(data, "label", "名称", 100, problems)
     type_text = data.get("type")
     if type_text not in (None, ""):
         kind = None
@@ -152,6 +146,18 @@ def check_definition(data, user) -> tuple[dict, list[str]]:
             out["unit_id"] = unit.id
     elif scope.kind != "all":
         problems.append("请用“unit”指定适用单位：您只能为本单位及下级单位添加数据项")
+    label = out["label"]
+    if label and out.get("module"):
+        # Two items of one name in one form: refused against the catalogue, and against the custom
+        # items of the same scope (another region may well name its own item the same).
+        same = [i for i in module(out["module"]).items if i.label == label] or db.session.execute(
+            select(CustomItem.id).where(CustomItem.module == out["module"], CustomItem.label == label,
+                                        CustomItem.unit_id.is_(out.get("unit_id")) if out.get("unit_id") is None
+                                        else CustomItem.unit_id == out["unit_id"],
+                                        CustomItem.region_code.is_(None) if not out.get("region_code")
+                                        else CustomItem.region_code == out["region_code"])).first()
+        if same:
+            problems.append(f"模块“{module(out['module']).name}”已有名为“{label}”的数据项")
     return out, problems
 
 

@@ -181,3 +181,14 @@ def test_active_definitions_lists_scope_for_the_rule_checker(admin, office):
     found = next(d for d in custom_items.active_definitions() if d["key"] == item["key"])
     assert found["module"] == "inspection" and found["kind"] == "bool" and found["unit"] == office.unit.code
     assert found["label"] == "是否经过任前廉政谈话" and found["effective_from"] == "2000-01-01"
+
+
+def test_a_label_taken_in_the_same_scope_or_the_catalogue_is_refused(admin, office):
+    taken = custom_item(admin, office.unit, label=f"谈话{unique('L')}")
+    assert "已有名为“姓名”的数据项" in _add_refused(admin, {
+        "module": "qualification", "key": unique("ci").lower(), "label": "姓名", "type": "text",
+        "effective_from": "2026-01-01", "unit": office.unit.code})
+    assert f"已有名为“{taken['label']}”的数据项" in _add_refused(admin, {
+        "module": "qualification", "key": unique("ci").lower(), "label": taken["label"], "type": "text",
+        "effective_from": "2026-01-01", "unit": office.unit.code})
+    custom_item(admin, office.dept, label=taken["label"])  # another scope may name its own item the same

@@ -1,0 +1,78 @@
+"""Custom items (自定义数据项) in the browser's terms: the generated module form (typed, with help text),
+the case page, 明细查询 and the 纪实表 print — for cases of units in the item's scope only."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Case, CustomValue
+from tests.factories import custom_item, form_payload, login, office_ids, user_named, valid_case
+
+
+def _new_case(client) -> int:
+    resp = client.post("/cases/new")
+    assert resp.status_code == 302
+    return int(re.search(r"/cases/show/(\d+)", resp.headers["Location"]).group(1))
+
+
+def _items(app, world, ids):
+    with app.app_context():
+        from app.models import Unit
+
+        admin = user_named(world.users["admin"])
+        unit = db.session.get(Unit, ids.unit_id)
+        talk = custom_item(admin, unit, type="date", label="任前廉政谈话日期", help_text="谈话记录上的日期")
+        kind = custom_item(admin, unit, type="enum[集体谈话, 个别谈话]", label="廉政谈话方式")
+    return talk, kind
+
+
+def test_item_in_the_form_case_page_detail_and_print(app, world):
+    ids = office_ids(app, world, "cip")
+    talk, kind = _items(app, world, ids)
+    client = login(app.test_client(), ids.clerk)
+    case_id = _new_case(client)
+    url = f"/cases/show/{case_id}/module/qualification"
+    html = client.get(url).get_data(as_text=True)
+    assert f'data-item="{talk["key"]}" data-kind="date"' in html and "任前廉政谈话日期" in html
+    assert "谈话记录上的日期" in html and "个别谈话" in html and "custom-item" in html
+    values = valid_case()["qualification"]
+    # typed like a catalogued item: a wrong date is refused item by item, nothing is written
+    bad = form_payload(values, "qualification", **{talk["key"]: "2026-02-30", kind["key"]: "个别谈话"})
+    html = client.post(url, data=bad).get_data(as_text=True)
+    assert "“任前廉政谈话日期”应为日期（YYYY-MM-DD），实际为“2026-02-30”" in html
+    with app.app_context():
+        assert db.session.execute(select(CustomValue).where(CustomValue.case_id == case_id)).first() is None
+        assert db.session.get(Case, case_id).module_row("qualification").full_name is None
+    # a value not among the choices is refused too
+    html = client.post(url, data=form_payload(values, "qualification", **{kind["key"]: "电话谈话"})).get_data(as_text=True)
+    assert "Not a valid choice" in html or "不是有效" in html or "选择" in html
+    good = form_payload(values, "qualification", **{talk["key"]: "2026-02-27", kind["key"]: "个别谈话"})
+    resp = client.post(url, data=good)
+    assert resp.status_code == 302
+    html = client.get(url).get_data(as_text=True)
+    assert 'value="2026-02-27"' in html
+    page = client.get(f"/cases/show/{case_id}").get_data(as_text=True)
+    table = page.split('id="custom-items"')[1].split("</table>")[0]
+    assert "任前廉政谈话日期" in table and "2026-02-27" in table and "个别谈话" in table
+    sup = login(app.test_client(), ids.sup)
+    for path in (f"/query/case/{case_id}", f"/query/case/{case_id}/print"):
+        html = sup.get(path).get_data(as_text=True)
+        assert "任前廉政谈话日期" in html and "2026-02-27" in html, path
+
+
+def test_another_units_case_never_shows_the_item(app, world, client_for):
+    ids = office_ids(app, world, "cix")
+    talk, _kind = _items(app, world, ids)
+    client = client_for("clerk_b")
+    case_id = _new_case(client)
+    html = client.get(f"/cases/show/{case_id}/module/qualification").get_data(as_text=True)
+    assert talk["key"] not in html and "任前廉政谈话日期" not in html
+    assert 'id="custom-items"' not in client.get(f"/cases/show/{case_id}").get_data(as_text=True)
+    # posting the key anyway writes nothing
+    values = valid_case()["qualification"]
+    client.post(f"/cases/show/{case_id}/module/qualification",
+                data=form_payload(values, "qualification", **{talk["key"]: "2026-02-27"}))
+    with app.app_context():
+        assert db.session.execute(select(CustomValue).where(CustomValue.case_id == case_id)).first() is None

@@ -160,6 +160,16 @@ def items_for_unit(unit, module_key: str, on: dt.date | None = None) -> tuple[It
     return tuple(d.spec for d in for_module(module_key) if d.in_scope(unit) and on >= d.effective_from)
 
 
+def specs_for(case) -> dict[str, tuple[ItemSpec, ...]]:
+    """{module: the case's custom items}: what ``data.from_exchange`` may accept for this case."""
+    return {m: items for m in {d.module for d in definitions()} if (items := items_for(case, m))}
+
+
+def specs_for_unit(unit, on: dt.date | None = None) -> dict[str, tuple[ItemSpec, ...]]:
+    """{module: the unit's custom items in force on ``on``}: for a file creating a case of ``unit``."""
+    return {m: items for m in {d.module for d in definitions()} if (items := items_for_unit(unit, m, on))}
+
+
 def all_specs() -> dict[str, tuple[ItemSpec, ...]]:
     """Every active custom item by module: what a file may name before its unit is known."""
     out: dict[str, list] = {}

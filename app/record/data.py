@@ -176,11 +176,11 @@ def _is_empty(item, value) -> bool:
 
 def from_exchange(data: dict, custom: dict | None = None) -> tuple[dict, list[Problem]]:
     """Exchange JSON → typed values. Every problem is collected; unknown keys are problems.
-    ``custom`` ({module: ItemSpecs}) names the custom items the file may fill: the case's own
-    (``custom_items.items_for``); by default every active one, and the writer then refuses the
-    ones the case does not have (``custom_problems``)."""
+    ``custom`` ({module: ItemSpecs}) names the custom items the data may fill: the case's own
+    (``custom_items.specs_for``), a new case's unit's (``specs_for_unit``); none by default, so a
+    custom key is an unknown key unless the caller says whose items apply."""
     problems: list[Problem] = []
-    custom = custom_items.all_specs() if custom is None else custom
+    custom = custom or {}
     if not isinstance(data, dict):
         return {}, [Problem("", "", "案例应为以模块键为键的 JSON 对象")]
     values = {}

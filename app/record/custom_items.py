@@ -178,6 +178,31 @@ def all_specs() -> dict[str, tuple[ItemSpec, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+def visible_definitions(scope) -> list[Definition]:
+    """The definitions a user of ``scope`` may query on (条件查询, exports): every one for an all-units
+    scope; for a unit or subtree scope those whose unit is inside it or above it, and whose region (if
+    any) overlaps the scope's own unit's region."""
+    if scope.kind == "all":
+        return list(definitions())
+    if scope.kind == "none" or scope.unit_id is None:
+        return []
+    root = db.session.get(Unit, scope.unit_id)
+    if root is None:
+        return []
+    path = root.path or ""
+    mine = region_prefix(root.region_code or "")
+    out = []
+    for d in definitions():
+        if d.unit_path is not None and not (d.unit_path.startswith(path) or path.startswith(d.unit_path)):
+            continue
+        if d.region_code:
+            theirs = region_prefix(d.region_code)
+            if not mine or not (theirs.startswith(mine) or mine.startswith(theirs)):
+                continue
+        out.append(d)
+    return out
+
+
 # ---- values -----------------------------------------------------------------------------------------
 
 def _value_of(row: CustomValue, kind: str):

@@ -152,7 +152,7 @@ class CaseQueryView(BaseView):
             page_size=PAGE_SIZE, base_qs=base_qs, chips=chips, saved=saved, light_badge=light_badge,
             can_export=self._can("export"), can_detail=self._can("detail"),
             can_save=getattr(g.user, "unit_id", None) is not None,
-            title="条件查询", **self._form_context())
+            title="条件查询", custom_fields=qx.custom_fields(scope), **self._form_context())
 
     # ---- saved queries ---------------------------------------------------------------------------
     def _own_saved(self, pk) -> SavedQuery:
@@ -334,7 +334,8 @@ class CaseQueryView(BaseView):
 
 def _chip_params(key: str) -> tuple[str, ...]:
     """The query parameters behind one active-filter chip (removed together)."""
-    return {"unit": ("unit", "unit_id", "subtree"), "date": ("date_from", "date_to", "basis")}.get(key, (key,))
+    return {"unit": ("unit", "unit_id", "subtree"), "date": ("date_from", "date_to", "basis"),
+            "ci": ("ci", "cv")}.get(key, (key,))
 
 
 def _describe_params(params: dict) -> str:

@@ -50,7 +50,8 @@ class CustomItem(Audited, Model):
 
 
 class CustomValue(UnitOwned, Model):
-    """One case's value of one custom item (a row only when the value is not empty)."""
+    """One case's value of one custom item (a row once a value was entered; emptied, not deleted, so its
+    audit trail stays attached to the case)."""
 
     __tablename__ = "custom_value"
     __table_args__ = (

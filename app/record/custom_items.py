@@ -228,6 +228,7 @@ def read_values(case, module_key: str) -> dict:
 
 
 def _fill(row: CustomValue, kind: str, value) -> None:
+    """Store ``value`` in the column of its kind (kind "" clears every column)."""
     row.value_text = value if kind in ("text", "enum") else None
     row.value_num = (int(value) if kind == "bool" else value) if kind in ("int", "bool") else None
     row.value_date = value if kind == "date" else None
@@ -236,7 +237,8 @@ def _fill(row: CustomValue, kind: str, value) -> None:
 
 def write_values(case, module_key: str, values: dict) -> None:
     """Set the custom items of ``values`` this case has (others are ignored: callers refuse them
-    first with ``unknown_keys``). An empty value deletes the row."""
+    first with ``data.custom_problems``). An empty value clears the row's value but keeps the row, so
+    its audit trail stays attached to the case."""
     defs = {d.key: d for d in applicable(case, module_key)}
     stored = _stored(case)
     for key, value in values.items():
@@ -247,7 +249,7 @@ def write_values(case, module_key: str, values: dict) -> None:
         empty = value is None or value == "" or value == []
         if empty:
             if row is not None:
-                case.custom_values.remove(row)
+                _fill(row, "", None)
             continue
         if row is None:
             row = CustomValue(unit_id=case.unit_id, item_id=d.id)

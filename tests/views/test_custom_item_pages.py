@@ -56,6 +56,8 @@ def test_item_in_the_form_case_page_detail_and_print(app, world):
     page = client.get(f"/cases/show/{case_id}").get_data(as_text=True)
     table = page.split('id="custom-items"')[1].split("</table>")[0]
     assert "任前廉政谈话日期" in table and "2026-02-27" in table and "个别谈话" in table
+    history = page.split('id="history"')[1].split("</table>")[0]
+    assert "自定义数据项" in history and "2026-02-27" in history  # 痕迹 on the case page
     sup = login(app.test_client(), ids.sup)
     for path in (f"/query/case/{case_id}", f"/query/case/{case_id}/print"):
         html = sup.get(path).get_data(as_text=True)

@@ -1,7 +1,7 @@
 """Module forms generated from the spec (人机对话): one field per item, typed as the spec says.
 
-``form_for(module_key, extra)`` builds a WTForms class (``extra``: the case's custom items of the module,
-``app.record.custom_items.items_for``, typed and validated like the catalogued ones); ``values_from_form`` turns a submitted form into
+``form_for(module_key, extra)`` builds a WTForms class (``extra``: the case's custom items of the
+module, ``app.record.custom_items.items_for``, typed and validated like the catalogued ones); ``values_from_form`` turns a submitted form into
 the values format of app.record.data, and ``form_data_from_values`` the other way.
 """
 from __future__ import annotations

@@ -14,9 +14,9 @@ from app.alarms import derived
 from app.extensions import db
 from app.models import Batch, Case, CasePerson, Unit
 from app.models.case import STATUS_DRAFT, now
+from app.record import custom_items
 from app.record import lock as case_lock
 from app.record.completeness import missing_items, module_state
-from app.record import custom_items
 from app.record.data import (
     CaseError,
     Problem,

@@ -15,7 +15,9 @@ from app.record.data import export_case, read_module
 from app.scoping import Scope
 from app.workflow import cases
 from app.workflow.exchange import ImportFailed, export_content, import_cases
-from tests.factories import case_values, custom_item, login, office_ids, record_case, to_exchange, user_named, valid_case
+from tests.factories import (
+    case_values, custom_item, login, office_ids, record_case, to_exchange, user_named, valid_case,
+)
 
 
 def _file(unit, changes):

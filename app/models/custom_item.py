@@ -24,6 +24,9 @@ class CustomItem(Audited, Model):
 
     __tablename__ = "custom_item"
     __table_args__ = (AUTOINCREMENT,)
+    # The subtree's root (None: a region-wide or global item, visible to whoever may see its region —
+    # app.record.custom_items.visible_definitions; never listed through a unit-scoped view).
+    __scope_column__ = "unit_id"
 
     id = Column(Integer, primary_key=True)
     module = Column(String(40), nullable=False)

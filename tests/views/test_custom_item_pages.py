@@ -78,3 +78,34 @@ def test_another_units_case_never_shows_the_item(app, world, client_for):
                 data=form_payload(values, "qualification", **{talk["key"]: "2026-02-27"}))
     with app.app_context():
         assert db.session.execute(select(CustomValue).where(CustomValue.case_id == case_id)).first() is None
+
+
+def test_admin_page_lists_and_adds_items_others_are_denied(app, world, client_for):
+    from app.models import CustomItem
+    from tests.factories import unique
+
+    ids = office_ids(app, world, "cip")
+    admin = client_for("admin")
+    key = unique("pg").lower()
+    form = {"module": "inspection", "key": key, "label": "是否经过任前廉政谈话", "type": "bool", "required": "N",
+            "effective_from": "2026-01-01", "unit": ids.code, "help_text": "省委组织部通知要求"}
+    resp = admin.post("/customitems/add", data=form)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    html = admin.get("/customitems/").get_data(as_text=True)
+    row = html.split(f'data-key="{key}"')[1].split("</tr>")[0]
+    assert "是否经过任前廉政谈话" in row and "考察" in row and ids.code in row and "是/否" in row
+    # bad input: every problem in Chinese, what was typed kept, nothing written
+    with app.app_context():
+        before = db.session.execute(select(CustomItem.id)).all()
+    bad = {**form, "key": "full_name", "type": "person", "effective_from": "2026-02-30"}
+    html = admin.post("/customitems/add", data=bad).get_data(as_text=True)
+    problems = html.split('id="problems"')[1].split("</ul>")[0]
+    assert "与目录中的数据项“姓名”" in problems and "类型“person”无效" in problems and "生效日期“2026-02-30”无效" in problems
+    with app.app_context():
+        assert db.session.execute(select(CustomItem.id)).all() == before
+    for who in ("clerk_a", "sup_root"):
+        client = client_for(who)
+        assert client.get("/customitems/").status_code != 200, who
+        assert client.post("/customitems/add", data={**form, "key": unique("pg").lower()}).status_code != 200
+    with app.app_context():
+        assert db.session.execute(select(CustomItem.id)).all() == before

@@ -219,6 +219,8 @@ def _value_of(row: CustomValue, kind: str):
 
 def read_values(case, module_key: str) -> dict:
     """{key: value} of the module's custom items this case has (None where empty)."""
+    if not for_module(module_key):
+        return {}  # no custom item in this module: the case's values are not even loaded
     stored = _stored(case)
     out = {}
     for d in applicable(case, module_key, stored=stored):
@@ -239,6 +241,8 @@ def write_values(case, module_key: str, values: dict) -> None:
     """Set the custom items of ``values`` this case has (others are ignored: callers refuse them
     first with ``data.custom_problems``). An empty value clears the row's value but keeps the row, so
     its audit trail stays attached to the case."""
+    if not for_module(module_key):
+        return
     defs = {d.key: d for d in applicable(case, module_key)}
     stored = _stored(case)
     for key, value in values.items():

@@ -192,3 +192,29 @@ def test_a_label_taken_in_the_same_scope_or_the_catalogue_is_refused(admin, offi
         "module": "qualification", "key": unique("ci").lower(), "label": taken["label"], "type": "text",
         "effective_from": "2026-01-01", "unit": office.unit.code})
     custom_item(admin, office.dept, label=taken["label"])  # another scope may name its own item the same
+
+
+def test_submitted_custom_value_changed_below_the_application_is_found(office, admin, app):
+    from sqlalchemy import text
+
+    from app.workflow import verification
+    from tests.factories import submit_first
+
+    item = custom_item(admin, office.unit, type="text", label="谈话记录编号")
+    case = record_case(office.unit, office.clerk, case_values(office.unit))
+    with acting_as(office.clerk, "cli"):
+        cases.save_module(case, "qualification", {item["key"]: "LZ-2026-01"})
+        cases.complete_module(case, "qualification")
+    submit_first(office, case)
+    root = case.root_id
+    assert verification.verify_all([root]) == []
+    snapshot = db.session.execute(select(Case).where(Case.id == case.id)).scalar_one().submissions[-1].snapshot
+    assert '"LZ-2026-01"' in snapshot  # the submission snapshot holds the custom value
+    db.session.execute(text("UPDATE custom_value SET value_text = 'LZ-FORGED' WHERE case_id = :c"), {"c": case.id})
+    db.session.commit()  # a raw statement: no ORM, no lock listener, as a writer below the application
+    breaks = verification.verify_all([root])
+    assert [b["kind"] for b in breaks] == ["live_row"]
+    assert "谈话记录编号" in breaks[0]["message"] and "LZ-FORGED" in breaks[0]["message"]
+    db.session.execute(text("UPDATE custom_value SET value_text = 'LZ-2026-01' WHERE case_id = :c"), {"c": case.id})
+    db.session.commit()
+    assert verification.verify_all([root]) == []

@@ -4,16 +4,18 @@
   ones whose condition holds (``CONDITIONS``).
 - ``module_state`` gives 未填 / 有问题 / 已完成 / 填写中.
 
-Pure, like ``app.record.validation`` (whose typed reading and value checks these use).
+Pure, like ``app.record.validation`` (whose typed reading and value checks these use), but for naming a
+custom item's condition by its label (``custom_items.definitions``, read once per transaction).
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 
+from app.record import custom_items
 from app.record.data import Problem
 from app.record.validation import PARTY_MEMBERS, CaseValues, is_empty, problem_at, validate_values
-from app.spec import SYSTEM_ITEMS, ItemSpec, module
+from app.spec import SYSTEM_ITEMS, ItemSpec, items_by_key, module
 
 # Items the system (submission and signing services, the supervisor) fills: never "missing" for the user.
 SYSTEM_FILLED = ("first_submitted_at", "first_submitter", "review_result", "second_submitted_at")
@@ -87,6 +89,13 @@ def user_items(module_key: str) -> list[ItemSpec]:
             and (module_key != "signature" or i.key == "authenticity_pledge")]
 
 
+def _label_of(key: str) -> str:
+    item = items_by_key().get(key)
+    if item is not None:
+        return item.label
+    return next((d.label for d in custom_items.definitions() if d.key == key), key)
+
+
 def missing_custom(values: dict, module_key: str, extra=()) -> list[Problem]:
     """The case's required custom items (``extra``: ``custom_items.items_for``) that are empty; a
     conditional one ("cond") is required when the yes/no item its condition names is 是."""
@@ -99,7 +108,7 @@ def missing_custom(values: dict, module_key: str, extra=()) -> list[Problem]:
         if item.required == "Y":
             out.append(Problem(module_key, item.key, f"“{item.label}”未填写"))
         elif item.required == "cond" and item.condition and flat.get(item.condition) is True:
-            out.append(Problem(module_key, item.key, f"“{item.label}”未填写（“{item.condition}”为是时必填）"))
+            out.append(Problem(module_key, item.key, f"“{item.label}”未填写（“{_label_of(item.condition)}”为是时必填）"))
     return out
 
 

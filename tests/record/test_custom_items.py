@@ -218,3 +218,23 @@ def test_submitted_custom_value_changed_below_the_application_is_found(office, a
     db.session.execute(text("UPDATE custom_value SET value_text = 'LZ-2026-01' WHERE case_id = :c"), {"c": case.id})
     db.session.commit()
     assert verification.verify_all([root]) == []
+
+
+def test_conditionally_required_custom_item(office, admin):
+    flag = custom_item(admin, office.unit, type="bool", label=f"是否谈话{unique('L')}")
+    item = custom_item(admin, office.unit, type="date", label=f"谈话日期{unique('L')}", required="cond",
+                       condition=flag["key"])
+    values = case_values(office.unit)
+    case = record_case(office.unit, office.clerk, values, keys=())
+    with acting_as(office.clerk, "cli"):
+        cases.save_module(case, "qualification", {**values["qualification"], flag["key"]: True},
+                          handler="经办人甲", leader="领导乙")
+        with pytest.raises(CaseError) as exc:
+            cases.complete_module(case, "qualification")
+        assert f"“{item['label']}”未填写（“{flag['label']}”为是时必填）" in exc.value.message
+        cases.save_module(case, "qualification", {flag["key"]: False})
+        cases.complete_module(case, "qualification")
+    # a condition must name a yes/no item
+    assert "不是一个是/否数据项的键" in _add_refused(admin, {
+        "module": "qualification", "key": unique("ci").lower(), "label": "x", "type": "text", "required": "cond",
+        "condition": "full_name", "effective_from": "2026-01-01", "unit": office.unit.code})

@@ -368,5 +368,9 @@ def custom_problems(case: Case, module_key: str, values: dict) -> list[Problem]:
         if item is None:
             problems.append(Problem(module_key, shown(key), f"模块“{module(module_key).name}”没有数据项“{shown(key)}”"))
         elif value not in EMPTY:
+            chosen = value if isinstance(value, list) else [value]
+            if item.kind in ("enum", "enum*") and any(v not in item.choices for v in chosen):
+                problems.append(Problem(module_key, key, f"“{item.label}”的值“{'、'.join(map(shown, chosen))}”不在可选范围内"))
+                continue
             problems += [Problem(module_key, key, m) for m in item_problems(item, value, dt.date.today())]
     return problems

@@ -238,3 +238,15 @@ def test_conditionally_required_custom_item(office, admin):
     assert "不是一个是/否数据项的键" in _add_refused(admin, {
         "module": "qualification", "key": unique("ci").lower(), "label": "x", "type": "text", "required": "cond",
         "condition": "full_name", "effective_from": "2026-01-01", "unit": office.unit.code})
+
+
+def test_multiple_choice_custom_item(office, admin):
+    item = custom_item(admin, office.unit, type="enum*[本人谈话, 家属谈话, 单位谈话]", label=f"谈话对象{unique('L')}")
+    case = record_case(office.unit, office.clerk, case_values(office.unit), keys=())
+    with acting_as(office.clerk, "cli"):
+        cases.save_module(case, "qualification", {item["key"]: ["本人谈话", "家属谈话"]})
+        with pytest.raises(CaseError) as exc:
+            cases.save_module(case, "qualification", {item["key"]: ["本人谈话", "电话谈话"]})
+        assert "不在可选范围内" in exc.value.message
+    db.session.rollback()
+    assert read_module(db.session.get(Case, case.id), "qualification")[item["key"]] == ["本人谈话", "家属谈话"]

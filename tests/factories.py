@@ -769,3 +769,18 @@ def check(rc: RuleCase):
         if rc.severity:
             assert out.severity == rc.severity, out
     return out
+
+
+# ---- custom items (自定义数据项) ---------------------------------------------------------------------------
+
+def custom_item(admin, unit, **fields):
+    """A custom item added by ``admin`` for ``unit``'s subtree (never for every unit: the suite shares one
+    database), key made unique, effective long ago unless said. Returns its definition as a dict."""
+    from app.workflow.custom_items import add_item
+
+    data = {"module": "qualification", "key": unique("ci").lower(), "label": f"自定义{unique('L')}", "type": "text",
+            "required": False, "effective_from": "2000-01-01", "unit": unit.code, **fields}
+    data = {k: v for k, v in data.items() if v is not None}
+    with acting_as(admin, "cli"):
+        item = add_item(data, admin)
+    return {**data, "id": item.id}

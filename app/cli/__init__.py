@@ -9,6 +9,7 @@ from app.cli import (
     alarms,
     cases,
     deadlines,
+    items,
     jishi,
     notices,
     patrol,
@@ -24,5 +25,6 @@ from app.cli import (
 def register(app) -> None:
     for group in (units.units_cli, cases.cases_cli, rules.rules_cli, alarms.alarms_cli, rules.calendar_cli,
                   jishi.jishi_cli, deadlines.deadlines_cli, deadlines.tasks_cli, reports.reports_cli,
-                  notices.notices_cli, patrol.patrol_cli, reconcile.reconcile_cmd, people.people_cli):
+                  notices.notices_cli, patrol.patrol_cli, reconcile.reconcile_cmd, people.people_cli,
+                  items.items_cli):
         app.cli.add_command(group)

@@ -14,6 +14,7 @@ from app.audit import acting_as
 from app.cli.common import JishiGroup, echo_json, echo_rows, user_scope
 from app.extensions import db
 from app.models import Batch, Case, Unit
+from app.record import custom_items
 from app.record.data import export_case, from_exchange
 from app.robustness import load_json_text
 from app.workflow.cases import CaseError, save_module
@@ -84,7 +85,7 @@ def cases_update(case_id: int, file: Path, as_user: str | None):
     data = _read_case_file(file)
     if not isinstance(data, dict) or len(data) != 1:
         raise click.ClickException("文件应为只含一个模块的 JSON 对象，例如 {\"motion\": {...}}")
-    values, problems = from_exchange(data)
+    values, problems = from_exchange(data, custom_items.specs_for(case))
     if problems:
         for p in problems:
             click.echo(f"{p.module}.{p.key}：{p.message}", err=True)
@@ -113,7 +114,8 @@ def cases_check(file: Path, as_of: str | None, as_json: bool):
         data = load_json_text(file.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"参数或文件无效：{exc}")
-    values, problems = from_exchange(data if isinstance(data, dict) else {})
+    # Read-only: every active custom item may be named (the rules read them by key).
+    values, problems = from_exchange(data if isinstance(data, dict) else {}, custom_items.all_specs())
     flat = flat_values(values)
     unit = db.session.execute(select(Unit).where(Unit.code == flat.get("reporting_unit"))).scalar_one_or_none() \
         if flat.get("reporting_unit") else None

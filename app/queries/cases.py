@@ -10,7 +10,7 @@ from sqlalchemy import case as sa_case
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import MODULE_MODELS, Alarm, Batch, Case, CaseDeadline, RuleEvaluation, Unit
+from app.models import MODULE_MODELS, Alarm, Batch, Case, CaseDeadline, CustomValue, RuleEvaluation, Unit
 from app.scoping import Scope
 
 QUAL = MODULE_MODELS["qualification"]
@@ -146,6 +146,27 @@ def age_band_condition(band: str):
     return and_(*conds)
 
 
+# The typed column of custom_value (app/models/custom_item.py) each kind of custom item is stored in.
+CUSTOM_COLUMNS = {"text": CustomValue.value_text, "enum": CustomValue.value_text, "int": CustomValue.value_num,
+                  "bool": CustomValue.value_num, "date": CustomValue.value_date}
+
+
+@dataclass(frozen=True)
+class CustomCondition:
+    """A filter on a custom item (自定义数据项): its value equals ``value`` (already typed; bool as 1/0)."""
+
+    key: str
+    item_id: int
+    kind: str
+    value: object
+
+    def clause(self):
+        """An index range on (item_id, value_*) (ix_custom_value_*), not a scan of the values."""
+        column = CUSTOM_COLUMNS[self.kind]
+        value = int(self.value) if self.kind == "bool" else self.value
+        return Case.id.in_(select(CustomValue.case_id).where(CustomValue.item_id == self.item_id, column == value))
+
+
 LIST_FIELDS = {"target_grade", "selection_type", "selection_method", "status", "light", "timeliness"}
 
 
@@ -172,12 +193,18 @@ class CaseFilter:
     political_status: str | None = None  # a value, or "党外"
     age_band: str | None = None
     education: str | None = None  # 研究生 / 大学本科 / 专科及以下
+    custom: CustomCondition | None = None  # one custom item's value (parameters ci = key, cv = value)
 
     def as_dict(self) -> dict:
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if value in (None, [], ""):
+                continue
+            if f.name == "custom":
+                shown = value.value
+                shown = ("是" if shown else "否") if value.kind == "bool" else shown
+                out["ci"], out["cv"] = value.key, shown.isoformat() if isinstance(shown, dt.date) else str(shown)
                 continue
             out[f.name] = value.isoformat() if isinstance(value, dt.date) else value
         return out
@@ -187,8 +214,8 @@ class CaseFilter:
         kwargs = {}
         names = {f.name: f for f in fields(cls)}
         for key, value in data.items():
-            if key not in names or value in (None, ""):
-                continue
+            if key not in names or key == "custom" or value in (None, ""):
+                continue  # a custom condition is read by reporting.exports.parse_filter (it needs the definitions)
             if key in ("date_from", "date_to") and isinstance(value, str):
                 value = dt.date.fromisoformat(value)
             if key == "unit_id":
@@ -271,6 +298,8 @@ def conditions(f: CaseFilter, scope: Scope) -> list:
         conds.append(age_band_condition(f.age_band))
     if f.education:
         conds.append(highest_education() == f.education)
+    if f.custom is not None:
+        conds.append(f.custom.clause())
     return conds
 
 

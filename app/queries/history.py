@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import MODULE_MODELS, AuditLog, Batch, Case, CasePerson, Signature, Submission
+from app.models import MODULE_MODELS, AuditLog, Batch, Case, CasePerson, CustomValue, Signature, Submission
 
 CASE_PAGE_LIMIT = 200
 CHAIN_LIMIT = 2000
@@ -38,6 +38,7 @@ def case_history(case: Case) -> list[AuditLog]:
         if row is not None and row.id:
             records[model.__tablename__] = [row.id]
     records[CasePerson.__tablename__] = [p.id for p in case.persons if p.id]
+    records[CustomValue.__tablename__] = [v.id for v in case.custom_values if v.id]
     return audit_rows(records, limit=CASE_PAGE_LIMIT)
 
 
@@ -45,7 +46,7 @@ def chain_history(version_ids: list[int], batch_ids: list[int]) -> list[AuditLog
     """明细查询: the audit rows of every version of the case and of everything that belongs to them — the
     case rows, each step's row, the people, signatures, submissions and the meeting (batch), oldest first."""
     records = {Case.__tablename__: version_ids, Batch.__tablename__: batch_ids}
-    for model in (*MODULE_MODELS.values(), CasePerson, Signature, Submission):
+    for model in (*MODULE_MODELS.values(), CasePerson, CustomValue, Signature, Submission):
         records[model.__tablename__] = db.session.execute(
             select(model.id).where(model.case_id.in_(version_ids))).scalars().all()
     return audit_rows(records, oldest_first=True, limit=CHAIN_LIMIT)

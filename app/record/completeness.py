@@ -4,16 +4,18 @@
   ones whose condition holds (``CONDITIONS``).
 - ``module_state`` gives 未填 / 有问题 / 已完成 / 填写中.
 
-Pure, like ``app.record.validation`` (whose typed reading and value checks these use).
+Pure, like ``app.record.validation`` (whose typed reading and value checks these use), but for naming a
+custom item's condition by its label (``custom_items.definitions``, read once per transaction).
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 
+from app.record import custom_items
 from app.record.data import Problem
 from app.record.validation import PARTY_MEMBERS, CaseValues, is_empty, problem_at, validate_values
-from app.spec import SYSTEM_ITEMS, ItemSpec, module
+from app.spec import SYSTEM_ITEMS, ItemSpec, items_by_key, module
 
 # Items the system (submission and signing services, the supervisor) fills: never "missing" for the user.
 SYSTEM_FILLED = ("first_submitted_at", "first_submitter", "review_result", "second_submitted_at")
@@ -87,10 +89,34 @@ def user_items(module_key: str) -> list[ItemSpec]:
             and (module_key != "signature" or i.key == "authenticity_pledge")]
 
 
-def missing_items(values: dict, module_key: str) -> list[Problem]:
-    """The required items of the module that are empty, and the conditional ones whose condition holds."""
-    c = CaseValues(values)
+def _label_of(key: str) -> str:
+    item = items_by_key().get(key)
+    if item is not None:
+        return item.label
+    return next((d.label for d in custom_items.definitions() if d.key == key), key)
+
+
+def missing_custom(values: dict, module_key: str, extra=()) -> list[Problem]:
+    """The case's required custom items (``extra``: ``custom_items.items_for``) that are empty; a
+    conditional one ("cond") is required when the yes/no item its condition names is 是."""
+    mod = values.get(module_key) or {}
+    flat = {k: v for m in values.values() if isinstance(m, dict) for k, v in m.items()}
     out = []
+    for item in extra:
+        if not is_empty(mod.get(item.key)):
+            continue
+        if item.required == "Y":
+            out.append(Problem(module_key, item.key, f"“{item.label}”未填写"))
+        elif item.required == "cond" and item.condition and flat.get(item.condition) is True:
+            out.append(Problem(module_key, item.key, f"“{item.label}”未填写（“{_label_of(item.condition)}”为是时必填）"))
+    return out
+
+
+def missing_items(values: dict, module_key: str, extra=()) -> list[Problem]:
+    """The required items of the module that are empty, and the conditional ones whose condition holds
+    (``extra``: the case's custom items of the module)."""
+    c = CaseValues(values)
+    out = missing_custom(values, module_key, extra)
     for item in user_items(module_key):
         if not is_empty(c.raw_value(item.key)):
             continue
@@ -105,13 +131,15 @@ def missing_items(values: dict, module_key: str) -> list[Problem]:
 
 # ---- module state ----------------------------------------------------------------------------------
 
-def module_state(values: dict, module_key: str, completed: bool, today: dt.date | None = None) -> str:
+def module_state(values: dict, module_key: str, completed: bool, today: dt.date | None = None, extra=()) -> str:
     """未填 (nothing entered), 有问题 (a problem in this module), 已完成 (marked complete, nothing missing), else 填写中."""
     c = CaseValues(values, today)
-    if all(is_empty(c.raw_value(i.key)) for i in user_items(module_key)):
+    mod = values.get(module_key) or {}
+    if all(is_empty(c.raw_value(i.key)) for i in user_items(module_key)) and \
+            all(is_empty(mod.get(i.key)) for i in extra):
         return "未填"
     if any(p.module == module_key for p in validate_values(values, today)):
         return "有问题"
-    if completed and not missing_items(values, module_key):
+    if completed and not missing_items(values, module_key, extra):
         return "已完成"
     return "填写中"

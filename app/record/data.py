@@ -24,7 +24,8 @@ from app.errors import JishiError
 from app.extensions import db
 from app.models import MODULE_MODELS, Attachment, Batch, Case, CasePerson, Unit
 from app.models.case import STATUS_DRAFT, STATUS_FIRST
-from app.record.input_checks import ASCII_INT, shown
+from app.record import custom_items
+from app.record.input_checks import ASCII_INT, item_problems, shown
 from app.spec import MODULE_KEYS, module, modules
 
 EMPTY = (None, "", [], {})
@@ -103,6 +104,7 @@ def read_module(case: Case, key: str, persons=None, attachments=None) -> dict:
         else:
             value = getattr(source, item.key, None) if source is not None else None
         values[item.key] = value
+    values.update(custom_items.read_values(case, key))  # custom items (自定义数据项) under their own keys
     return values
 
 
@@ -172,9 +174,13 @@ def _is_empty(item, value) -> bool:
     return value == [] and item.kind in ("enum*", "person[]")
 
 
-def from_exchange(data: dict) -> tuple[dict, list[Problem]]:
-    """Exchange JSON → typed values. Every problem is collected; unknown keys are problems."""
+def from_exchange(data: dict, custom: dict | None = None) -> tuple[dict, list[Problem]]:
+    """Exchange JSON → typed values. Every problem is collected; unknown keys are problems.
+    ``custom`` ({module: ItemSpecs}) names the custom items the data may fill: the case's own
+    (``custom_items.specs_for``), a new case's unit's (``specs_for_unit``); none by default, so a
+    custom key is an unknown key unless the caller says whose items apply."""
     problems: list[Problem] = []
+    custom = custom or {}
     if not isinstance(data, dict):
         return {}, [Problem("", "", "案例应为以模块键为键的 JSON 对象")]
     values = {}
@@ -187,12 +193,13 @@ def from_exchange(data: dict) -> tuple[dict, list[Problem]]:
         if not isinstance(raw, dict):
             problems.append(Problem(spec.key, "", "模块应为以数据项键为键的 JSON 对象"))
             continue
-        item_keys = {i.key for i in spec.items}
+        extra = tuple(custom.get(spec.key, ()))
+        item_keys = {i.key for i in spec.items} | {i.key for i in extra}
         for key in raw:
             if key not in item_keys:
                 problems.append(Problem(spec.key, shown(key), f"模块“{spec.name}”没有数据项“{shown(key)}”"))
         mod = {}
-        for item in spec.items:
+        for item in spec.items + extra:
             if item.key not in raw or _is_empty(item, raw[item.key]):
                 mod[item.key] = None
                 continue
@@ -342,5 +349,28 @@ def write_values(case: Case, module_key: str, values: dict, *, batch_too: bool =
             setattr(target, item.key, unit)
         else:
             setattr(target, item.key, value)
+    custom_items.write_values(case, module_key, values)
     if module_key == "qualification" and "full_name" in values:
         case.full_name = values["full_name"]
+
+
+def custom_problems(case: Case, module_key: str, values: dict) -> list[Problem]:
+    """Refusals for the custom items in ``values``: a custom key this case does not have (the same
+    answer as an unknown key: nothing is told about other regions' items) and a value out of the
+    limits of its kind."""
+    mine = {i.key: i for i in custom_items.items_for(case, module_key)}
+    catalogued = {i.key for i in module(module_key).items}
+    problems = []
+    for key, value in values.items():
+        if key in catalogued:
+            continue
+        item = mine.get(key)
+        if item is None:
+            problems.append(Problem(module_key, shown(key), f"模块“{module(module_key).name}”没有数据项“{shown(key)}”"))
+        elif value not in EMPTY:
+            chosen = value if isinstance(value, list) else [value]
+            if item.kind in ("enum", "enum*") and any(v not in item.choices for v in chosen):
+                problems.append(Problem(module_key, key, f"“{item.label}”的值“{'、'.join(map(shown, chosen))}”不在可选范围内"))
+                continue
+            problems += [Problem(module_key, key, m) for m in item_problems(item, value, dt.date.today())]
+    return problems

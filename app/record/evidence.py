@@ -30,6 +30,7 @@ from app.extensions import db
 from app.instance_secret import create_private_file
 from app.models import Attachment, Case, Submission
 from app.models.case import STATUS_FIRST, STATUS_RETURNED, STATUS_SECOND
+from app.record import custom_items
 from app.record.data import EMPTY, canonical_json, export_case, sha256_text
 from app.spec import MODULE_KEYS, module
 
@@ -224,7 +225,7 @@ def compare_case(case: Case, node: int, snapshot: str) -> list[dict]:
         if node == 1 and key in OPEN_AFTER_FIRST:
             continue
         spec = module(key)
-        for item in spec.items:
+        for item in spec.items + custom_items.items_for(case, key):  # custom items are evidence too
             # A returned version shares its batch (the meeting) with the new draft, which may change it.
             if (key, item.key) in AFTER_SUBMISSION or (item.batch_level and not case.is_current):
                 continue
@@ -244,7 +245,8 @@ def live_row_breaks(root_ids=None, chunk: int = 200) -> list[dict]:
     if root_ids is not None:
         latest = latest.where(Submission.root_id.in_(list(root_ids)))
     pairs = db.session.execute(latest.order_by(Submission.case_id)).all()
-    loads = [selectinload(Case.persons), joinedload(Case.batch), joinedload(Case.unit),
+    loads = [selectinload(Case.persons), selectinload(Case.custom_values), joinedload(Case.batch),
+             joinedload(Case.unit),
              *(selectinload(getattr(Case, f"m_{k}")) for k in MODULE_KEYS)]
     out = []
     for i in range(0, len(pairs), chunk):

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case
+from app.record import custom_items
 from app.record.data import EMPTY, CaseError, Problem, canonical_json, read_module, sha256_text, to_exchange
 from app.spec import module
 
@@ -134,7 +135,8 @@ def display(value) -> str:
 def _label(module_key: str, key: str) -> str:
     if key in META_LABELS:
         return META_LABELS[key]
-    return next((i.label for i in module(module_key).items if i.key == key), key)
+    return next((i.label for i in module(module_key).items if i.key == key), None) or \
+        next((d.label for d in custom_items.for_module(module_key) if d.key == key), key)
 
 
 def conflict_diff(module_key: str, current: dict, yours: dict, base: dict | None = None) -> list[dict]:

@@ -56,6 +56,8 @@ class ItemSpec:
     required: str = "N"  # "Y", "N" or "cond"
     condition: str = ""
     validation: str = ""
+    help: str = ""  # a custom item's help text (app/record/custom_items.py)
+    custom_id: int | None = None  # the CustomItem row of a custom item; None for a catalogued one
 
     @property
     def batch_level(self) -> bool:

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _
 from app.views.audit import AuditLogApi, AuditLogView
 from app.views.case_api import MODULE_APIS, BatchApi, CaseApi, SignatureApi, SubmissionApi
 from app.views.cases import BatchView, CasePersonView, CaseView
+from app.views.custom_items import CustomItemView
 from app.views.home import HomeView
 from app.views.notices import NoticeView
 from app.views.notifications import CaseDeadlineView, InboxView, TaskRunView
@@ -39,6 +40,7 @@ def _menu():
             (AlarmView, "Alarms", _("报警"), "fa-bell"),
             (RulesCatalogView, "Rules", _("硬杠规则"), "fa-gavel"),
             (RuleSettingView, "RuleSettings", _("规则参数"), "fa-sliders"),
+            (CustomItemView, "CustomItems", _("自定义数据项"), "fa-plus-square"),
             (CalendarDayView, "Calendar", _("节假日与调休"), "fa-calendar"),
             (ReportFileView, "Reports", _("统计报表"), "fa-file-excel-o"),
             (ReportScheduleView, "ReportSchedules", _("报表计划"), "fa-calendar-check-o"),

@@ -9,6 +9,7 @@ from flask_appbuilder.security.decorators import protect
 
 from app.extensions import db
 from app.models import MODULE_MODELS, Batch, Case, Signature, Submission
+from app.record import custom_items
 from app.record.data import export_case, from_exchange
 from app.record.input_checks import TEXT_MAX, text_problem
 from app.record.lock import StaleWrite, module_snapshot, parse_version, version_of
@@ -197,7 +198,7 @@ class CaseApi(ReadOnlyModelRestApi):
             return self.response_400(message="请求体应为 JSON 对象")
         handler, leader = body.pop("handler", None), body.pop("leader", None)
         version = parse_version(body.pop("version", None)) or parse_version(request.headers.get("If-Match"))
-        values, problems = from_exchange({key: body})
+        values, problems = from_exchange({key: body}, custom_items.specs_for(case))
         if problems:
             return self._problems(case_service.CaseError(problems))
         given = {k: v for k, v in values[key].items() if k in body}

@@ -1,6 +1,7 @@
 """Module forms generated from the spec (人机对话): one field per item, typed as the spec says.
 
-``form_for(module_key)`` builds a WTForms class; ``values_from_form`` turns a submitted form into
+``form_for(module_key, extra)`` builds a WTForms class (``extra``: the case's custom items of the
+module, ``app.record.custom_items.items_for``, typed and validated like the catalogued ones); ``values_from_form`` turns a submitted form into
 the values format of app.record.data, and ``form_data_from_values`` the other way.
 """
 from __future__ import annotations
@@ -65,7 +66,7 @@ class IsoDateField(DateField):
 def _field(item):
     label = item.label + ("（必填）" if item.required == "Y" else "")
     # The spec's validation notes are English developer text: the checks speak Chinese instead.
-    kw = {"label": label, "description": "", "validators": [Optional()]}
+    kw = {"label": label, "description": item.help, "validators": [Optional()]}
     if item.kind == "unit":
         kw["description"] = "输入单位名称或代码可检索（只列出您权限范围内的单位），也可直接填写单位代码"
         return StringField(render_kw={"data-unit-picker": "1"}, **kw)
@@ -93,25 +94,25 @@ def _field(item):
     raise ValueError(item.kind)
 
 
-def editable_items(module_key: str):
-    return [i for i in module(module_key).items if not i.system]
+def editable_items(module_key: str, extra: tuple = ()):
+    return [i for i in module(module_key).items if not i.system] + list(extra)
 
 
-@lru_cache(maxsize=None)
-def form_for(module_key: str):
+@lru_cache(maxsize=256)
+def form_for(module_key: str, extra: tuple = ()):
     attrs = {
         "handler": StringField("经办人", validators=[Optional()]),
         "leader": StringField("责任领导", validators=[Optional()]),
     }
-    for item in editable_items(module_key):
+    for item in editable_items(module_key, extra):
         attrs[item.key] = _field(item)
     return type(f"{module_key.title()}Form", (FlaskForm,), attrs)
 
 
-def values_from_form(form, module_key: str) -> tuple[dict, dict]:
+def values_from_form(form, module_key: str, extra: tuple = ()) -> tuple[dict, dict]:
     """(values for case_data, uploaded files by item key). Unchanged file items are left out."""
     values, files = {}, {}
-    for item in editable_items(module_key):
+    for item in editable_items(module_key, extra):
         field = form[item.key]
         data = field.data
         if item.kind == "bool":
@@ -135,9 +136,9 @@ def values_from_form(form, module_key: str) -> tuple[dict, dict]:
     return values, files
 
 
-def form_data_from_values(values: dict, module_key: str) -> dict:
+def form_data_from_values(values: dict, module_key: str, extra: tuple = ()) -> dict:
     out = {}
-    for item in editable_items(module_key):
+    for item in editable_items(module_key, extra):
         v = values.get(item.key)
         if item.kind == "bool":
             out[item.key] = "" if v is None else ("1" if v else "0")
@@ -161,9 +162,9 @@ def _line(p: dict | None) -> str:
     return "，".join(parts)
 
 
-def item_labels(module_key: str) -> dict:
+def item_labels(module_key: str, extra=()) -> dict:
     """Item key → its label (and the step's handler and leader), for the summary's links."""
-    return {"handler": "经办人", "leader": "责任领导", **{i.key: i.label for i in editable_items(module_key)}}
+    return {"handler": "经办人", "leader": "责任领导", **{i.key: i.label for i in editable_items(module_key, extra)}}
 
 
 def form_problems(form, module_key: str) -> list[Problem]:

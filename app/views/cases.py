@@ -20,10 +20,11 @@ from app.extensions import db
 from app.models import Attachment, Batch, Case, CasePerson, Signature
 from app.queries import chain
 from app.queries.history import case_history
+from app.record import custom_items
 from app.record.attachments import AttachmentRefused, read, storage_dir, store
 from app.record.data import read_case
 from app.record.input_checks import TEXT_MAX, text_problem
-from app.record.lock import StaleWrite, module_snapshot, version_of
+from app.record.lock import StaleWrite, display, module_snapshot, version_of
 from app.scoping import visible
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelView, ScopedModelView
@@ -66,6 +67,17 @@ class _CaseInterface(SQLAInterface):
         return paged.options(selectinload(Case.unit))
 
 
+def _custom_rows(case) -> list[dict]:
+    """The case's custom items (自定义数据项) with their values, for the case page."""
+    out = []
+    for key in MODULE_KEYS:
+        values = custom_items.read_values(case, key)
+        for item in custom_items.items_for(case, key):
+            out.append({"module": key, "module_name": module(key).name, "key": item.key, "label": item.label,
+                        "value": display(values.get(item.key))})
+    return out
+
+
 class CaseView(ScopedModelView):
     """案例 — the list and the case page. Generic add/edit/delete do not exist: a case changes
     only through the guided steps, and what is submitted never changes."""
@@ -97,8 +109,8 @@ class CaseView(ScopedModelView):
 
     def _flash_problems(self, exc):
         for p in exc.problems:
-            label = module(p.module).item(p.key).label if p.module in MODULE_KEYS and p.key and \
-                any(i.key == p.key for i in module(p.module).items) else ""
+            label = next((i.label for i in module(p.module).items if i.key == p.key), "") \
+                if p.module in MODULE_KEYS and p.key else ""
             flash(f"{label}：{p.message}" if label and label not in p.message else p.message, "danger")
 
     # ---- the case page ------------------------------------------------------------------------
@@ -114,6 +126,7 @@ class CaseView(ScopedModelView):
             module_lights=module_lights(case), hits=latest_hits(case), light_badge=light_badge,
             alarms=chain.alarms(case), deadlines=chain.deadlines(case),
             pledge=case.module_row("signature").authenticity_pledge if case.module_row("signature") else None,
+            custom=_custom_rows(case),
             can=lambda perm: self.appbuilder.sm.has_access(perm, self.class_permission_name),
             title=f"{case.case_no} {case.full_name or ''}",
         )
@@ -144,7 +157,8 @@ class CaseView(ScopedModelView):
         case = self._case(pk)
         if key not in MODULE_KEYS or key in ("signature", "submission"):
             abort(404)
-        form_cls = form_for(key)
+        extra = custom_items.items_for(case, key)  # the case's custom items (自定义数据项) of this module
+        form_cls = form_for(key, extra)
         values = read_case(case)
         row = case.module_row(key)
         locked = key not in case_service.editable_modules(case)
@@ -161,7 +175,7 @@ class CaseView(ScopedModelView):
             if not form.validate_on_submit():
                 problems, outcome = form_problems(form, key), "refused"
             else:
-                new_values, files = values_from_form(form, key)
+                new_values, files = values_from_form(form, key, extra)
                 stored, saved = [], False
                 try:
                     stored = self._store_files(case, key, files, new_values)
@@ -195,22 +209,22 @@ class CaseView(ScopedModelView):
                     problems, outcome = [case_service.Problem(key, "", str(exc))], "refused"
             row = case.module_row(key)  # the state as stored now (saved, or rolled back)
         else:
-            form = form_cls(data={**form_data_from_values(values[key], key),
+            form = form_cls(data={**form_data_from_values(values[key], key, extra),
                                   "handler": getattr(row, "handler", None), "leader": getattr(row, "leader", None)})
         problems = unique_problems(problems)
         by_key = {}
         for p in problems:
             by_key.setdefault(p.key, []).append(p.message)
-        files = {i.key: read_case(case)[key].get(i.key) for i in editable_items(key) if i.kind == "file-ref"}
+        files = {i.key: read_case(case)[key].get(i.key) for i in editable_items(key, extra) if i.kind == "file-ref"}
         if version is None:
             snapshot = module_snapshot(case, key)
             version, base = version_of(snapshot), json.dumps(snapshot, ensure_ascii=False)
         return self.render_template(
-            "jishi/case_module.html", case=case, spec=module(key), form=form, items=editable_items(key),
+            "jishi/case_module.html", case=case, spec=module(key), form=form, items=editable_items(key, extra),
             problems=problems, outcome=outcome, kept=kept, by_key=by_key, locked=locked, files=files,
             version=version, base=base or "", conflict=conflict,
             attachments=chain.attachments_by_name(case), state=getattr(row, "state", "未填"),
-            labels=item_labels(key), title=f"{case.case_no} · {module(key).name}",
+            labels=item_labels(key, extra), title=f"{case.case_no} · {module(key).name}",
         )
 
     def _store_files(self, case, key, files, values) -> list[str]:

@@ -12,10 +12,13 @@ from app.spec import items_by_key, modules
 
 MAX_PAGE = 1_000_000
 LIGHT_CLASS = {"红": "danger", "黄": "warning", "绿": "success"}
-_TABLE_LABELS = {"cadre_case": "案例", "case_person": "人员", "batch": "批次", "attachment": "附件"}
+_TABLE_LABELS = {"cadre_case": "案例", "case_person": "人员", "batch": "批次", "attachment": "附件",
+                 "custom_value": "自定义数据项", "custom_item": "自定义数据项定义"}
 _FIELD_LABELS = {"handler": "经办人", "leader": "责任领导", "state": "状态", "completed_at": "完成时间",
                  "status": "案例状态", "full_name": "姓名", "name": "姓名", "post": "职务", "id_card_no": "身份证号",
-                 "item_key": "数据项", "position": "序号", "batch_id": "批次", "case_no": "案例编号"}
+                 "item_key": "数据项", "position": "序号", "batch_id": "批次", "case_no": "案例编号",
+                 "item_id": "自定义数据项（编号）", "value_text": "值", "value_num": "值（数字/是否）", "value_date": "值（日期）",
+                 "value_json": "值（多选）"}
 
 
 def when(value) -> str:

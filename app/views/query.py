@@ -33,6 +33,7 @@ from app.queries import cases as q
 from app.queries import chain
 from app.queries.history import chain_history
 from app.queries.saved import exports_with_runs, own_export, own_saved_query, saved_name_taken, saved_queries
+from app.record import custom_items
 from app.record.data import read_case
 from app.reporting import exports as qx
 from app.scoping import current_scope, visible
@@ -82,7 +83,8 @@ def case_chain(case: Case) -> dict:
             "spec": spec, "state": getattr(row, "state", None) or "未填",
             "handler": getattr(row, "handler", None) or "", "leader": getattr(row, "leader", None) or "",
             "completed_at": getattr(row, "completed_at", None),
-            "rows": [(item, show_value(values[spec.key].get(item.key))) for item in spec.items],
+            "rows": [(item, show_value(values[spec.key].get(item.key)))
+                     for item in spec.items + custom_items.items_for(case, spec.key)],
         })
     version_ids = [v.id for v in versions]
     diffs = []
@@ -150,7 +152,7 @@ class CaseQueryView(BaseView):
             page_size=PAGE_SIZE, base_qs=base_qs, chips=chips, saved=saved, light_badge=light_badge,
             can_export=self._can("export"), can_detail=self._can("detail"),
             can_save=getattr(g.user, "unit_id", None) is not None,
-            title="条件查询", **self._form_context())
+            title="条件查询", custom_fields=qx.custom_fields(scope), **self._form_context())
 
     # ---- saved queries ---------------------------------------------------------------------------
     def _own_saved(self, pk) -> SavedQuery:
@@ -332,7 +334,8 @@ class CaseQueryView(BaseView):
 
 def _chip_params(key: str) -> tuple[str, ...]:
     """The query parameters behind one active-filter chip (removed together)."""
-    return {"unit": ("unit", "unit_id", "subtree"), "date": ("date_from", "date_to", "basis")}.get(key, (key,))
+    return {"unit": ("unit", "unit_id", "subtree"), "date": ("date_from", "date_to", "basis"),
+            "ci": ("ci", "cv")}.get(key, (key,))
 
 
 def _describe_params(params: dict) -> str:

@@ -14,9 +14,19 @@ from app.alarms import derived
 from app.extensions import db
 from app.models import Batch, Case, CasePerson, Unit
 from app.models.case import STATUS_DRAFT, now
+from app.record import custom_items
 from app.record import lock as case_lock
 from app.record.completeness import missing_items, module_state
-from app.record.data import CaseError, Problem, editable_modules, ensure_rows, new_case, read_case, write_values
+from app.record.data import (
+    CaseError,
+    Problem,
+    custom_problems,
+    editable_modules,
+    ensure_rows,
+    new_case,
+    read_case,
+    write_values,
+)
 from app.record.input_checks import responsible_problems
 from app.record.validation import validate_values
 from app.spec import MODULE_KEYS, module
@@ -65,6 +75,7 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
         merged = read_case(case)
         merged[module_key] = {**merged[module_key], **values}
         problems = module_problems(merged, module_key)
+        problems += custom_problems(case, module_key, values)
         problems += [Problem(module_key, f, m) for f, m in responsible_problems(handler, leader)]
         if problems:
             raise CaseError(problems)
@@ -78,10 +89,11 @@ def save_module(case: Case, module_key: str, values: dict, *, handler: str | Non
         if leader is not None:
             row.leader = leader or None
         row.completed_at = None  # a change reopens the step until it is completed again
-        row.state = module_state(merged, module_key, completed=False)
+        extra = custom_items.items_for(case, module_key)
+        row.state = module_state(merged, module_key, completed=False, extra=extra)
         case_workflow.void_stale_signatures(case)
         derived.derive(case, before=before)  # deadlines, evaluation and light, stored with the change
-        saved = SaveResult(row.state, missing_items(merged, module_key),
+        saved = SaveResult(row.state, missing_items(merged, module_key, extra),
                            case_lock.module_version(case, module_key))
         db.session.commit()
     except Exception:
@@ -143,7 +155,7 @@ def complete_module(case: Case, module_key: str) -> None:
         if case.module_row(earlier).state != "已完成":
             problems.append(Problem(module_key, "", f"请先完成前一环节“{module(earlier).name}”"))
             break
-    problems += missing_items(values, module_key)
+    problems += missing_items(values, module_key, custom_items.items_for(case, module_key))
     problems += module_problems(values, module_key)
     row = case.module_row(module_key)
     if not row.handler:

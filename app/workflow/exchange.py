@@ -6,12 +6,15 @@ transaction. Problems name the case (its index in the file), the module and the 
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from app.alarms import derived
 from app.errors import JishiError
 from app.extensions import db
 from app.models import Case, Unit
+from app.record import custom_items
 from app.record.completeness import module_state
 from app.record.data import EMPTY, Problem, ensure_rows, export_case, from_exchange, new_case, read_case, write_values
 from app.record.lock import WORKFLOW_MODULES
@@ -50,6 +53,27 @@ def system_record_problems(raw) -> list[Problem]:
     return problems
 
 
+def _custom_for_file(raw, scope: Scope) -> dict:
+    """The custom items a file's case may fill: those of its reporting unit (when that unit exists and is
+    in the importer's scope) in force on its decision date (today when it has none). Any other custom
+    key is an unknown key, as for the forms."""
+    motion = raw.get("motion") if isinstance(raw, dict) else None
+    code = motion.get("reporting_unit") if isinstance(motion, dict) else None
+    if not isinstance(code, str) or not code:
+        return {}
+    unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
+    if unit is None or not scope.contains(unit.id):
+        return {}
+    decision = raw.get("decision")
+    on = None
+    if isinstance(decision, dict) and isinstance(decision.get("decision_date"), str):
+        try:
+            on = dt.date.fromisoformat(decision["decision_date"])
+        except ValueError:
+            on = None  # reported by from_exchange
+    return custom_items.specs_for_unit(unit, on)
+
+
 def import_cases(data, scope: Scope, user=None) -> list[int]:
     """Create the cases of ``data`` (one case object or a list). Returns their ids."""
     cases = data if isinstance(data, list) else [data]
@@ -60,7 +84,7 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
     seen_numbers = set()
     for index, raw in enumerate(cases):
         records = system_record_problems(raw)
-        values, found = from_exchange(raw)
+        values, found = from_exchange(raw, _custom_for_file(raw, scope))
         if not found and not records:
             found = validate_values(values)
         found = records + found
@@ -122,7 +146,8 @@ def import_cases(data, scope: Scope, user=None) -> list[int]:
         for case in created:
             merged = read_case(case)
             for key in MODULE_KEYS:
-                case.module_row(key).state = module_state(merged, key, completed=False)
+                case.module_row(key).state = module_state(merged, key, completed=False,
+                                                          extra=custom_items.items_for(case, key))
             derived.derive(case, before=None)  # monitored from the start: light, evaluation, deadlines
         db.session.commit()
     except Exception:

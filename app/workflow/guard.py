@@ -16,7 +16,7 @@ from sqlalchemy.orm.interfaces import MANYTOONE
 
 from app.extensions import db, listen_on_sessions
 from app.integrity import ValidationFailed
-from app.models import MODULE_MODELS, Attachment, Batch, Case, CasePerson
+from app.models import MODULE_MODELS, Attachment, Batch, Case, CasePerson, CustomItem, CustomValue
 from app.models.case import STATUS_DRAFT
 from app.record.data import CaseError, Problem, editable_modules
 from app.record.lock import stored_state
@@ -199,6 +199,15 @@ class _LockCheck:
         module_key = item.module if item else "qualification"
         self.check_module(("stored", case_id), module_key, f"附件“{obj.filename}”")
 
+    def custom_value(self, obj, action: str) -> None:
+        """A custom item's value is part of its module: locked with it."""
+        if action == "update" and not _changed_fields(obj):
+            return
+        item_id = self.db_value(obj, "item_id") if inspect(obj).persistent else obj.item_id
+        item = self.session.get(CustomItem, item_id) if item_id is not None else None
+        key = item.module if item is not None else "qualification"
+        self.check_module(self._case_of(obj), key, f"{module(key).name}记录（{item.label if item else '自定义数据项'}）")
+
     def case(self, obj, action: str) -> None:
         if action == "insert":
             if obj.status not in (None, STATUS_DRAFT) or obj.is_current is False:
@@ -251,7 +260,7 @@ def _lock_before_flush(session: Session, flush_context, instances) -> None:
     touched = [(o, "insert") for o in session.new] + [(o, "update") for o in session.dirty] + \
               [(o, "delete") for o in session.deleted]
     touched = [(o, a) for o, a in touched
-               if isinstance(o, (Case, Batch, CasePerson, Attachment) + _MODULE_TYPES)]
+               if isinstance(o, (Case, Batch, CasePerson, Attachment, CustomValue) + _MODULE_TYPES)]
     if not touched:
         return
     with session.no_autoflush:
@@ -266,6 +275,8 @@ def _lock_before_flush(session: Session, flush_context, instances) -> None:
                 check.person(obj, action, batch_changes)
             elif isinstance(obj, Attachment):
                 check.attachment(obj, action)
+            elif isinstance(obj, CustomValue):
+                check.custom_value(obj, action)
             else:
                 check.module_row(obj, action)
         check.batch_persons(batch_changes)

@@ -29,8 +29,8 @@ from app.extensions import db
 from app.infra.notify import deliver_after_commit, post_to_unit
 from app.models import MODULE_MODELS, Case, CasePerson, Signature, Submission
 from app.models.case import STATUS_DRAFT, STATUS_FIRST, STATUS_RETURNED, STATUS_SECOND, now
+from app.record import custom_items, evidence
 from app.record import data as case_data
-from app.record import evidence
 from app.record.completeness import module_state
 from app.record.data import (
     CaseError,
@@ -370,6 +370,7 @@ def return_for_correction(case: Case, supervisor, reason: str, *, kind: str = "é
                 if p.batch_id is None and p.item_key not in cleared_keys:
                     new.persons.append(CasePerson(unit_id=p.unit_id, item_key=p.item_key, position=p.position,
                                                   name=p.name, id_card_no=p.id_card_no, post=p.post))
+            custom_items.copy_values(case, new)
             case.status = STATUS_RETURNED
             case.is_current = False
             db.session.flush()  # the old version stops being current before the new one is added
@@ -402,7 +403,8 @@ def diff_versions(old_case: Case, new_case: Case, modules=None) -> list[dict]:
     new_values = to_exchange(read_case(new_case), drop_empty=False)
     out = []
     for key in modules or MODULE_KEYS:
-        for item in module(key).items:
+        extra = {i.key: i for c in (old_case, new_case) for i in custom_items.items_for(c, key)}
+        for item in module(key).items + tuple(extra.values()):
             a = old_values[key].get(item.key)
             b = new_values[key].get(item.key)
             if a in case_data.EMPTY and b in case_data.EMPTY:

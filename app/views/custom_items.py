@@ -1,0 +1,56 @@
+"""自定义数据项 (/customitems/): the custom items an admin may see (scope), and a form to add one through the
+same command as `flask items add` (app/workflow/custom_items.py). Admins only (no other role holds its
+permissions); refusals are flashed in Chinese, nothing written."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import lazy_gettext as _
+
+from app.extensions import db
+from app.record.custom_items import KIND_LABELS, visible_definitions
+from app.scoping import current_scope
+from app.spec import MODULE_KEYS, module
+from app.views.helpers import csrf_ok
+from app.workflow.custom_items import CLOSED_MODULES, CustomItemRefused, add_item
+
+FIELDS = ("module", "key", "label", "type", "required", "condition", "help_text", "effective_from", "region_code",
+          "unit")
+REQUIRED_LABELS = {"N": "否", "Y": "是", "cond": "条件必填"}
+
+
+class CustomItemView(BaseView):
+    route_base = "/customitems"
+    default_view = "index"
+    base_permissions = ["can_list", "can_add"]
+
+    def _page(self, form: dict, problems: list[str]):
+        rows = visible_definitions(current_scope())
+        modules = [(k, module(k).name) for k in MODULE_KEYS if k not in CLOSED_MODULES]
+        return self.render_template("jishi/custom_items.html", title=str(_("自定义数据项")), rows=rows,
+                                    modules=modules, module_name=lambda k: module(k).name, form=form,
+                                    problems=problems, kinds=KIND_LABELS, required_labels=REQUIRED_LABELS)
+
+    @expose("/")
+    @has_access
+    @permission_name("list")
+    def index(self):
+        return self._page({"required": "N"}, [])
+
+    @expose("/add", methods=["POST"])
+    @has_access
+    @permission_name("add")
+    def add(self):
+        form = {k: (request.form.get(k) or "").strip() for k in FIELDS}
+        if not csrf_ok():
+            return self._page(form, [])
+        data = {k: v for k, v in form.items() if v}
+        try:
+            item = add_item(data, g.user)
+        except CustomItemRefused as exc:
+            db.session.rollback()
+            flash(f"未添加：{len(exc.problems)} 处问题，未写入任何数据", "danger")
+            return self._page(form, exc.problems)
+        flash(f"已添加自定义数据项“{item.label}”（{item.module}.{item.key}），{item.effective_from} 起生效", "success")
+        return redirect(url_for(".index"))

@@ -12,7 +12,7 @@ from tests.factories import custom_item, form_payload, login, office_ids, user_n
 
 
 def _new_case(client) -> int:
-    resp = client.post("/cases/new")
+    resp = client.post("/cases/new", data={"confirm": "1"})
     assert resp.status_code == 302
     return int(re.search(r"/cases/show/(\d+)", resp.headers["Location"]).group(1))
 

@@ -72,7 +72,7 @@ def test_rest_module_put_types_and_scopes_custom_items(app, world):
         talk = custom_item(user_named(world.users["admin"]), db.session.get(Unit, ids.unit_id), type="int",
                            label="谈话次数")
     client = login(app.test_client(), ids.clerk)
-    resp = client.post("/cases/new")
+    resp = client.post("/cases/new", data={"confirm": "1"})
     case_id = int(resp.headers["Location"].rsplit("/", 1)[1])
     body = valid_case()["qualification"]
     body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in body.items()}
@@ -84,7 +84,7 @@ def test_rest_module_put_types_and_scopes_custom_items(app, world):
     assert (exported.get("result") or exported)["qualification"][talk["key"]] == 2
     # another unit's clerk cannot name it at all
     other = login(app.test_client(), world.users["clerk_b"])
-    resp = other.post("/cases/new")
+    resp = other.post("/cases/new", data={"confirm": "1"})
     other_id = int(resp.headers["Location"].rsplit("/", 1)[1])
     resp = other.put(f"/api/v1/case/{other_id}/module/qualification", json={**body, talk["key"]: "两次"})
     assert resp.status_code == 400

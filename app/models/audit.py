@@ -4,6 +4,8 @@ from datetime import datetime, timezone
 from flask_appbuilder import Model
 from sqlalchemy import Column, DateTime, Index, Integer, String, Text
 
+from app.display import audit_value, field_label, table_label
+
 
 def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -42,3 +44,19 @@ class AuditLog(Model):
     @property
     def action_label(self):
         return self.ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def table_label(self):
+        return table_label(self.table_name)
+
+    @property
+    def field_label(self):
+        return field_label(self.field, self.table_name)
+
+    @property
+    def old_text(self):
+        return audit_value(self.old_value, self.field)
+
+    @property
+    def new_text(self):
+        return audit_value(self.new_value, self.field)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.alarms.lights import latest_hits, module_lights
+from app.display import field_label
 from app.extensions import db
 from app.models import Attachment, Batch, Case, CasePerson, Signature
 from app.queries import chain
@@ -27,7 +28,7 @@ from app.scoping import visible
 from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelView, ScopedModelView
 from app.views.case_forms import editable_items, form_data_from_values, form_for, values_from_form
-from app.views.helpers import history_labels, light_badge
+from app.views.helpers import light_badge
 from app.workflow import cases as case_service
 from app.workflow import submission as case_workflow
 
@@ -108,7 +109,7 @@ class CaseView(ScopedModelView):
             "jishi/case.html", case=case, modules=case_service.module_overview(case),
             editable=case_service.editable_modules(case), signatures=case.signatures,
             submissions=chain.submissions(case),
-            versions=chain.versions(case), history=case_history(case), levels=Signature.LEVELS, labels=history_labels(),
+            versions=chain.versions(case), history=case_history(case), levels=Signature.LEVELS,
             module_lights=module_lights(case), hits=latest_hits(case), light_badge=light_badge,
             alarms=chain.alarms(case), deadlines=chain.deadlines(case),
             pledge=case.module_row("signature").authenticity_pledge if case.module_row("signature") else None,
@@ -316,6 +317,11 @@ class BatchView(ScopedModelView):
 class CasePersonView(ReadOnlyModelView):
     datamodel = SQLAInterface(CasePerson)
     list_title = _("案例人员")
-    label_columns = {"name": _("姓名"), "post": _("职务"), "item_key": _("数据项"), "case": _("案例")}
+    show_title = _("案例人员")
+    label_columns = {"name": _("姓名"), "post": _("职务"), "item_key": _("数据项"), "case": _("案例"),
+                     "position": _("序号"), "batch_id": _("批次编号")}
     list_columns = ["case", "item_key", "name", "post"]
+    show_columns = ["case", "batch_id", "item_key", "position", "name", "post"]
+    # The item's label from the catalogue; a person of a batch (the meeting) has no case of its own.
+    formatters_columns = {"item_key": field_label, "case": lambda case: str(case) if case is not None else ""}
     search_columns = ["name", "item_key"]

@@ -38,7 +38,7 @@ from app.reporting import exports as qx
 from app.scoping import current_scope, visible
 from app.spec import modules
 from app.tasks.exports import export_cases
-from app.views.helpers import csrf_ok, current_user_id, history_labels, light_badge, page_arg, page_window, when
+from app.views.helpers import csrf_ok, current_user_id, light_badge, page_arg, page_window, when
 from app.workflow.submission import diff_versions
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,6 @@ def case_chain(case: Case) -> dict:
         "submissions": chain.submissions(case),
         "diffs": diffs,
         "history": chain_history(version_ids, sorted({v.batch_id for v in versions if v.batch_id})),
-        "labels": history_labels(),
         "evaluations": chain.evaluations(case),
         "alarms": chain.alarms(case),
         "deadlines": chain.deadlines(case),

@@ -45,7 +45,7 @@ COLUMN_LABELS = {
     "authority": "任免权限", "dual_managed": "是否双重管理", "grade": "职级", "approved": "核定数",
     "first_name": "姓名", "last_name": "姓", "username": "登录名", "password": "密码", "active": "是否启用",
     "email": "电子邮箱", "created_by_fk": "创建人", "changed_by_fk": "修改人", "last_login": "最近登录",
-    "login_count": "登录次数", "fail_login_count": "登录失败次数", "locked_until": "锁定至", "session_token": "会话令牌",
+    "login_count": "登录次数", "fail_login_count": "登录失败次数", "created_on": "创建时间", "changed_on": "修改时间", "locked_until": "锁定至", "session_token": "会话令牌",
     "document_id": "任免文件", "run_id": "运行批次", "point": "评估节点", "codes": "规则编号", "message": "内容",
     "raised_at": "报警时间", "correction_deadline": "整改期限", "closed_at": "关闭时间", "dedup_key": "去重键",
     "alarm_id": "报警", "from_status": "原状态", "to_status": "新状态", "actor_id": "操作人", "actor_name": "操作人",

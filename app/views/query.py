@@ -4,7 +4,7 @@
   of a statistics-table cell) and the paged result list;
 * ``/query/saved…`` — the user's own saved queries (a saved query stores only parameters and always
   runs in the scope of whoever runs it);
-* ``/query/case/<id>`` and ``…/print`` — one case's whole record chain, and its printable 纪实表;
+* ``/query/case/<id>`` and ``…/print`` — one case's whole record chain, and its printable 记实表;
 * ``/query/export.xlsx`` — the result list as xlsx, at once or (above JISHI_EXPORT_SYNC_MAX rows) as a
   background task whose file only its requester may download (``/query/exports``).
 
@@ -72,7 +72,7 @@ def show_value(value) -> str:
 # ---- the whole record chain of one case ---------------------------------------------------------------
 
 def case_chain(case: Case) -> dict:
-    """Everything 明细查询 and the 纪实表 show, in procedure order."""
+    """Everything 明细查询 and the 记实表 show, in procedure order."""
     versions = chain.versions(case)
     values = read_case(case)
     steps = []

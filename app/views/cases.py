@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.alarms.lights import latest_hits, module_lights
-from app.display import field_label
+from app.display import field_label, minute
 from app.extensions import db
 from app.models import Attachment, Batch, Case, CasePerson, Signature
 from app.queries import chain
@@ -78,7 +78,7 @@ class CaseView(ScopedModelView):
     search_columns = ["case_no", "full_name", "status", "light", "is_current", "version_no"]
     base_order = ("id", "desc")
     formatters_columns = {"is_current": lambda v: "是" if v else "否", "light": lambda v: light_badge(v),
-                          "created_at": lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""}
+                          "created_at": minute}
     base_permissions = ["can_list", "can_show", "can_export", "can_create", "can_enter", "can_sign",
                         "can_submit", "can_review"]
     muldelete = None

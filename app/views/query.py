@@ -26,6 +26,7 @@ from flask_appbuilder.security.decorators import has_access, permission_name
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
+from app.display import minute
 from app.extensions import db
 from app.integrity import ValidationFailed
 from app.models import Case, ExportFile, SavedQuery, Signature
@@ -57,7 +58,7 @@ def show_value(value) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return minute(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):

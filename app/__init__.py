@@ -196,14 +196,17 @@ def init_templates(app: Flask) -> None:
 
 
 def _finalize(value):
-    """What ``{{ … }}`` prints: nothing for None, 是/否 for a boolean, a time to the minute in Asia/Shanghai —
-    in FAB's own list and show pages as in ours (a value a template formats itself is already text)."""
+    """What ``{{ … }}`` prints: nothing for None, 是/否 for a boolean, a time to the minute in Asia/Shanghai, a
+    list (a to-many relation) joined by 、 and a mapping in words, never a Python repr — in FAB's own list and
+    show pages as in ours (a value a template formats itself, ``|tojson`` included, is already text)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return display.yes_no(value)
     if isinstance(value, datetime.datetime):
         return display.minute(value)
+    if isinstance(value, (list, tuple, set, frozenset, dict)):  # a to-many relation, a stored mapping
+        return display.shown(value)
     return value
 
 

@@ -104,6 +104,11 @@ def test_no_none_where_a_value_is_missing(client_for):
     assert "None" not in page  # the administrator has no unit: 所属单位 is empty
 
 
+def test_related_lists_are_words_not_python_lists(client_for, world):
+    page = text_of(client_for("admin").get("/users/list/").get_data(as_text=True))
+    assert "系统管理员" in page and "[系统管理员]" not in page and "[监督员]" not in page
+
+
 def test_favicon_is_served(app):
     resp = app.test_client().get("/favicon.ico")
     assert resp.status_code == 200

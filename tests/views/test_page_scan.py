@@ -169,6 +169,7 @@ def data_words(app) -> set[str]:
 _WORD = re.compile(r"[A-Za-z][A-Za-z_]*[A-Za-z]|[A-Za-z]")
 _WITH_DIGITS = re.compile(r"[\w-]*\d[\w-]*")  # hashes, codes, case numbers, storage names: data, not words
 _CODE_LIKE = re.compile(r"^[A-Z]+$")  # unit codes and case numbers (SZZB, SJ011, Q01-ZZB, JS-2026-…)
+_LIST_REPR = re.compile(r"\[[^\[\]\n]*[\u4e00-\u9fff][^\[\]\n]*\]")  # [系统管理员], [甲, 乙]: a list printed
 _EMAIL = re.compile(r"[\w.+-]+@[\w.-]+")
 
 
@@ -184,6 +185,9 @@ def findings(text_: str, keys: set[str], data: set[str]) -> list[str]:
         i = text_.find(marker)
         if i >= 0:
             out.append(f"Python 表示 {marker!r}: …{around(i, i + len(marker))}…")
+    listed = _LIST_REPR.search(text_)
+    if listed:
+        out.append(f"Python 列表 {listed.group(0)[:40]!r}: …{around(listed.start(), listed.end())}…")
     seen = set()
     for m in _WORD.finditer(text_):
         word = m.group(0)

@@ -113,3 +113,15 @@ def test_favicon_is_served(app):
     resp = app.test_client().get("/favicon.ico")
     assert resp.status_code == 200
     assert resp.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+def test_trail_names_the_unit_not_its_id(app, world, client_for):
+    from app.extensions import db
+    from app.models import AppUser
+
+    with app.app_context():
+        user_id = db.session.query(AppUser.id).filter_by(username=world.users["clerk_a"]).scalar()
+    page = text_of(client_for("admin").get(f"/users/show/{user_id}").get_data(as_text=True))
+    trail = page[page.index("修改痕迹"):]
+    assert f"所属单位 {world.names['a']}" in trail
+    assert f"所属单位 {world.units['a']} " not in trail

@@ -287,3 +287,16 @@ def test_every_reachable_page_speaks_chinese(demo_app, username):
     assert not errors, f"{username}: 服务器错误\n" + "\n".join(errors)
     assert not report, f"{ROLES[username]} {username}: {len(report)} 个页面有英文、None、Python 表示或原始键名" \
         f"（共访问 {visited} 页）：\n" + "\n".join(report)
+
+
+def test_the_scan_finds_what_the_issue_saw():
+    """The checker itself: each thing issue 14 saw is a finding; Chinese with codes, hashes, dates and the
+    allowed abbreviations is not."""
+    keys = {"case_motion", "nominee_list", "signature"}
+    seen = "\n".join(findings(
+        "确定要删除吗 Cancel OK 所属单位 None 统计 {'as_of': 1} 角色 [系统管理员] case_motion completed_at True",
+        keys, set()))
+    for expected in ("'Cancel'", "'OK'", "'None'", "{'", "[系统管理员]", "'case_motion'", "'completed_at'", "'True'"):
+        assert expected in seen, expected
+    clean = "案例 SJ011-2026-0001 赵建军 校验值 e3b0c44298fc1c14 2026-01-01 08:30 导出 Excel、CSV、PDF 单位 SZZB 用户 jyj_tby"
+    assert findings(clean, keys, {"jyj_tby", "jyj", "tby"}) == []

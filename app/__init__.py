@@ -12,6 +12,7 @@ from app import (
     audit,
     cli,
     dates,
+    display,
     errors,
     instance_secret,
     integrity,
@@ -26,7 +27,7 @@ from app.extensions import db, migrate
 from app.queries import facts
 from app.supervision.notices import commands as notice_commands
 from app.tasks import input_changes
-from app.views import notifications
+from app.views import notifications, permission_names
 from app.workflow import guard
 
 APP_DIR = Path(__file__).resolve().parent
@@ -200,8 +201,38 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
     app.context_processor(notifications.inbox_badge)  # the unread count in the navigation bar
     app.jinja_env.filters["official_date"] = _official_date  # 2026年1月1日, as 公文 prose writes a date
+    init_display(app)
 
     @app.context_processor
     def _html_lang():
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
         return {"html_lang": "zh-CN" if locale.startswith("zh") else locale}
+
+
+def _finalize(value):
+    """What ``{{ … }}`` prints: nothing for None, 是/否 for a boolean, a time to the minute in Asia/Shanghai, a
+    list (a to-many relation) joined by 、 and a mapping in words, never a Python repr — in FAB's own list and
+    show pages as in ours (a value a template formats itself, ``|tojson`` included, is already text)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return display.yes_no(value)
+    if isinstance(value, dt.datetime):
+        return display.minute(value)
+    if isinstance(value, (list, tuple, set, frozenset, dict)):  # a to-many relation, a stored mapping
+        return display.shown(value)
+    return value
+
+
+def init_display(app: Flask) -> None:
+    """The one formatting layer (app/display.py) in every template: printed values, and filters for the
+    rest (``|shown``, ``|minute``, ``|table_date``, ``|prose_date``, ``|yes_no``, ``|field_label``,
+    ``|table_label``, ``|module_label``, ``|stored``)."""
+    app.jinja_env.finalize = _finalize
+    # Browsers ask every page for /favicon.ico: the app's own icon (app/static), never a 404.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))
+    for name in ("shown", "minute", "table_date", "prose_date", "yes_no", "field_label", "table_label",
+                 "module_label", "stored"):
+        app.jinja_env.filters[name] = getattr(display, name)
+    app.jinja_env.filters["role_name"] = permission_names.role_name
+    app.jinja_env.filters["permission_pairs"] = permission_names.permission_pairs

@@ -157,6 +157,15 @@ def package_days(year: int) -> dict[dt.date, bool]:
     return out
 
 
+def holiday_name(day: dt.date, working: bool) -> str:
+    """The name of a day of ``package_days``: its holiday (春节, 国庆节 …), or that holiday's 调休 working day."""
+    english = (chinese_calendar.workdays if working else chinese_calendar.holidays).get(day)
+    chinese = next((h.chinese for h in chinese_calendar.Holiday if h.value == english), None)
+    if not chinese:
+        return "调休上班" if working else "法定节假日"
+    return f"{chinese}调休上班" if working else chinese
+
+
 @dataclass
 class WorkCalendar:
     """``special`` maps a date to True (working, e.g. a 调休 Saturday) or False (holiday)."""

@@ -12,7 +12,7 @@ from fractions import Fraction
 from sqlalchemy import case as sa_case
 from sqlalchemy import func, or_, select
 
-from app.dates import WorkCalendar, default_calendar, package_days, package_years
+from app.dates import WorkCalendar, default_calendar, holiday_name, package_days, package_years
 from app.errors import JishiError
 from app.extensions import db
 from app.models import Unit
@@ -31,7 +31,7 @@ def seed_calendar() -> int:
         for day, working in sorted(package_days(year).items()):
             if day not in existing:
                 db.session.add(CalendarDay(day=day, working=working, source="package",
-                                           name="调休上班" if working else "法定节假日"))
+                                           name=holiday_name(day, working)))
                 added += 1
         db.session.add(CalendarYear(year=year, source="package"))
     db.session.commit()

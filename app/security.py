@@ -24,6 +24,13 @@ from app import auth
 from app.models.user import AppUser, full_name_problem
 from app.spec import MODULE_KEYS
 from app.views.base import ScopedViewMixin
+from app.views.permission_names import (
+    JishiGroupView,
+    JishiPermissionView,
+    JishiPermissionViewView,
+    JishiRoleView,
+    JishiViewMenuView,
+)
 
 # Permissions every signed-in role needs to manage its own account.
 SELF_SERVICE = [
@@ -314,6 +321,12 @@ class JishiSecurityManager(SecurityManager):
     userdbmodelview = JishiUserView
     authdbview = JishiAuthDBView
     userinfoeditview = UserInfoEditView
+    # Roles, permissions, view menus and groups by their Chinese names (app/views/permission_names.py).
+    rolemodelview = JishiRoleView
+    permissionmodelview = JishiPermissionView
+    viewmenumodelview = JishiViewMenuView
+    permissionviewmodelview = JishiPermissionViewView
+    groupmodelview = JishiGroupView
     # FAB's user statistics chart loads Google Charts from the internet: not on a closed network.
     userstatschartview = None
 

@@ -15,7 +15,7 @@ APP = Path(__file__).resolve().parent.parent / "app"
 # Lowest first. A module may import its own layer and any layer below, never one above.
 LAYERS = [
     ("foundation", ["app.extensions", "app.enums", "app.spec", "app.dates", "app.errors", "app.auth",
-                    "app.instance_secret", "app.idnumber"]),
+                    "app.instance_secret", "app.idnumber", "app.display"]),
     ("models", ["app.models"]),
     ("rules", ["app.rules"]),
     ("core", ["app.audit", "app.scoping", "app.integrity", "app.rule_settings"]),

@@ -2,7 +2,13 @@
 from datetime import datetime, timezone
 
 from flask_appbuilder import Model
-from sqlalchemy import Column, DateTime, Index, Integer, String, Text
+from sqlalchemy import Column, DateTime, Index, Integer, String, Text, text
+
+from app.display import audit_value, field_label, table_label
+from app.extensions import db
+
+# Columns whose value is a unit's id: the trail names the unit.
+UNIT_COLUMNS = {"unit_id", "parent_id", "target_unit_id"}
 
 
 def utcnow():
@@ -42,3 +48,25 @@ class AuditLog(Model):
     @property
     def action_label(self):
         return self.ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def table_label(self):
+        return table_label(self.table_name)
+
+    @property
+    def field_label(self):
+        return field_label(self.field, self.table_name)
+
+    @property
+    def old_text(self):
+        return self._value_text(self.old_value)
+
+    @property
+    def new_text(self):
+        return self._value_text(self.new_value)
+
+    def _value_text(self, value):
+        if self.field in UNIT_COLUMNS and value and value.isdigit():
+            name = db.session.execute(text("SELECT name FROM unit WHERE id = :id"), {"id": int(value)}).scalar()
+            return name or value
+        return audit_value(value, self.field)

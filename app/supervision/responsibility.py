@@ -20,6 +20,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from app.display import minute
 from app.extensions import db
 from app.models import Alarm, AppUser, Case, Submission
 from app.models.supervision import AppointmentDocument, Finding, Review
@@ -195,7 +196,7 @@ def _when(value) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return minute(value)
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 

@@ -7,10 +7,12 @@ from app.views.case_api import MODULE_APIS, BatchApi, CaseApi, SignatureApi, Sub
 from app.views.cases import BatchView, CasePersonView, CaseView
 from app.views.custom_items import CustomItemView
 from app.views.home import HomeView
+from app.views.form_fixes import init_form_fixes
 from app.views.notices import NoticeView
 from app.views.notifications import CaseDeadlineView, InboxView, TaskRunView
 from app.views.patrol import FindingView, PatrolView, ReviewView, SpotCheckView
 from app.views.people import PersonView
+from app.views.permission_names import init_permission_names, register_menu_names
 from app.views.query import CaseQueryView
 from app.views.reconcile import AppointmentDocumentView, DocumentImportView
 from app.views.reports import ReportFileView, ReportScheduleView
@@ -63,6 +65,7 @@ def _menu():
 
 
 def _add_category(appbuilder, category, category_label, category_icon, entries) -> None:
+    register_menu_names(category, category_label, entries)
     for target, name, label, icon in entries:
         where = {"category": category, "category_label": category_label, "category_icon": category_icon}
         if isinstance(target, str):  # a link to a page of a view already registered
@@ -82,6 +85,8 @@ def init_views(appbuilder) -> None:
     for api in (UnitApi, UnitQuotaApi, AuditLogApi, CaseApi, BatchApi, SignatureApi, SubmissionApi, AlarmApi, *MODULE_APIS):
         appbuilder.add_api(api)
     _relabel_security_menu(appbuilder)
+    init_permission_names()
+    init_form_fixes()
 
 
 def _relabel_security_menu(appbuilder) -> None:

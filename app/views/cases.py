@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.alarms.lights import latest_hits, module_lights
+from app.display import field_label, minute
 from app.extensions import db
 from app.models import Attachment, Batch, Case, CasePerson, Signature
 from app.queries import chain
@@ -30,7 +31,7 @@ from app.spec import MODULE_KEYS, module
 from app.views.base import ReadOnlyModelView, ScopedModelView
 from app.views.case_forms import (editable_items, form_data_from_values, form_for, form_problems, item_labels,
                                   unique_problems, values_from_form)
-from app.views.helpers import history_labels, light_badge
+from app.views.helpers import light_badge
 from app.workflow import cases as case_service
 from app.workflow import submission as case_workflow
 
@@ -91,7 +92,7 @@ class CaseView(ScopedModelView):
     search_columns = ["case_no", "full_name", "status", "light", "is_current", "version_no"]
     base_order = ("id", "desc")
     formatters_columns = {"is_current": lambda v: "是" if v else "否", "light": lambda v: light_badge(v),
-                          "created_at": lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""}
+                          "created_at": minute}
     base_permissions = ["can_list", "can_show", "can_export", "can_create", "can_enter", "can_sign",
                         "can_submit", "can_review"]
     muldelete = None
@@ -122,7 +123,7 @@ class CaseView(ScopedModelView):
             "jishi/case.html", case=case, modules=case_service.module_overview(case),
             editable=case_service.editable_modules(case), signatures=case.signatures,
             submissions=chain.submissions(case),
-            versions=chain.versions(case), history=case_history(case), levels=Signature.LEVELS, labels=history_labels(),
+            versions=chain.versions(case), history=case_history(case), levels=Signature.LEVELS,
             module_lights=module_lights(case), hits=latest_hits(case), light_badge=light_badge,
             alarms=chain.alarms(case), deadlines=chain.deadlines(case),
             pledge=case.module_row("signature").authenticity_pledge if case.module_row("signature") else None,
@@ -349,6 +350,11 @@ class BatchView(ScopedModelView):
 class CasePersonView(ReadOnlyModelView):
     datamodel = SQLAInterface(CasePerson)
     list_title = _("案例人员")
-    label_columns = {"name": _("姓名"), "post": _("职务"), "item_key": _("数据项"), "case": _("案例")}
+    show_title = _("案例人员")
+    label_columns = {"name": _("姓名"), "post": _("职务"), "item_key": _("数据项"), "case": _("案例"),
+                     "position": _("序号"), "batch_id": _("批次编号")}
     list_columns = ["case", "item_key", "name", "post"]
+    show_columns = ["case", "batch_id", "item_key", "position", "name", "post"]
+    # The item's label from the catalogue; a person of a batch (the meeting) has no case of its own.
+    formatters_columns = {"item_key": field_label, "case": lambda case: str(case) if case is not None else ""}
     search_columns = ["name", "item_key"]

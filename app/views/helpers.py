@@ -1,5 +1,5 @@
 """What several views share: dates and lights as text, the current user's id, the CSRF check of a plain
-form, and the Chinese names of a case's audit rows. View modules import this and base, never each other."""
+form. View modules import this and base, never each other."""
 from __future__ import annotations
 
 import math
@@ -8,25 +8,19 @@ from flask import current_app, flash, g, request
 from flask_wtf.csrf import ValidationError, validate_csrf
 from markupsafe import Markup
 
-from app.spec import items_by_key, modules
+from app.display import minute, table_date
 
 MAX_PAGE = 1_000_000
 LIGHT_CLASS = {"红": "danger", "黄": "warning", "绿": "success"}
-_TABLE_LABELS = {"cadre_case": "案例", "case_person": "人员", "batch": "批次", "attachment": "附件",
-                 "custom_value": "自定义数据项", "custom_item": "自定义数据项定义"}
-_FIELD_LABELS = {"handler": "经办人", "leader": "责任领导", "state": "状态", "completed_at": "完成时间",
-                 "status": "案例状态", "full_name": "姓名", "name": "姓名", "post": "职务", "id_card_no": "身份证号",
-                 "item_key": "数据项", "position": "序号", "batch_id": "批次", "case_no": "案例编号",
-                 "item_id": "自定义数据项（编号）", "value_text": "值", "value_num": "值（数字/是否）", "value_date": "值（日期）",
-                 "value_json": "值（多选）"}
 
 
 def when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+    """A stored time to the minute in Asia/Shanghai."""
+    return minute(value)
 
 
 def day(value) -> str:
-    return value.isoformat() if value else ""
+    return table_date(value)
 
 
 def light_badge(light) -> Markup:
@@ -72,10 +66,3 @@ def csrf_ok() -> bool:
         return False
     return True
 
-
-def history_labels():
-    """Chinese names for the audit rows of a case: module names for tables, item labels for fields."""
-    tables = {**_TABLE_LABELS, **{f"case_{m.key}": m.name for m in modules()}}
-    fields = {**{k: i.label for k, i in items_by_key().items()},
-              **{f"{k}_id": i.label for k, i in items_by_key().items()}, **_FIELD_LABELS}
-    return tables, fields

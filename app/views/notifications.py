@@ -20,6 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.display import VALUE_LABELS, shown, stored
 from app.extensions import db
 from app.infra.notify import unread_count
 from app.models.audit import utcnow
@@ -33,8 +34,7 @@ log = logging.getLogger(__name__)
 
 DAY_TYPES = {"calendar": "自然日", "working": "工作日"}
 RUN_CLASS = {"运行中": "info", "成功": "success", "失败": "danger"}
-TASK_NAMES = {"deadlines_scan": "时限扫描", "reports_generate": "统计报表生成", "rules_daily": "每日规则评估",
-              "facts_check": "统计事实表核对"}
+TASK_NAMES = VALUE_LABELS["task"]
 
 
 def safe_link(link) -> str | None:
@@ -149,21 +149,18 @@ class CaseDeadlineView(ReadOnlyModelView):
     }
 
 
-COUNT_LABELS = {"as_of": "扫描日期", "flagged": "新标记逾期", "sent": "新发送消息", "updated": "更新状态",
-                "red": "转为红灯", "reminders": "到期提醒", "overdue": "逾期通知", "missing": "未报通知"}
-
-
 def _counts(value) -> str:
+    """What a run counted, in words (app.display: the statistics' Chinese names; lists of ids left out)."""
     if not value:
         return ""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
-            return value
+            return stored(value)
     if isinstance(value, dict):
-        return "，".join(f"{COUNT_LABELS.get(k, k)} {v}" for k, v in value.items() if not isinstance(v, (list, dict)))
-    return str(value)
+        value = {k: v for k, v in value.items() if not isinstance(v, (list, dict))}
+    return shown(value)
 
 
 class TaskRunView(NoWritesMixin, SafeListMixin, ModelView):
@@ -183,7 +180,7 @@ class TaskRunView(NoWritesMixin, SafeListMixin, ModelView):
     base_order = ("id", "desc")
     page_size = 20
     formatters_columns = {
-        "task": lambda v: f"{TASK_NAMES[v]}（{v}）" if v in TASK_NAMES else v,
+        "task": lambda v: TASK_NAMES.get(v, "其他任务"),
         "status": lambda v: Markup('<span class="label label-{}">{}</span>').format(RUN_CLASS.get(v, "default"), v),
         "started_at": when, "finished_at": when,
         "progress": lambda v: f"{v or 0}%",

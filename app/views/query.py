@@ -4,7 +4,7 @@
   of a statistics-table cell) and the paged result list;
 * ``/query/saved…`` — the user's own saved queries (a saved query stores only parameters and always
   runs in the scope of whoever runs it);
-* ``/query/case/<id>`` and ``…/print`` — one case's whole record chain, and its printable 纪实表;
+* ``/query/case/<id>`` and ``…/print`` — one case's whole record chain, and its printable 记实表;
 * ``/query/export.xlsx`` — the result list as xlsx, at once or (above JISHI_EXPORT_SYNC_MAX rows) as a
   background task whose file only its requester may download (``/query/exports``).
 
@@ -26,6 +26,7 @@ from flask_appbuilder.security.decorators import has_access, permission_name
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
+from app.display import minute
 from app.extensions import db
 from app.integrity import ValidationFailed
 from app.models import Case, ExportFile, SavedQuery, Signature
@@ -39,7 +40,7 @@ from app.reporting import exports as qx
 from app.scoping import current_scope, visible
 from app.spec import modules
 from app.tasks.exports import export_cases
-from app.views.helpers import csrf_ok, current_user_id, history_labels, light_badge, page_arg, page_window, when
+from app.views.helpers import csrf_ok, current_user_id, light_badge, page_arg, page_window, when
 from app.workflow.submission import diff_versions
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def show_value(value) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return minute(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
@@ -73,7 +74,7 @@ def show_value(value) -> str:
 # ---- the whole record chain of one case ---------------------------------------------------------------
 
 def case_chain(case: Case) -> dict:
-    """Everything 明细查询 and the 纪实表 show, in procedure order."""
+    """Everything 明细查询 and the 记实表 show, in procedure order."""
     versions = chain.versions(case)
     values = read_case(case)
     steps = []
@@ -99,7 +100,6 @@ def case_chain(case: Case) -> dict:
         "submissions": chain.submissions(case),
         "diffs": diffs,
         "history": chain_history(version_ids, sorted({v.batch_id for v in versions if v.batch_id})),
-        "labels": history_labels(),
         "evaluations": chain.evaluations(case),
         "alarms": chain.alarms(case),
         "deadlines": chain.deadlines(case),

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _
 from app.models.supervision import AppointmentDocument
 from app.supervision.reconcile import HEADERS, ReconcileError, expected_days, mask_id, reconcile
 from app.views.base import ReadOnlyModelView
+from app.views.helpers import when
 
 
 class DocumentImportView(BaseView):
@@ -60,4 +61,4 @@ class AppointmentDocumentView(ReadOnlyModelView):
     search_columns = ["doc_no", "doc_date", "person_name", "post", "status"]
     base_order = ("id", "desc")
     formatters_columns = {"id_card_no": lambda v: mask_id(v) or "", "matched_case": lambda v: v if v is not None else "",
-                          "imported_at": lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""}
+                          "imported_at": when}

@@ -11,6 +11,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
 
+from app.display import VALUE_LABELS
 from app.extensions import db
 from app.models import Alarm, CalendarDay, RuleSetting
 from app.models.supervision import AppointmentDocument
@@ -235,13 +236,16 @@ class RuleSettingView(ScopedModelView):
 class CalendarDayView(ModelView):
     datamodel = SQLAInterface(CalendarDay)
     list_title = _("节假日与调休")
+    show_title = _("节假日与调休")
+    add_title = _("新增节假日或调休")
+    edit_title = _("编辑节假日或调休")
     label_columns = {"day": _("日期"), "working": _("是否上班"), "name": _("名称"), "source": _("来源")}
     list_columns = ["day", "working", "name", "source"]
     add_columns = ["day", "working", "name"]
     edit_columns = add_columns
     search_columns = ["day", "working", "name", "source"]
     base_order = ("day", "desc")
-    formatters_columns = {"working": lambda v: "上班" if v else "放假"}
+    formatters_columns = {"working": lambda v: "上班" if v else "放假", "source": lambda v: VALUE_LABELS["source"].get(v, v)}
 
     def pre_add(self, item):
         item.source = "admin"

@@ -1,6 +1,7 @@
 """A submitted case is read-only for its unit through every path — form, REST, CLI — and a
 correction is a new version whose differences are shown field by field."""
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -86,6 +87,13 @@ def test_correction_is_a_new_version_with_a_field_diff(app, world, submitted, cl
     html = clerk.get(f"/cases/show/{new_id}/diff/{submitted['id']}").get_data(as_text=True)
     rows = html.split('id="changes"')[1]
     assert "30" in rows and "31" in rows
+    # 版本比较 in words: the module's name from the catalogue, values as people read them (issue 14)
+    from app.spec import module
+
+    table = re.sub(r"<[^>]+>", " ", rows.split("</table>")[0])
+    assert module("inspection").name in table
+    for raw in ("inspection", "submission", "signature", "True", "False", "None", "{'"):
+        assert raw not in table, raw
     with app.app_context():
         old, new = db.session.get(Case, submitted["id"]), db.session.get(Case, new_id)
         assert old.module_row("inspection").interview_count == 30 and not old.is_current

@@ -1,7 +1,7 @@
 """条件查询, 明细查询 and their exports in the browser: the page counts what the query engine counts
 (drill-down from a statistics column included), bad input is told in Chinese, scope holds on every
 route (list, detail, print, export, saved queries, background files), saved queries, the detail page
-with the whole record chain, the printable 纪实表, and the xlsx exports — at once and in the background.
+with the whole record chain, the printable 记实表, and the xlsx exports — at once and in the background.
 """
 from __future__ import annotations
 
@@ -332,7 +332,7 @@ def test_post_routes_check_the_csrf_token(app, qv):
         assert db.session.execute(select(SavedQuery).where(SavedQuery.name == name)).first() is None
 
 
-# ---- the detail page and the 纪实表 ------------------------------------------------------------------
+# ---- the detail page and the 记实表 ------------------------------------------------------------------
 
 def test_detail_page_shows_the_whole_chain(app, qv):
     client = _client(app, qv, "sup")
@@ -371,7 +371,7 @@ def test_print_page(app, qv):
     resp = client.get(f"/query/case/{qv.v2}/print")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
-    assert '<html lang="zh-CN">' in html and "干部选拔任用工作纪实表" in html
+    assert '<html lang="zh-CN">' in html and "干部选拔任用工作记实表" in html
     assert "@media print" in html and "<script" not in html
     assert "http://" not in html and "https://" not in html and "<link" not in html
     assert qv.names[qv.v2] in html

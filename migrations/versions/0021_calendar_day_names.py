@@ -1,7 +1,7 @@
 """calendar: each holiday by its name (春节, 国庆节 …) instead of 法定节假日 for all
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-05
 
 The days copied from the chinese_calendar package were all named 法定节假日 (or 调休上班); the package
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

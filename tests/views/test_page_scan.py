@@ -58,13 +58,7 @@ MAX_PAGES = 250  # per role
 
 # Findings on pages other helpers of issue 14 are changing at the same time (the integrator removes an entry
 # once its part is merged): URL pattern → why. Matched with re.search against the page's path and query.
-KNOWN_ELSEWHERE = {
-    # "forms" (issue 14, build item 3): 硬杠规则 shows each rule's parameters as code
-    # (min_vote_ratio=0.5；max_rank=None, lists and dicts) and 依据 partly in English.
-    r"^/rules/": "forms: 硬杠规则的参数与依据",
-    # "forms": 规则参数 edits the parameters as raw JSON with English keys.
-    r"^/rulesettingview/": "forms: 规则参数的表单",
-}
+KNOWN_ELSEWHERE: dict[str, str] = {}  # URL pattern → why a finding there is someone else's (none left)
 
 
 # --------------------------------------------------------------------------- the demo's own database

@@ -16,7 +16,7 @@ from app.views.helpers import csrf_ok
 from app.workflow.custom_items import CLOSED_MODULES, CustomItemRefused, add_item
 
 FIELDS = ("module", "key", "label", "type", "required", "condition", "help_text", "effective_from", "region_code",
-          "unit")
+          "unit", "options")
 REQUIRED_LABELS = {"N": "否", "Y": "是", "cond": "条件必填"}
 
 
@@ -45,7 +45,12 @@ class CustomItemView(BaseView):
         form = {k: (request.form.get(k) or "").strip() for k in FIELDS}
         if not csrf_ok():
             return self._page(form, [])
-        data = {k: v for k, v in form.items() if v}
+        # The page picks a kind from a list and types the choices apart; the command takes the exchange
+        # format's spelling (enum[甲, 乙]). A type already spelled out (the API's way) is taken as it is.
+        options = form.get("options", "")
+        if form["type"] in ("enum", "enum*") and options:
+            form["type"] = f"{form['type']}[{', '.join(o.strip() for o in options.replace('，', ',').split(',') if o.strip())}]"
+        data = {k: v for k, v in form.items() if v and k != "options"}
         try:
             item = add_item(data, g.user)
         except CustomItemRefused as exc:

@@ -63,7 +63,7 @@ from app.reporting.statistics import (
     write_statistics_xlsx,
 )
 from app.reporting.xlsx import Sheet, Writer
-from app.rules.catalog import all_rules
+from app.rule_settings import rules_by_code
 from app.scoping import Scope, current_scope
 from app.views.helpers import day, page_arg, page_window
 
@@ -359,7 +359,7 @@ class StatisticsView(BaseView):
         units, hits = rule_hits(sf.filter, scope, sf.root)
         if scope.kind == "unit":
             units = [u for u in units if u.id == scope.unit_id]
-        rules = all_rules()
+        rules = rules_by_code()
         base = _base_params(sf.filter)
         cols = [(u, {"unit_id": u.id, "subtree": u.id != sf.root.id}) for u in units]
         rows = []

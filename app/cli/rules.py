@@ -12,7 +12,7 @@ from app.dates import package_years
 from app.rule_settings import custom_rules_in_force, seed_calendar, settings_for
 from app.rules.catalog import all_rules
 from app.tasks.rules import run_daily
-from app.workflow import custom_rules
+from app.workflow import custom_rules, rule_packs
 
 rules_cli = JishiGroup("rules", help="硬杠规则")
 calendar_cli = JishiGroup("calendar", help="工作日历")
@@ -158,3 +158,49 @@ def custom_list(as_json: bool):
              "effective_from": r.effective_from.isoformat(), "author": r.author_name, "approver": r.approver_name,
              "expression": r.expression} for r in rows]
     echo_rows(data, as_json, lambda r: f"{r['code']}\tv{r['version']}\t{r['status']}\t{r['effective_from']}\t{r['title']}")
+
+
+@custom_cli.command("export")
+@click.argument("codes", nargs=-1)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="输出的规则包文件（JSON）")
+@click.option("--source", default="", help="来源说明，如“某省委组织部”")
+def custom_export(codes, out: str, source: str):
+    """导出规则包：已启用的自定义规则（不写编号则导出全部），带签名。"""
+    try:
+        pack = rule_packs.export_pack(list(codes) or None, source=source)
+    except custom_rules.CustomRuleError as exc:
+        _refused(exc)
+    with open(out, "w", encoding="utf-8") as fh:
+        json.dump(pack, fh, ensure_ascii=False, indent=2)
+    click.echo(f"已导出 {len(pack['rules'])} 条自定义规则到 {out}")
+
+
+@custom_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as-user", "as_user", required=True, help="导入人（系统管理员）用户名")
+@click.option("--apply", "apply", is_flag=True, help="写入（新增与修改的规则保存为草稿，须另一位管理员审批）；不加则只显示差异")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def custom_import(file: str, as_user: str, apply: bool, as_json: bool):
+    """导入规则包：先验证签名（无效则拒绝、不写入），显示与现有规则的差异；--apply 时写为草稿。"""
+    try:
+        with open(file, encoding="utf-8") as fh:
+            pack = json.load(fh)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"文件不是有效的 JSON：{exc}") from None
+    user = _user(as_user)
+    try:
+        with acting_as(user, "cli"):
+            result = rule_packs.import_pack(pack, user) if apply else rule_packs.diff(pack, user)
+    except custom_rules.CustomRuleError as exc:
+        _refused(exc)
+    if as_json:
+        echo_json(result)
+        return
+    for change in result:
+        fields = "、".join(change["changes"])
+        line = f"{change['code']}\t{change['action']}" + (f"（{fields}）" if fields else "")
+        if "version" in change:
+            line += f"\t已写为草稿第 {change['version']} 版"
+        click.echo(line)
+    if not apply:
+        click.echo("（仅显示差异，未写入；加 --apply 写为草稿）")

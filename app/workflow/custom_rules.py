@@ -153,6 +153,13 @@ def validate(data: dict, scope: Scope) -> tuple[dict, list[str]]:
 def save_draft(data: dict, user) -> CustomRuleVersion:
     """A new version of the rule (its first, or the next one), saved as a draft. Nothing is in force
     until another administrator approves it."""
+    row = save_draft_row(data, user)
+    db.session.commit()
+    return row
+
+
+def save_draft_row(data: dict, user) -> CustomRuleVersion:
+    """``save_draft`` in the caller's transaction (flushed, not committed)."""
     scope = scope_for(user)
     if scope.kind not in ("all", "subtree"):
         raise CustomRuleError(["只有系统管理员或监督部门可以编写自定义规则"])
@@ -166,7 +173,7 @@ def save_draft(data: dict, user) -> CustomRuleVersion:
                             status=CUSTOM_DRAFT, author_id=getattr(user, "id", None),
                             author_name=getattr(user, "username", None) or str(user))
     db.session.add(row)
-    db.session.commit()
+    db.session.flush()
     return row
 
 

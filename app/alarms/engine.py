@@ -25,6 +25,7 @@ from app.queries import people
 from app.rule_settings import custom_rules_in_force, effective_params, load_calendar, settings_for
 from app.rules.catalog import all_rules
 from app.rules.context import Ctx, Related, UnitFacts
+from app.rules.custom import CustomRule
 from app.rules.registry import Outcome, Rule
 
 RULE_VERSION = "2"  # bump when a rule's logic changes; stored with every outcome (2: issue 13)
@@ -148,9 +149,12 @@ def evaluate_values(flat: dict, point: str | None, *, as_of: dt.date | None = No
         if outcome.status == "fail":
             result.hits.append(Hit(code, outcome.severity, outcome.message, rule.title))
     base.params = {}
-    for rule in custom if custom is not None else custom_rules_in_force(judged_on):
-        if wanted is not None and not wanted & rule.points:
-            continue
+    custom = [r for r in (custom if custom is not None else custom_rules_in_force(judged_on))
+              if wanted is None or wanted & r.points]
+    applicable = [r for r in custom if r.applies(base)]
+    if applicable:  # bind once what they read (converting values is most of a custom rule's cost)
+        CustomRule.prepare(base, applicable)
+    for rule in custom:
         outcome = rule.run(base)  # never raises: a broken condition reads as 不适用 with the reason
         result.outcomes.append((rule, outcome, None, {}))
         if outcome.status == "fail":

@@ -89,6 +89,13 @@ class CustomRule:
             return False
         return True
 
+    @staticmethod
+    def prepare(ctx, rules) -> None:
+        """Bind at once what every custom rule about to run on this case reads."""
+        names = frozenset().union(*(r.reads for r in rules)) if rules else frozenset()
+        fields = frozenset().union(*(expression.fields_of(r.expression) for r in rules)) if rules else frozenset()
+        expression.runtime(ctx, names, fields)
+
     def run(self, ctx) -> Outcome:
         if not self.applies(ctx):
             return na("不在本规则的适用范围内")
@@ -104,8 +111,8 @@ class CustomRule:
         return na("条件的结果不是 true/false，按不适用处理")
 
     def _reason(self, ctx, exc: Exception) -> str:
-        labels = expression.known_items()
-        missing = [labels[k][1] for k in sorted(self.reads) if k in labels and ctx[k] is None]
+        missing = [label for k in sorted(self.reads)
+                   if (label := expression.item_label(k)) is not None and ctx[k] is None]
         if missing:
             return f"缺少数据项：{'、'.join(missing)}"
         if isinstance(exc, ZeroDivisionError):

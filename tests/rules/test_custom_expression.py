@@ -154,3 +154,15 @@ def test_the_engine_runs_custom_rules_like_catalogued_ones():
     result = evaluate_values(base_values(), "D", as_of=AS_OF, calendar=default_calendar(), settings={},
                              related=Related(), facts=(base_unit(), base_unit()), custom=[r])
     assert not [o for x, o, _s, _p in result.outcomes if x.code == "Z01"]
+
+
+def test_fast_working_days_agree_with_the_calendar():
+    import random
+
+    rng = random.Random(5)
+    for _ in range(300):
+        start = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randint(0, 3300))
+        end = start + dt.timedelta(days=rng.randint(-5, 400))
+        a, b = default_calendar(), default_calendar()
+        assert expression.workdays(a, start, end) == b.working_days_between(start, end), (start, end)
+        assert a.missing_years == b.missing_years

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _
 from app.views.audit import AuditLogApi, AuditLogView
 from app.views.case_api import MODULE_APIS, BatchApi, CaseApi, SignatureApi, SubmissionApi
 from app.views.cases import BatchView, CasePersonView, CaseView
-from app.views.custom_rules import CustomRulesView
+from app.views.custom_rules import CustomRulesView, RulePackView
 from app.views.notices import NoticeView
 from app.views.notifications import CaseDeadlineView, InboxView, TaskRunView
 from app.views.patrol import FindingView, PatrolView, ReviewView, SpotCheckView
@@ -37,6 +37,7 @@ def _menu():
             (RulesCatalogView, "Rules", _("硬杠规则"), "fa-gavel"),
             (RuleSettingView, "RuleSettings", _("规则参数"), "fa-sliders"),
             (CustomRulesView, "CustomRules", _("自定义规则"), "fa-code"),
+            (RulePackView, "RulePacks", _("规则包"), "fa-archive"),
             (CalendarDayView, "Calendar", _("节假日与调休"), "fa-calendar"),
             (ReportFileView, "Reports", _("统计报表"), "fa-file-excel-o"),
             (ReportScheduleView, "ReportSchedules", _("报表计划"), "fa-calendar-check-o"),

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, g, redirect, request, url_for
+import json
+
+from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
@@ -19,6 +21,7 @@ from app.rules.registry import CATEGORY_NAMES, POINTS
 from app.scoping import current_scope
 from app.spec import modules
 from app.workflow import custom_rules as cr
+from app.workflow import rule_packs
 
 FORM_FIELDS = ("code", "title", "category", "severity", "basis", "effective_from", "expression", "unit",
                "region_code", "note")
@@ -146,6 +149,53 @@ class CustomRulesView(BaseView):
             flash("停用日期格式应为 YYYY-MM-DD", "danger")
             return redirect(url_for(".show", code=code))
         return self._command(code, lambda: cr.disable(code, g.user, day), "已停用，{row.effective_from} 起")
+
+
+class RulePackView(BaseView):
+    """规则包: download the enabled custom rules the user sees as one signed file; upload one to see the
+    difference (nothing written), then write its new and changed rules as drafts (approved like any)."""
+
+    route_base = "/custom-rules/pack"
+    default_view = "upload"
+    MAX_BYTES = 2 * 1024 * 1024
+
+    @expose("/export.json")
+    @has_access
+    @permission_name("export")
+    def export(self):
+        try:
+            pack = rule_packs.export_pack(scope=current_scope(), source=request.args.get("source", ""))
+        except cr.CustomRuleError as exc:
+            flash(exc.message, "danger")
+            return redirect(url_for("CustomRulesView.index"))
+        return Response(json.dumps(pack, ensure_ascii=False, indent=2), mimetype="application/json",
+                        headers={"Content-Disposition": "attachment; filename=rule-pack.json"})
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    @permission_name("import")
+    def upload(self):
+        changes, text, errors, written = None, "", [], None
+        if request.method == "POST":
+            upload = request.files.get("file")
+            text = upload.read(self.MAX_BYTES + 1).decode("utf-8", "replace") if upload else request.form.get("pack", "")
+            try:
+                if len(text) > self.MAX_BYTES:
+                    raise cr.CustomRuleError(["规则包文件过大（上限 2 MB）"])
+                try:
+                    pack = json.loads(text)
+                except ValueError:
+                    raise cr.CustomRuleError(["文件不是有效的 JSON"]) from None
+                if request.form.get("apply"):
+                    written = rule_packs.import_pack(pack, g.user)
+                    flash(f"已写入 {len(written)} 条规则的草稿版本，须另一位管理员审批启用", "success")
+                else:
+                    changes = rule_packs.diff(pack, g.user)
+            except cr.CustomRuleError as exc:
+                db.session.rollback()
+                errors = exc.problems
+        return self.render_template("jishi/custom_rule_pack.html", title=str(_("规则包")), changes=changes,
+                                    pack_text=text if changes else "", errors=errors, written=written)
 
 
 def _day(value: str | None) -> dt.date | None:

@@ -78,3 +78,55 @@ def test_write_try_approve_in_the_browser(app, world):
     # the case breaking it lights red at the supervisor, with the rule's title and basis
     page = login(app.test_client(), sup).get(f"/cases/show/{case_id}").get_data(as_text=True)
     assert code in page and "谈话须在决定之前" in page
+
+
+def test_rule_pack_pages_refuse_a_bad_signature_and_show_the_difference(app, world):
+    import io
+    import json
+
+    from app.workflow import custom_rules as cr
+
+    with app.app_context():
+        tag = unique("crp").lower()
+        with acting_as("测试夹具", "cli"):
+            a1 = make_user(app.appbuilder.sm, f"padm1_{tag}", ["系统管理员"], None)
+            a2 = make_user(app.appbuilder.sm, f"padm2_{tag}", ["系统管理员"], None)
+            db.session.commit()
+        code = fresh_code(app)
+        data = form(code, None, "true", region_code="990000", effective_from="2099-01-01")
+        data.pop("unit")
+        with acting_as(a1, "cli"):
+            cr.save_draft(data, a1)
+        with acting_as(a2, "cli"):
+            cr.approve(code, a2)
+        names = (a1.username, a2.username)
+    client = login(app.test_client(), names[0])
+    resp = client.get("/custom-rules/pack/export.json")
+    assert resp.status_code == 200
+    pack = json.loads(resp.get_data(as_text=True))
+    assert code in [r["code"] for r in pack["rules"]]
+    mine = {**pack, "rules": [dict(r, title="省里改过的标题") for r in pack["rules"] if r["code"] == code]}
+
+    def upload(p, **extra):
+        body = json.dumps(p, ensure_ascii=False).encode("utf-8")
+        return client.post("/custom-rules/pack/", data={"file": (io.BytesIO(body), "pack.json"), **extra},
+                           content_type="multipart/form-data")
+
+    page = upload(mine).get_data(as_text=True)  # edited after signing
+    assert "规则包签名无效" in page and 'id="pack-diff"' not in page
+    with app.app_context():
+        from app.workflow import rule_packs
+
+        body = {k: v for k, v in mine.items() if k != "signature"}
+        signed = {**body, "signature": rule_packs.sign(body)}
+        before = len(cr.versions(code))
+    page = upload(signed).get_data(as_text=True)
+    assert 'id="pack-diff"' in page and "修改" in page and "省里改过的标题" in page
+    with app.app_context():
+        assert len(cr.versions(code)) == before  # showing the difference writes nothing
+    page = client.post("/custom-rules/pack/", data={"pack": json.dumps(signed, ensure_ascii=False), "apply": "1"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已写入 1 条规则的草稿版本" in page
+    with app.app_context():
+        latest = cr.latest(code)
+        assert (latest.version_no, latest.status, latest.title) == (before + 1, "draft", "省里改过的标题")

@@ -15,7 +15,7 @@ from wtforms import SelectField
 from app.extensions import db
 from app.models import Alarm, CalendarDay, RuleSetting
 from app.models.supervision import AppointmentDocument
-from app.rule_settings import effective_params, setting_problems, settings_for
+from app.rule_settings import custom_rules_in_force, effective_params, setting_problems, settings_for
 from app.rules.catalog import all_rules
 from app.rules.registry import CATEGORY_NAMES, catalogue
 from app.supervision.alarm_actions import AlarmError, dismiss, halt
@@ -37,6 +37,9 @@ class RulesCatalogView(BaseView):
             setting = settings.get(code)
             rows.append({"rule": rule, "enabled": setting.enabled if setting else rule.enabled_by_default,
                          "params": effective_params(rule, setting), "setting": setting,
+                         "category": CATEGORY_NAMES.get(rule.category, rule.category)})
+        for rule in custom_rules_in_force(dt.date.today()):  # 自定义规则 in force today, approved
+            rows.append({"rule": rule, "enabled": True, "params": {}, "setting": None, "custom": True,
                          "category": CATEGORY_NAMES.get(rule.category, rule.category)})
         return self.render_template("jishi/rules.html", rows=rows, title="硬杠规则")
 

@@ -130,3 +130,25 @@ def test_rule_pack_pages_refuse_a_bad_signature_and_show_the_difference(app, wor
     with app.app_context():
         latest = cr.latest(code)
         assert (latest.version_no, latest.status, latest.title) == (before + 1, "draft", "省里改过的标题")
+
+
+def test_the_rule_catalogue_lists_enabled_custom_rules(app, world):
+    from app.workflow import custom_rules as cr
+
+    with app.app_context():
+        tag = unique("crl").lower()
+        with acting_as("测试夹具", "cli"):
+            a1 = make_user(app.appbuilder.sm, f"ladm1_{tag}", ["系统管理员"], None)
+            a2 = make_user(app.appbuilder.sm, f"ladm2_{tag}", ["系统管理员"], None)
+            db.session.commit()
+        code = fresh_code(app)
+        data = form(code, None, "true", region_code="990000", title="目录中的自定义规则")
+        data.pop("unit")
+        with acting_as(a1, "cli"):
+            cr.save_draft(data, a1)
+        page = login(app.test_client(), world.users["clerk_a"]).get("/rules/").get_data(as_text=True)
+        assert code not in page  # a draft is not in force
+        with acting_as(a2, "cli"):
+            cr.approve(code, a2)
+    page = login(app.test_client(), world.users["clerk_a"]).get("/rules/").get_data(as_text=True)
+    assert f'data-code="{code}"' in page and "目录中的自定义规则" in page and "（c1）" in page

@@ -152,7 +152,12 @@ def custom_rule(row: CustomRuleVersion) -> CustomRule:
                       grades=tuple(row.grades or ()), selection_types=tuple(row.selection_types or ()))
 
 
-_CUSTOM_CACHE: dict[int, CustomRule] = {}
+_CUSTOM_CACHE: dict[int, CustomRule] = {}  # by version id: a rule keeps its compiled reads across evaluations
+
+
+def _fingerprint(rule: CustomRule) -> tuple:
+    return (rule.code, rule.version_no, rule.expression, rule.effective_from, rule.severity, rule.title, rule.basis,
+            rule.points, rule.region_code, rule.unit_path, rule.grades, rule.selection_types, rule.category)
 
 
 def custom_rules_in_force(judged_on: dt.date) -> list[CustomRule]:
@@ -171,7 +176,7 @@ def custom_rules_in_force(judged_on: dt.date) -> list[CustomRule]:
         if row.status != CUSTOM_ENABLED:
             continue
         rule = _CUSTOM_CACHE.get(row.id)
-        if rule is None or rule.version_no != row.version_no or rule.code != row.code:
+        if rule is None or _fingerprint(rule) != _fingerprint(custom_rule(row)):
             rule = _CUSTOM_CACHE[row.id] = custom_rule(row)
         out.append(rule)
     return out

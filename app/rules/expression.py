@@ -34,6 +34,7 @@ MAX_NESTING = 12  # brackets inside brackets
 MAX_NODES = 300  # names, literals and operator names after parsing
 MAX_MACRO_DEPTH = 2  # a list macro inside a list macro at most
 LIST_BOUND = 20  # the size the cost estimate assumes for a list (history, multi-choice items)
+MAX_WORKDAYS = 2600  # add_workdays(d, n): ten years of working days at most
 MAX_COST = 20_000  # the estimate: nodes, each multiplied by LIST_BOUND per enclosing list macro
 
 # CEL types as the checker names them
@@ -453,7 +454,9 @@ def _functions(calendar) -> dict:
 
     def add_workdays(a, n):
         day = _day(a)
-        return None if day is None or not isinstance(n, int) else to_cel(calendar.add_working_days(day, n))
+        if day is None or not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= MAX_WORKDAYS:
+            return None  # a count out of range reads as 不适用 instead of walking the calendar for ever
+        return to_cel(calendar.add_working_days(day, n))
 
     def is_working_day(a):
         day = _day(a)

@@ -145,7 +145,7 @@ def validate(data: dict, scope: Scope) -> tuple[dict, list[str]]:
     if wrong:
         problems.append(f"选任方式不存在：{'、'.join(map(str, wrong))}（可选：{'、'.join(selection_types())}）")
     out.update(grades=grades, selection_types=types)
-    if out["expression"].strip() or "expression" not in missing:
+    if out["expression"].strip():
         problems += [f"条件表达式{p}" for p in expression.check(out["expression"])]
     return out, problems
 

@@ -166,3 +166,9 @@ def test_fast_working_days_agree_with_the_calendar():
         a, b = default_calendar(), default_calendar()
         assert expression.workdays(a, start, end) == b.working_days_between(start, end), (start, end)
         assert a.missing_years == b.missing_years
+
+
+def test_add_workdays_out_of_range_is_not_applicable_not_a_long_walk():
+    out = rule("add_workdays(decision_date, 1000000000) > decision_date").run(ctx())
+    assert out.status == "na"
+    assert rule("add_workdays(decision_date, 10) > decision_date").run(ctx()).status == "pass"

@@ -31,7 +31,7 @@ from app.rule_settings import custom_rule, load_calendar
 from app.rules import expression
 from app.rules.context import Ctx
 from app.rules.custom import CATEGORIES, SEVERITIES, code_problem
-from app.rules.registry import CATEGORY_NAMES, POINTS
+from app.rules.registry import CATEGORY_NAMES, POINTS, na
 from app.scoping import Scope, scope_for
 from app.spec import items_by_key
 
@@ -276,7 +276,10 @@ def try_rule(code: str, user=None, *, date_from: dt.date | None = None, date_to:
             ctx = Ctx(values=flat, as_of=today, unit=unit_facts(case.unit),
                       target_unit=unit_facts(motion.target_unit if motion is not None else None),
                       calendar=calendar, related=related_facts(case, flat))
-            outcome = rule.run(ctx)
+            if rule.effective_from is not None and ctx.judge_date < rule.effective_from:
+                outcome = na(f"评判日期早于本版本的生效日期 {rule.effective_from.isoformat()}，不按本版本评判")
+            else:
+                outcome = rule.run(ctx)
             counts[outcome.status] += 1
             entry = {"case_id": case.id, "case_no": case.case_no, "unit": case.unit.code, "unit_name": case.unit.name,
                      "judged_on": ctx.judge_date.isoformat(), "outcome": outcome.status, "message": outcome.message}

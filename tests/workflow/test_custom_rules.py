@@ -159,5 +159,10 @@ def test_try_runs_the_draft_over_existing_cases_and_writes_nothing(admins, offic
     assert narrower["checked"] >= 1 and cases[1].case_no in [c["case_no"] for c in narrower["cases"]]
     assert [count(m) for m in (AuditLog, EvaluationRun, RuleEvaluation, CustomRuleVersion)] == before
     assert db.session.get(CustomRuleVersion, row.id).status == "draft"
+    later = draft(author, code=row.code, unit=office.dept.code, expression="false", effective_from="2024-03-15")
+    tried = cr.try_rule(later.code, author, date_from=dt.date(2024, 3, 1), date_to=dt.date(2024, 3, 31),
+                        unit_code=office.dept.code)
+    assert (tried["version"], tried["would_fire"], tried["not_applicable"]) == (2, 1, 2)  # the 19th only
+    assert "早于本版本的生效日期 2024-03-15" in tried["samples"]["na"][0]["message"]
     with pytest.raises(cr.CustomRuleError, match="开始日期不能晚于结束日期"):
         cr.try_rule(row.code, author, date_from=dt.date(2024, 4, 1), date_to=dt.date(2024, 3, 1))

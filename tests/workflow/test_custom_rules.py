@@ -166,3 +166,19 @@ def test_try_runs_the_draft_over_existing_cases_and_writes_nothing(admins, offic
     assert "早于本版本的生效日期 2024-03-15" in tried["samples"]["na"][0]["message"]
     with pytest.raises(cr.CustomRuleError, match="开始日期不能晚于结束日期"):
         cr.try_rule(row.code, author, date_from=dt.date(2024, 4, 1), date_to=dt.date(2024, 3, 1))
+
+
+def test_disabling_from_a_date_keeps_the_earlier_cases_judgement(admins, office):
+    author, second = admins
+    early, late = make_case(office, dt.date(2023, 8, 1))[0], make_case(office, dt.date(2025, 8, 1))[0]
+    row = draft(author, unit=office.dept.code, expression="false")
+    with acting_as(second, "cli"):
+        cr.approve(row.code, second)
+    with acting_as(author, "cli"):
+        stop = cr.disable(row.code, author, dt.date(2025, 1, 1))
+    assert (stop.version_no, stop.status, stop.effective_from) == (2, "disabled", dt.date(2025, 1, 1))
+    db.session.expire_all()
+    assert row.code in {h.rule_code for h in latest_hits(db.session.get(Case, early.id))}
+    assert row.code not in {h.rule_code for h in latest_hits(db.session.get(Case, late.id))}
+    with pytest.raises(cr.CustomRuleError, match="已停用"):
+        cr.disable(row.code, author)

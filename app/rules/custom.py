@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from app.rules import expression
+from app.rules import cel_runtime, expression
 from app.rules.registry import CATEGORY_NAMES, POINTS, Outcome, catalogue, fail, na, ok
 
 CODE_RE = re.compile(r"^Z\d{2,4}$")
@@ -68,7 +68,7 @@ class CustomRule:
 
     @cached_property
     def reads(self) -> frozenset[str]:
-        return expression.variables_of(self.expression)
+        return cel_runtime.variables_of(self.expression)
 
     @cached_property
     def meta(self) -> dict:
@@ -93,13 +93,13 @@ class CustomRule:
     def prepare(ctx, rules) -> None:
         """Bind at once what every custom rule about to run on this case reads."""
         names = frozenset().union(*(r.reads for r in rules)) if rules else frozenset()
-        fields = frozenset().union(*(expression.fields_of(r.expression) for r in rules)) if rules else frozenset()
-        expression.runtime(ctx, names, fields)
+        fields = frozenset().union(*(cel_runtime.fields_of(r.expression) for r in rules)) if rules else frozenset()
+        cel_runtime.runtime(ctx, names, fields)
 
     def run(self, ctx) -> Outcome:
         if not self.applies(ctx):
             return na("不在本规则的适用范围内")
-        runtime = expression.runtime(ctx)
+        runtime = cel_runtime.runtime(ctx)
         try:
             result = runtime.run(self.expression, self.reads)
         except Exception as exc:  # noqa: BLE001 - any runtime error of the condition reads as 不适用
@@ -112,7 +112,7 @@ class CustomRule:
 
     def _reason(self, ctx, exc: Exception) -> str:
         missing = [label for k in sorted(self.reads)
-                   if (label := expression.item_label(k)) is not None and ctx[k] is None]
+                   if (label := cel_runtime.item_label(k)) is not None and ctx[k] is None]
         if missing:
             return f"缺少数据项：{'、'.join(missing)}"
         if isinstance(exc, ZeroDivisionError):

@@ -149,11 +149,12 @@ def evaluate_values(flat: dict, point: str | None, *, as_of: dt.date | None = No
         if outcome.status == "fail":
             result.hits.append(Hit(code, outcome.severity, outcome.message, rule.title))
     base.params = {}
+    # The custom rules in force whose scope (region, unit subtree, grades, selection types) takes the case in;
+    # out of scope a rule is not run at all, like a rule not enabled for the unit.
     custom = [r for r in (custom if custom is not None else custom_rules_in_force(judged_on))
-              if wanted is None or wanted & r.points]
-    applicable = [r for r in custom if r.applies(base)]
-    if applicable:  # bind once what they read (converting values is most of a custom rule's cost)
-        CustomRule.prepare(base, applicable)
+              if (wanted is None or wanted & r.points) and r.applies(base)]
+    if custom:  # bind once what they read (converting values is most of a custom rule's cost)
+        CustomRule.prepare(base, custom)
     for rule in custom:
         outcome = rule.run(base)  # never raises: a broken condition reads as 不适用 with the reason
         result.outcomes.append((rule, outcome, None, {}))

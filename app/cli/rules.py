@@ -157,7 +157,8 @@ def custom_list(as_json: bool):
     data = [{"code": r.code, "version": r.version_no, "status": r.status, "title": r.title,
              "effective_from": r.effective_from.isoformat(), "author": r.author_name, "approver": r.approver_name,
              "expression": r.expression} for r in rows]
-    echo_rows(data, as_json, lambda r: f"{r['code']}\tv{r['version']}\t{r['status']}\t{r['effective_from']}\t{r['title']}")
+    echo_rows(data, as_json,
+              lambda r: f"{r['code']}\tv{r['version']}\t{r['status']}\t{r['effective_from']}\t{r['title']}")
 
 
 @custom_cli.command("export")

@@ -32,8 +32,9 @@ def _items() -> list[dict]:
     known = expression.known_items()
     out = []
     for m in modules():
-        out.append({"module": m.name, "items": [{"key": i.key, "label": i.label, "type": expression.TYPE_NAMES[known[i.key][0]]}
-                                                for i in m.items if i.key in known]})
+        out.append({"module": m.name, "items": [
+            {"key": i.key, "label": i.label, "type": expression.TYPE_NAMES[known[i.key][0]]}
+            for i in m.items if i.key in known]})
     return out
 
 
@@ -50,7 +51,8 @@ def _as_form(row) -> dict:
     return {"code": row.code, "title": row.title, "category": row.category, "severity": row.severity,
             "points": row.points.split(","), "basis": row.basis, "effective_from": row.effective_from.isoformat(),
             "expression": row.expression, "unit": row.unit.code if row.unit is not None else "",
-            "region_code": row.region_code or "", "grades": row.grades or [], "selection_types": row.selection_types or []}
+            "region_code": row.region_code or "", "grades": row.grades or [],
+            "selection_types": row.selection_types or []}
 
 
 class CustomRulesView(BaseView):
@@ -82,8 +84,8 @@ class CustomRulesView(BaseView):
     def edit(self):
         if request.method == "GET":
             code = request.args.get("code")
-            data = _as_form(cr.latest(code, current_scope())) if code else {"points": ["E", "S1", "S2"],
-                                                                              "effective_from": dt.date.today().isoformat()}
+            data = (_as_form(cr.latest(code, current_scope())) if code
+                    else {"points": ["E", "S1", "S2"], "effective_from": dt.date.today().isoformat()})
             return self._editor(data)
         data = _form_data(request.form)
         try:
@@ -178,7 +180,8 @@ class RulePackView(BaseView):
         changes, text, errors, written = None, "", [], None
         if request.method == "POST":
             upload = request.files.get("file")
-            text = upload.read(self.MAX_BYTES + 1).decode("utf-8", "replace") if upload else request.form.get("pack", "")
+            text = (upload.read(self.MAX_BYTES + 1).decode("utf-8", "replace") if upload
+                    else request.form.get("pack", ""))
             try:
                 if len(text) > self.MAX_BYTES:
                     raise cr.CustomRuleError(["规则包文件过大（上限 2 MB）"])

@@ -269,7 +269,8 @@ def try_rule(code: str, user=None, *, date_from: dt.date | None = None, date_to:
     counts: Counter = Counter()
     fired, samples = [], {"pass": [], "fail": [], "na": []}
     with db.session.no_autoflush:
-        cases = db.session.execute(_case_query(date_from, date_to, unit, scope).limit(MAX_TRY_CASES + 1)).scalars().all()
+        query = _case_query(date_from, date_to, unit, scope).limit(MAX_TRY_CASES + 1)
+        cases = db.session.execute(query).scalars().all()
         for case in cases[:MAX_TRY_CASES]:
             flat = flat_values(read_case(case))
             motion = case.module_row("motion")

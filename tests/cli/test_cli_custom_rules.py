@@ -55,7 +55,8 @@ def test_add_try_approve_list(app, world, ctx, tmp_path):
     assert result.exit_code == 0, result.output
     tried = json.loads(result.output)
     assert tried["would_fire"] == 1 and [c["case_no"] for c in tried["cases"]] == [case.case_no]
-    assert [db.session.execute(select(func.count()).select_from(m)).scalar() for m in (AuditLog, EvaluationRun)] == before
+    after = [db.session.execute(select(func.count()).select_from(m)).scalar() for m in (AuditLog, EvaluationRun)]
+    assert after == before
 
     listed = json.loads(invoke(app, "rules", "list", "--json").output)
     assert code not in {r["code"] for r in listed}  # a draft is not in force

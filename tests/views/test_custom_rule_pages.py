@@ -52,7 +52,8 @@ def test_write_try_approve_in_the_browser(app, world):
 
     resp = author.post("/custom-rules/edit", data=form(code, dept, f"case_no != '{case_no}'"))
     assert resp.status_code == 302, resp.get_data(as_text=True)[-2000:]
-    page = author.get(f"/custom-rules/show/{code}?try=1&from=2024-04-01&to=2024-04-30&unit={dept}").get_data(as_text=True)
+    page = author.get(f"/custom-rules/show/{code}?try=1&from=2024-04-01&to=2024-04-30&unit={dept}")
+    page = page.get_data(as_text=True)
     assert '<span id="would-fire">1</span>' in page and case_no in page
     assert 'id="approve-rule"' not in page  # the author is offered no approval
     resp = author.post(f"/custom-rules/show/{code}/approve", follow_redirects=True)

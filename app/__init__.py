@@ -25,6 +25,8 @@ from app import (
 )
 from app.extensions import db, migrate
 from app.queries import facts
+from app.record import custom_items
+from app.rules import expression
 from app.supervision.notices import commands as notice_commands
 from app.tasks import input_changes
 from app.views import notifications, permission_names
@@ -39,6 +41,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     init_translations(app)
     init_db(app)
     init_integrity_and_audit()
+    init_custom_items()
     init_csrf(app)
     init_web_security(app)
     init_robustness(app)
@@ -112,6 +115,11 @@ def init_integrity_and_audit() -> None:
     facts.init_hooks()  # the statistics fact rows change in the transaction that changes the case
     input_changes.init_hooks()  # a changed rule setting, calendar day or quota re-derives the open cases
     notice_commands.init_notice_lock()  # an issued notice and its case list are read-only through every path
+
+
+def init_custom_items() -> None:
+    # Custom rules may read the custom items (自定义数据项): the checker learns them from the record layer.
+    expression.register_items(custom_items.cel_items)
 
 
 def init_robustness(app: Flask) -> None:

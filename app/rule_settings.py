@@ -16,8 +16,10 @@ from app.dates import WorkCalendar, default_calendar, holiday_name, package_days
 from app.errors import JishiError
 from app.extensions import db
 from app.models import Unit
+from app.models.custom_rules import CUSTOM_DISABLED, CUSTOM_ENABLED, CustomRuleVersion
 from app.models.rules import CalendarDay, CalendarYear, RuleSetting
 from app.rules.catalog import all_rules
+from app.rules.custom import CustomRule
 from app.rules.registry import Rule
 from app.spec.rule_params import param, value_problem
 
@@ -157,3 +159,57 @@ def _plain(value):
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+# ---- custom rules (自定义规则) -------------------------------------------------------------------------
+
+def custom_rule(row: CustomRuleVersion) -> CustomRule:
+    """The engine's view of one stored version."""
+    return CustomRule(code=row.code, version_no=row.version_no, title=row.title, category=row.category,
+                      severity=row.severity, points=frozenset(p for p in (row.points or "").split(",") if p),
+                      basis=row.basis, expression=row.expression, effective_from=row.effective_from,
+                      version_id=row.id, region_code=row.region_code or None,
+                      unit_path=row.unit.path if row.unit is not None else None,
+                      grades=tuple(row.grades or ()), selection_types=tuple(row.selection_types or ()))
+
+
+_CUSTOM_CACHE: dict[int, CustomRule] = {}  # by version id: a rule keeps its compiled reads across evaluations
+
+
+def _fingerprint(rule: CustomRule) -> tuple:
+    return (rule.code, rule.version_no, rule.expression, rule.effective_from, rule.severity, rule.title, rule.basis,
+            rule.points, rule.region_code, rule.unit_path, rule.grades, rule.selection_types, rule.category)
+
+
+def custom_rules_in_force(judged_on: dt.date) -> list[CustomRule]:
+    """The custom rules in force on that date: per code the latest approved version (enabled, or a
+    version that disabled it) effective by then; drafts never. Sorted by code."""
+    rows = db.session.execute(
+        select(CustomRuleVersion).where(CustomRuleVersion.status.in_((CUSTOM_ENABLED, CUSTOM_DISABLED)),
+                                        CustomRuleVersion.effective_from <= judged_on)
+        .order_by(CustomRuleVersion.code, CustomRuleVersion.effective_from, CustomRuleVersion.version_no)
+    ).scalars().all()
+    latest: dict[str, CustomRuleVersion] = {}
+    for row in rows:
+        latest[row.code] = row
+    out = []
+    for code, row in sorted(latest.items()):
+        if row.status != CUSTOM_ENABLED:
+            continue
+        rule = _CUSTOM_CACHE.get(row.id)
+        if rule is None or _fingerprint(rule) != _fingerprint(custom_rule(row)):
+            rule = _CUSTOM_CACHE[row.id] = custom_rule(row)
+        out.append(rule)
+    return out
+
+
+def rules_by_code() -> dict:
+    """Every rule a stored evaluation may name: the catalogue and each custom rule's latest approved
+    version (for titles, categories and what they read in lists, notices and statistics)."""
+    rows = db.session.execute(
+        select(CustomRuleVersion).where(CustomRuleVersion.status.in_((CUSTOM_ENABLED, CUSTOM_DISABLED)))
+        .order_by(CustomRuleVersion.code, CustomRuleVersion.version_no)).scalars().all()
+    out = dict(all_rules())
+    for row in rows:
+        out[row.code] = custom_rule(row)
+    return out

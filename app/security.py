@@ -158,6 +158,13 @@ ROLES["监督员"] = ROLES["监督员"] + READ_NOTICES + WRITE_NOTICES
 ROLES["查询员"] = ROLES["查询员"] + READ_NOTICES
 ROLES["填报员"] = ROLES["填报员"] + [("can_read_named", "NoticeView")]
 
+# 自定义规则 (app/views/custom_rules.py): supervisors write, try and approve rules for their own subtree (the
+# commands check the scope and the four eyes); 系统管理员 holds every permission anyway.
+CUSTOM_RULES = [("can_list", "CustomRulesView"), ("can_edit", "CustomRulesView"), ("can_approve", "CustomRulesView"),
+                ("menu_access", "CustomRules"), ("can_export", "RulePackView"), ("can_import", "RulePackView"),
+                ("menu_access", "RulePacks")]
+ROLES["监督员"] = ROLES["监督员"] + CUSTOM_RULES
+
 ROLE_DESCRIPTIONS = {
     "系统管理员": "配置单位、岗位、角色和规则参数；可见全部数据",
     "监督员": "组织部门监督人员：本单位及全部下级单位，只读并可审核",

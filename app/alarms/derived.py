@@ -21,12 +21,12 @@ from sqlalchemy import select
 from app.alarms import lights
 from app.alarms import state as alarms
 from app.alarms.engine import (
-    RULE_VERSION,
     Result,
     _inputs_hash,
     evaluate_values,
     flat_values,
     related_facts,
+    rule_version,
     unit_facts,
 )
 from app.deadlines import due as deadlines
@@ -111,7 +111,8 @@ def store_run(case: Case, point: str, result: Result, today: dt.date) -> Evaluat
     flat = flat_values(read_case(case))
     db.session.add_all([
         RuleEvaluation(run_id=run.id, case_id=case.id, unit_id=case.unit_id, rule_code=rule.code,
-                       rule_version=RULE_VERSION, setting_id=setting_id, inputs_hash=_inputs_hash(rule, flat, params),
+                       rule_version=rule_version(rule), setting_id=setting_id,
+                       inputs_hash=_inputs_hash(rule, flat, params),
                        outcome=outcome.status, severity=outcome.severity, message=outcome.message or None)
         for rule, outcome, setting_id, params in result.outcomes
     ])

@@ -22,12 +22,14 @@ from app.models import Case, Unit
 from app.models.case import STATUS_DRAFT
 from app.models.rules import EvaluationRun
 from app.queries import people
-from app.rule_settings import effective_params, load_calendar, settings_for
+from app.rule_settings import custom_rules_in_force, effective_params, load_calendar, settings_for
 from app.rules.catalog import all_rules
 from app.rules.context import Ctx, Related, UnitFacts
+from app.rules.custom import CustomRule
 from app.rules.registry import Outcome, Rule
 
 RULE_VERSION = "2"  # bump when a rule's logic changes; stored with every outcome (2: issue 13)
+# A custom rule's outcome stores its own version ("c3": custom rule version 3), see rule_version().
 # What runs at each point: a submission re-checks everything checked on save before it.
 POINT_RULES = {"E": {"E"}, "S1": {"E", "S1"}, "S2": {"E", "S1", "S2"}, "D": {"D"}}
 
@@ -60,7 +62,8 @@ def unit_facts(unit: Unit | None) -> UnitFacts | None:
         return None
     return UnitFacts(code=unit.code, level=unit.level, unit_type=unit.unit_type, max_grade=unit.max_grade,
                      region_code=unit.region_code, dual_managed=bool(unit.dual_managed),
-                     quotas={q.grade: q.approved for q in unit.quotas}, authority=unit.authority or "")
+                     quotas={q.grade: q.approved for q in unit.quotas}, authority=unit.authority or "",
+                     path=unit.path or "")
 
 
 def flat_values(values_by_module: dict) -> dict:
@@ -98,6 +101,12 @@ def _ordered_rules() -> list:
     return _ORDERED
 
 
+def rule_version(rule) -> str:
+    """What is stored as the rule version of an outcome: the engine's for catalogued rules, "c<n>" for a
+    custom rule's version n."""
+    return getattr(rule, "version_label", RULE_VERSION)
+
+
 def _inputs_hash(rule: Rule, values: dict, params: dict) -> str:
     """What the rule read (its catalogued inputs) and its parameters, hashed when stored."""
     data = {k: values.get(k) for k in sorted(rule.meta["reads"]) if k in values}
@@ -110,10 +119,10 @@ def _inputs_hash(rule: Rule, values: dict, params: dict) -> str:
 def evaluate_values(flat: dict, point: str | None, *, as_of: dt.date | None = None, unit: Unit | None = None,
                     target_unit: Unit | None = None, case: Case | None = None,
                     calendar: WorkCalendar | None = None, settings: dict | None = None,
-                    related: Related | None = None, facts: tuple | None = None) -> Result:
+                    related: Related | None = None, facts: tuple | None = None, custom: list | None = None) -> Result:
     """Run the enabled rules of a point (all points when None) over flat values. Writes nothing.
-    Callers evaluating many cases pass ``calendar``, ``settings``, ``related`` and unit ``facts``
-    loaded once, so that no rule reads the database."""
+    Callers evaluating many cases pass ``calendar``, ``settings``, ``related``, unit ``facts`` and the
+    ``custom`` rules in force loaded once, so that no rule reads the database."""
     as_of = as_of or dt.date.today()
     unit_f, target_f = facts if facts is not None else (unit_facts(unit), unit_facts(target_unit))
     base = Ctx(values=flat, as_of=as_of, unit=unit_f, target_unit=target_f,
@@ -139,6 +148,18 @@ def evaluate_values(flat: dict, point: str | None, *, as_of: dt.date | None = No
         result.outcomes.append((rule, outcome, setting.id if setting is not None else None, base.params))
         if outcome.status == "fail":
             result.hits.append(Hit(code, outcome.severity, outcome.message, rule.title))
+    base.params = {}
+    # The custom rules in force whose scope (region, unit subtree, grades, selection types) takes the case in;
+    # out of scope a rule is not run at all, like a rule not enabled for the unit.
+    custom = [r for r in (custom if custom is not None else custom_rules_in_force(judged_on))
+              if (wanted is None or wanted & r.points) and r.applies(base)]
+    if custom:  # bind once what they read (converting values is most of a custom rule's cost)
+        CustomRule.prepare(base, custom)
+    for rule in custom:
+        outcome = rule.run(base)  # never raises: a broken condition reads as 不适用 with the reason
+        result.outcomes.append((rule, outcome, None, {}))
+        if outcome.status == "fail":
+            result.hits.append(Hit(rule.code, outcome.severity, outcome.message, rule.title))
     if base.calendar.missing_years:
         years = "、".join(str(y) for y in sorted(base.calendar.missing_years))
         result.hits.append(Hit("CAL", "yellow", f"{years} 年的节假日安排未配置，工作日按周一至周五计算，请管理员补录"))

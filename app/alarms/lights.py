@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.rules import ALARM_HALTED, ALARM_RAISED, Alarm, EvaluationRun, RuleEvaluation
 from app.models.supervision import Review
-from app.rules.catalog import all_rules
+from app.rule_settings import rules_by_code
 from app.spec import items_by_key
 
 LIGHTS = ("红", "黄", "绿")
@@ -53,7 +53,7 @@ def module_lights(case) -> dict[str, str]:
     if run is None:
         return lights
     items = items_by_key()
-    rules = all_rules()
+    rules = rules_by_code()
     for res in run.results:
         if res.outcome != "fail":
             continue

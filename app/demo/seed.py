@@ -103,6 +103,7 @@ def build_units() -> Unit:
 # (username, display name, unit code, role)
 DEMO_USERS = [
     ("admin", "系统管理员", None, "系统管理员"),
+    ("admin2", "第二系统管理员", None, "系统管理员"),  # approves what admin writes (四眼原则: custom rules)
     ("szzb_jdy", "市委组织部监督员", "SZZB", "监督员"),
     ("szzb_cxy", "市委组织部查询员", "SZZB", "查询员"),
     ("q01zzb_jdy", "江岸区委组织部监督员", "Q01-ZZB", "监督员"),

@@ -2,6 +2,7 @@
 from app.models.audit import AuditLog  # noqa: F401
 from app.models.case import MODULE_MODELS, Attachment, Batch, Case, CasePerson, Signature, Submission  # noqa: F401
 from app.models.custom_item import CustomItem, CustomValue  # noqa: F401
+from app.models.custom_rules import CustomRuleVersion  # noqa: F401
 from app.models.deadlines import CaseDeadline, Message, ReportFile, ReportSchedule, TaskRun  # noqa: F401
 from app.models.facts import FACT_KEYS, CaseFact  # noqa: F401
 from app.models.people import PersonCorrection  # noqa: F401

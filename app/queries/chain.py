@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.models import Alarm, Attachment, Case, CaseDeadline, EvaluationRun, Signature, Submission
-from app.rules.catalog import all_rules
+from app.rule_settings import rules_by_code
 from app.rules.registry import POINTS
 
 
@@ -44,7 +44,7 @@ def attachments_by_name(case: Case) -> dict[str, Attachment]:
 
 def evaluations(case: Case) -> list[dict]:
     """The latest evaluation run of each point (E, S1, S2, D) with its hits."""
-    rules = all_rules()
+    rules = rules_by_code()
     runs = db.session.execute(select(EvaluationRun).where(EvaluationRun.case_id == case.id)
                               .order_by(EvaluationRun.id.desc())).scalars().all()
     latest = {}

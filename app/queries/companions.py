@@ -12,7 +12,7 @@ from app.queries.cases import APPT, MOTION, PUB, QUAL, CaseFilter, case_select, 
 from app.queries.columns import BY_KEY, COLUMNS, GREEN
 from app.queries.statistics import StatTable, last_year, period_table, rule_hits, unit_table
 from app.queries.units import top_units
-from app.rules.catalog import all_rules
+from app.rule_settings import rules_by_code
 from app.scoping import Scope
 
 OVERDUE = (DL_LATE, DL_MISSING)
@@ -83,7 +83,7 @@ def with_green(f: CaseFilter, scope: Scope, root: Unit) -> StatTable:
 
 def top_rules(f: CaseFilter, scope: Scope, root: Unit, limit: int = 10) -> list[tuple[str, str, int]]:
     """The rules hit most: (code, title, cases)."""
-    rules = all_rules()
+    rules = rules_by_code()
     _units, hits = rule_hits(f, scope, root, limit=limit)
     return [(e["code"], getattr(rules.get(e["code"]), "title", ""), e["total"]) for e in hits]
 

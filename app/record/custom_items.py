@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask import has_app_context
 from sqlalchemy import select
 
 from app.extensions import db
@@ -118,6 +119,14 @@ def active_definitions() -> list[dict]:
     """The active custom items (module, key, label, type, required, effective_from, region/unit
     scope): for the rule expression checker and the admin page."""
     return [d.as_dict() for d in definitions()]
+
+
+def cel_items() -> dict[str, tuple[str, str]]:
+    """key → (kind, label) of the active custom items, for the custom rules' checker (registered with
+    app.rules.expression in create_app). Outside an application context there are none."""
+    if not has_app_context():
+        return {}
+    return {d.key: (d.spec.kind, d.label) for d in definitions()}
 
 
 def for_module(module_key: str) -> list[Definition]:

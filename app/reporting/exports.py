@@ -47,7 +47,7 @@ from app.record import custom_items
 from app.record.input_checks import ASCII_INT
 from app.reporting.export_log import record_export
 from app.reporting.xlsx import Sheet, write_list
-from app.rules.catalog import all_rules
+from app.rule_settings import rules_by_code
 from app.scoping import Scope, scope_for
 from app.spec import ETHNICITIES, module
 
@@ -90,7 +90,7 @@ def single_fields() -> dict[str, tuple[str, tuple]]:
 
 
 def rule_codes() -> dict[str, str]:
-    return {code: rule.title for code, rule in sorted(all_rules().items())}
+    return {code: rule.title for code, rule in sorted(rules_by_code().items())}
 
 
 @dataclass

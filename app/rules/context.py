@@ -22,6 +22,7 @@ class UnitFacts:
     dual_managed: bool = False
     quotas: dict = field(default_factory=dict)  # grade → approved posts
     authority: str = ""  # 任免权限 (app.enums.AUTHORITIES), D13
+    path: str = ""  # the materialised path (a custom rule's unit subtree)
 
 
 # What the person rules compare between two cases of one person (X18), with their labels.

@@ -34,7 +34,7 @@ from app.models.supervision import (
 )
 from app.record.data import write_values
 from app.record.lock import lock_case
-from app.rules.catalog import all_rules
+from app.rule_settings import rules_by_code
 from app.scoping import Scope, scope_for
 from app.workflow.guard import workflow_write
 from app.workflow.submission import return_for_correction
@@ -258,7 +258,7 @@ def add_finding(case: Case, user, *, rule_codes: str, description: str, deadline
     if not codes:
         problems.append("请填写问题对应的规则编号（如 P27）")
     codes = list(dict.fromkeys(codes))
-    unknown = [c for c in codes if c not in all_rules()]
+    unknown = [c for c in codes if c not in rules_by_code()]
     if len(",".join(codes)) > 200:  # finding.rule_codes
         problems.append("规则编号过多：一条问题最多关联约 40 条规则，请拆分记录")
     if unknown:

@@ -6,10 +6,11 @@ Every path is covered (admin pages, REST, CLI, scripts): the changes are noticed
 task is queued once the transaction has committed (nothing is queued for a rolled-back change)."""
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from app.extensions import listen_on_sessions
 from app.models import Unit, UnitQuota
+from app.models.custom_rules import CUSTOM_DISABLED, CUSTOM_ENABLED, CustomRuleVersion
 from app.models.rules import CalendarDay, CalendarYear, RuleSetting
 from app.tasks.rules import rederive_later
 
@@ -33,6 +34,11 @@ def _after_flush(session, _context) -> None:
     for obj in [*session.new, *session.dirty, *session.deleted]:
         if isinstance(obj, RuleSetting):
             _note(session, f"规则参数 {obj.code}", obj.unit_id if obj.unit_id and not obj.region_code else ALL)
+        elif isinstance(obj, CustomRuleVersion):
+            # a version that is (or stops being) in force: the cases of its subtree, or all
+            if obj.status in (CUSTOM_ENABLED, CUSTOM_DISABLED) or inspect(obj).attrs.status.history.deleted:
+                for unit_id in _subtree(session, obj.unit_id):
+                    _note(session, f"自定义规则 {obj.code}", unit_id)
         elif isinstance(obj, (CalendarDay, CalendarYear)):
             if not (obj in session.new and obj.source == "package"):
                 _note(session, "工作日历")
@@ -43,6 +49,14 @@ def _after_flush(session, _context) -> None:
             state = inspect(obj)
             if any(state.attrs[a].history.has_changes() for a in UNIT_INPUTS):
                 _note(session, "单位信息", obj.id)
+
+
+def _subtree(session, unit_id) -> list:
+    if unit_id is None:
+        return [ALL]
+    path = session.execute(select(Unit.path).where(Unit.id == unit_id)).scalar()
+    return session.execute(select(Unit.id).where(Unit.path.startswith(path, autoescape=True))).scalars().all() \
+        if path else [unit_id]
 
 
 def _after_commit(session) -> None:

@@ -6,8 +6,9 @@ from app.views.audit import AuditLogApi, AuditLogView
 from app.views.case_api import MODULE_APIS, BatchApi, CaseApi, SignatureApi, SubmissionApi
 from app.views.cases import BatchView, CasePersonView, CaseView
 from app.views.custom_items import CustomItemView
-from app.views.home import HomeView
+from app.views.custom_rules import CustomRulesView, RulePackView
 from app.views.form_fixes import init_form_fixes
+from app.views.home import HomeView
 from app.views.notices import NoticeView
 from app.views.notifications import CaseDeadlineView, InboxView, TaskRunView
 from app.views.patrol import FindingView, PatrolView, ReviewView, SpotCheckView
@@ -43,6 +44,8 @@ def _menu():
             (RulesCatalogView, "Rules", _("硬杠规则"), "fa-gavel"),
             (RuleSettingView, "RuleSettings", _("规则参数"), "fa-sliders"),
             (CustomItemView, "CustomItems", _("自定义数据项"), "fa-plus-square"),
+            (CustomRulesView, "CustomRules", _("自定义规则"), "fa-code"),
+            (RulePackView, "RulePacks", _("规则包"), "fa-archive"),
             (CalendarDayView, "Calendar", _("节假日与调休"), "fa-calendar"),
             (ReportFileView, "Reports", _("统计报表"), "fa-file-excel-o"),
             (ReportScheduleView, "ReportSchedules", _("报表计划"), "fa-calendar-check-o"),

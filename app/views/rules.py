@@ -17,7 +17,7 @@ from app.models import Alarm, CalendarDay, RuleSetting
 from app.models.supervision import AppointmentDocument
 from app.queries.rule_versions import judged_since, versions
 from app.queries.units import unit_by_code
-from app.rule_settings import SettingRefused, add_version, effective_params, settings_for
+from app.rule_settings import SettingRefused, add_version, custom_rules_in_force, effective_params, settings_for
 from app.rules.catalog import all_rules
 from app.rules.registry import CATEGORY_NAMES
 from app.scoping import current_scope
@@ -63,6 +63,9 @@ class RulesCatalogView(BaseView):
                          "params": show_params(code, effective_params(rule, setting)), "setting": setting,
                          "basis": basis_words(rule.basis),
                          "category": CATEGORY_NAMES.get(rule.category, rule.category)})
+        for rule in custom_rules_in_force(dt.date.today()):  # 自定义规则 in force today, approved
+            rows.append({"rule": rule, "enabled": True, "params": [], "setting": None, "custom": True,
+                         "basis": rule.basis, "category": CATEGORY_NAMES.get(rule.category, rule.category)})
         return self.render_template("jishi/rules.html", rows=rows, title="硬杠规则", markers=MARKERS,
                                     severity=SEVERITY_WORDS, points=POINT_WORDS)
 

@@ -63,7 +63,7 @@ from app.reporting.statistics import (
     write_statistics_xlsx,
 )
 from app.reporting.xlsx import Sheet, Writer
-from app.rules.catalog import all_rules
+from app.rule_settings import rules_by_code
 from app.scoping import Scope, current_scope
 from app.views.helpers import day, page_arg, page_window
 
@@ -132,8 +132,8 @@ def parse_form(args, scope: Scope, user) -> StatForm:
         picked.add("date_to", end.isoformat())
     pq = qx.parse_filter(picked, scope)
     errors = list(pq.errors)
-    for label, day in (("起始日期", pq.filter.date_from), ("截止日期", pq.filter.date_to)):
-        if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
+    for label, picked_day in (("起始日期", pq.filter.date_from), ("截止日期", pq.filter.date_to)):
+        if picked_day is not None and not MIN_YEAR <= picked_day.year <= MAX_YEAR:
             errors.append(f"“{label}”超出范围：应在 {MIN_YEAR} 年至 {MAX_YEAR} 年之间")
     others: list[Unit] = []
     root = pq.unit
@@ -359,7 +359,7 @@ class StatisticsView(BaseView):
         units, hits = rule_hits(sf.filter, scope, sf.root)
         if scope.kind == "unit":
             units = [u for u in units if u.id == scope.unit_id]
-        rules = all_rules()
+        rules = rules_by_code()
         base = _base_params(sf.filter)
         cols = [(u, {"unit_id": u.id, "subtree": u.id != sf.root.id}) for u in units]
         rows = []

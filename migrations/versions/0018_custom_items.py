@@ -1,7 +1,7 @@
 """custom items (自定义数据项): definitions and typed values, no migration per item
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-05
 
 An admin's item lives in ``custom_item``; each case's value is a row of ``custom_value`` with a typed
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -295,7 +295,7 @@ def test_evaluations_are_append_only(app, ctx):
 def test_rules_list_json(app):
     result = app.test_cli_runner().invoke(args=["rules", "list", "--json"])
     assert result.exit_code == 0
-    rules = json.loads(result.output)
+    rules = [r for r in json.loads(result.output) if not r.get("custom")]  # custom rules other tests enabled
     assert len(rules) == 117 + NEW_RULES
     first = rules[0]
     assert set(first) >= {"code", "title", "category", "severity", "enabled", "points", "basis", "params"}

@@ -276,3 +276,24 @@ def test_demo_has_a_keji_case_and_a_cross_case_finding(app, first_run):
         [x18] = [h for h in latest_hits(later) if h.rule_code == "X18"]
         assert later.case_no in x18.message and earlier.case_no in x18.message
         assert "X18" not in {h.rule_code for h in latest_hits(earlier)}
+
+
+def test_demo_seeds_a_second_administrator_for_the_four_eyes(app, first_run):
+    """admin writes a custom rule, admin2 (a second 系统管理员, its password printed like the others) approves it."""
+    from app.audit import acting_as
+    from app.extensions import db
+    from app.workflow import custom_rules as cr
+
+    assert "admin2" in printed_credentials(first_run.stdout)
+    with app.app_context():
+        sm = app.appbuilder.sm
+        admin, admin2 = sm.find_user(username="admin"), sm.find_user(username="admin2")
+        assert [r.name for r in admin2.roles] == ["系统管理员"]
+        code = next(f"Z{n}" for n in range(9000, 9999) if not cr.versions(f"Z{n}"))
+        data = {"code": code, "title": "演示", "category": "P", "severity": "yellow", "points": "E", "basis": "演示",
+                "effective_from": "2099-01-01", "region_code": "990000", "expression": "true"}
+        with acting_as(admin, "cli"):
+            cr.save_draft(data, admin)
+        with acting_as(admin2, "cli"):
+            assert cr.approve(code, admin2).status == "enabled"
+        db.session.remove()

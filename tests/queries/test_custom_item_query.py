@@ -7,14 +7,13 @@ import datetime as dt
 import io
 from urllib.parse import urlencode
 
-import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select, text
+from sqlalchemy import func, text
 
 from app.audit import acting_as
 from app.extensions import db
-from app.models import Case, Unit
-from app.queries.cases import case_select, count
+from app.models import Case
+from app.queries.cases import case_select
 from app.reporting.exports import parse_filter
 from app.scoping import Scope, scope_for
 from app.workflow import cases

@@ -20,7 +20,7 @@ from app.workflow import guard
 from app.workflow.cases import CaseError
 from app.workflow.custom_items import CustomItemRefused, add_item
 from tests.factories import (
-    build_case, case_values, custom_item, record_case, to_first_submission, unique, user_named,
+    build_case, case_values, custom_item, record_case, unique, user_named,
 )
 
 

@@ -14,7 +14,7 @@ from app.models import Case, Unit
 from app.models.deadlines import DL_LATE, DL_MISSING, DL_ON_TIME, DL_PENDING, NODE_LABELS, CaseDeadline
 from app.models.rules import ALARM_CLOSED, ALARM_CORRECTED, ALARM_DISMISSED, ALARM_HALTED, Alarm, AlarmEvent
 from app.models.supervision import FINDING_CLOSED, FINDING_DONE, NOTICE_ISSUED, Finding, Notice
-from app.rules.catalog import all_rules
+from app.rule_settings import rules_by_code
 from app.scoping import Scope
 
 KIND_LATE, KIND_MISSING, KIND_WRONG = "迟报", "漏报", "错报"
@@ -179,7 +179,7 @@ def _rule_info(code: str) -> tuple[str, str]:
         return "M", "已印发任免文件但未报送纪实"
     if code == NO_DOCUMENT_CODE:
         return "X", "讨论决定通过后长期无任免文件"
-    rule = all_rules().get(code)
+    rule = rules_by_code().get(code)
     if rule is not None:
         return (rule.category if rule.category in TYPE_LABELS else "R"), rule.title
     return (code[:1] if code[:1] in TYPE_LABELS and code[:1] not in ("R", "M") else "R"), ""

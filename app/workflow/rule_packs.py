@@ -1,0 +1,136 @@
+"""Rule packs (规则包): a set of custom rules as one signed JSON file, so that a province can hand its
+rules to its cities. Importing shows the difference with what is here and writes drafts, which follow
+the same approval as any draft (四眼原则); a pack whose signature does not verify is refused and
+nothing is written.
+
+The signature is an HMAC-SHA256 of the canonical JSON of the pack (everything but ``signature``) with
+``JISHI_RULE_PACK_KEY`` — the key a province shares with its cities out of band — else this install's
+evidence key (app.record.evidence: then only installs sharing that key accept the pack).
+Custom items (issue 16 part 4) travel in ``items`` once they exist; today the list is empty.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+
+from flask import current_app
+
+from app.extensions import db
+from app.models.custom_rules import CUSTOM_ENABLED, CustomRuleVersion
+from app.record.evidence import load_key
+from app.scoping import Scope, scope_for
+from app.workflow.custom_rules import CustomRuleError, all_versions, save_draft_row, validate, versions
+
+FORMAT = "jishi-rule-pack"
+FORMAT_VERSION = 1
+RULE_FIELDS = ("code", "title", "category", "severity", "points", "basis", "effective_from", "expression",
+               "region_code", "grades", "selection_types")
+
+
+def _key() -> bytes:
+    configured = current_app.config.get("JISHI_RULE_PACK_KEY") or ""
+    if configured:
+        if len(configured) < 32:
+            raise CustomRuleError(["JISHI_RULE_PACK_KEY 至少需要 32 个字符"])
+        return configured.encode("utf-8")
+    return load_key()
+
+
+def _canonical(body: dict) -> bytes:
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def sign(body: dict) -> str:
+    return hmac.new(_key(), _canonical(body), hashlib.sha256).hexdigest()
+
+
+def _rule_entry(row: CustomRuleVersion) -> dict:
+    entry = {f: getattr(row, f) for f in RULE_FIELDS}
+    entry["effective_from"] = row.effective_from.isoformat()
+    entry["points"] = [p for p in (row.points or "").split(",") if p]
+    entry["grades"], entry["selection_types"] = list(row.grades or []), list(row.selection_types or [])
+    return entry
+
+
+def export_pack(codes=None, scope: Scope | None = None, source: str = "") -> dict:
+    """The latest enabled version of each custom rule (of ``codes``, else all the scope sees), signed."""
+    latest: dict[str, CustomRuleVersion] = {}
+    for row in all_versions(scope):
+        if row.status == CUSTOM_ENABLED and (not codes or row.code in codes):
+            latest[row.code] = row
+    missing = sorted(set(codes or ()) - set(latest))
+    if missing:
+        raise CustomRuleError([f"没有已启用的自定义规则：{'、'.join(missing)}"])
+    body = {"format": FORMAT, "format_version": FORMAT_VERSION, "source": source,
+            "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "rules": [_rule_entry(r) for _c, r in sorted(latest.items())], "items": []}
+    return {**body, "signature": sign(body)}
+
+
+def verify(pack) -> dict:
+    """The pack's body when its signature verifies; refused otherwise."""
+    if not isinstance(pack, dict) or pack.get("format") != FORMAT:
+        raise CustomRuleError(["不是规则包文件（format 应为 jishi-rule-pack）"])
+    body = {k: v for k, v in pack.items() if k != "signature"}
+    given = pack.get("signature")
+    if not isinstance(given, str) or not hmac.compare_digest(given, sign(body)):
+        raise CustomRuleError(["规则包签名无效：文件被修改过，或不是用本系统共享的规则包密钥签发的；未写入任何数据"])
+    if body.get("format_version") != FORMAT_VERSION:
+        raise CustomRuleError([f"不支持的规则包版本：{body.get('format_version')}"])
+    if not isinstance(body.get("rules"), list):
+        raise CustomRuleError(["规则包缺少 rules 列表"])
+    return body
+
+
+def diff(pack, user) -> list[dict]:
+    """What importing would do, per rule: 新增 (a new code), 修改 (the fields that differ from the newest
+    version here), 相同 (nothing). Checks every rule as a draft would be checked; refuses on any problem."""
+    body = verify(pack)
+    scope = scope_for(user)
+    out, problems = [], []
+    for n, entry in enumerate(body["rules"], start=1):
+        if not isinstance(entry, dict):
+            problems.append(f"第 {n} 条规则不是 JSON 对象")
+            continue
+        _clean, found = validate({k: v for k, v in entry.items() if k in RULE_FIELDS}, scope)
+        problems += [f"{entry.get('code') or f'第 {n} 条'}：{p}" for p in found]
+        rows = versions(str(entry.get("code") or ""))
+        if not rows:
+            out.append({"code": entry.get("code"), "action": "新增", "changes": {}})
+            continue
+        here = _rule_entry(rows[-1])
+        changes = {f: {"现有": here.get(f), "规则包": entry.get(f)} for f in RULE_FIELDS
+                   if _norm(here.get(f)) != _norm(entry.get(f))}
+        out.append({"code": entry.get("code"), "action": "修改" if changes else "相同", "changes": changes,
+                    "version_here": rows[-1].version_no})
+    if problems:
+        raise CustomRuleError(problems)
+    return out
+
+
+def _norm(value):
+    return sorted(value) if isinstance(value, list) else (value or None)
+
+
+def import_pack(pack, user) -> list[dict]:
+    """Write each new or changed rule of a verified pack as a draft version, in one transaction; the
+    drafts then need a second administrator's approval like any other."""
+    changes = diff(pack, user)
+    body = verify(pack)
+    entries = {e["code"]: e for e in body["rules"]}
+    written = []
+    try:
+        for change in changes:
+            if change["action"] == "相同":
+                continue
+            entry = {k: v for k, v in entries[change["code"]].items() if k in RULE_FIELDS}
+            entry["note"] = f"规则包导入：{body.get('source') or '未注明来源'}"[:200]
+            row = save_draft_row(entry, user)
+            written.append({**change, "version": row.version_no})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return written

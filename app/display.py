@@ -29,7 +29,7 @@ TABLE_LABELS = {
     "spot_check": "抽查", "spot_check_item": "抽查案例", "circular_notice": "通报", "circular_notice_case": "通报案例",
     "appointment_document": "任免文件", "person_correction": "档案专审更正", "inbox_message": "站内消息",
     "rule_evaluation": "规则评估", "evaluation_run": "评估批次", "case_fact": "统计事实", "audit_log": "修改痕迹",
-    "custom_item": "自定义数据项定义", "custom_value": "自定义数据项",
+    "custom_item": "自定义数据项定义", "custom_value": "自定义数据项", "custom_rule_version": "自定义规则",
 }
 
 # Columns by name (the catalogue's items first; these are the columns that are not items).
@@ -71,7 +71,11 @@ COLUMN_LABELS = {
     "basis": "依据", "decided_on": "决定日期", "recipient_id": "收件人", "body": "内容", "link": "链接",
     "read_at": "阅读时间", "emailed_at": "邮件发送时间", "export_file_id": "导出文件",
     "item_id": "自定义数据项", "value_text": "值", "value_num": "值（数字/是否）", "value_date": "值（日期）",
-    "value_json": "值（多选）",
+    "value_json": "值（多选）", "severity": "严重程度", "points": "检查时点", "expression": "条件表达式",
+    "grades": "适用职级", "selection_types": "适用选任方式", "author_id": "编写人", "author_name": "编写人",
+    "approver_id": "批准人", "approver_name": "批准人", "approved_at": "批准时间", "category": "类别",
+    "module": "环节", "key": "键", "label": "名称", "type": "类型", "required": "是否必填", "condition": "必填条件",
+    "help_text": "填写说明",
 }
 # A column whose name means something else in one table.
 TABLE_COLUMN_LABELS = {

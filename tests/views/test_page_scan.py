@@ -121,6 +121,10 @@ def demo_app(app):
 # --------------------------------------------------------------------------- reading a page
 
 _DROP = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.S | re.I)
+# What a user types rather than reads: <code> and an element marked translate="no" (HTML's own mark for
+# text that is not in the page's language) — the custom rules' expression language, its names and keys.
+_CODE = re.compile(r"<(code|kbd|textarea|td|span|div|p)\b[^>]*\btranslate=\"no\"[^>]*>.*?</\1\s*>|<code\b[^>]*>.*?</code\s*>",
+                   re.S | re.I)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _VISIBLE_ATTR = re.compile(r"""\b(?:title|placeholder|alt|aria-label)\s*=\s*("([^"]*)"|'([^']*)')""", re.I)
 _TAG = re.compile(r"<[^>]+>")
@@ -130,7 +134,7 @@ _HREF = re.compile(r"""\bhref\s*=\s*["']([^"'#]+)""", re.I)
 def visible_text(page: str) -> str:
     """The text a user reads: tags, scripts and styles removed, entities decoded; title, placeholder and
     alt attributes kept (a user reads them too)."""
-    page = _COMMENT.sub(" ", _DROP.sub(" ", page))
+    page = _CODE.sub(" ", _COMMENT.sub(" ", _DROP.sub(" ", page)))
     attrs = " ".join(m.group(2) or m.group(3) or "" for m in _VISIBLE_ATTR.finditer(page))
     return html_lib.unescape(_TAG.sub(" ", page) + " " + attrs)
 
@@ -294,3 +298,15 @@ def test_the_scan_finds_what_the_issue_saw():
         assert expected in seen, expected
     clean = "案例 SJ011-2026-0001 赵建军 校验值 e3b0c44298fc1c14 2026-01-01 08:30 导出 Excel、CSV、PDF 单位 SZZB 用户 jyj_tby"
     assert findings(clean, keys, {"jyj_tby", "jyj", "tby"}) == []
+
+
+def test_code_a_user_types_is_not_read_as_the_page_language():
+    """<code> and translate="no" (the expression editor's names and keys) are skipped; the same words
+    in the page's prose are findings."""
+    keys = {"publicity_end"}
+    typed = visible_text('<p>例：<code>workdays(publicity_end) &lt;= 20</code></p>'
+                         '<td translate="no">报送单位：code 代码</td><textarea translate="no">x == true</textarea>')
+    assert findings(typed, keys, set()) == []
+    prose = visible_text('<p>例：workdays(publicity_end) 报送单位：code 代码</p>')
+    seen = "\n".join(findings(prose, keys, set()))
+    assert "'publicity_end'" in seen and "'workdays'" in seen

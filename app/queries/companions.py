@@ -10,7 +10,7 @@ from app.models import Batch, Case, CaseDeadline, Unit
 from app.models.deadlines import DL_LATE, DL_MISSING
 from app.queries.cases import APPT, MOTION, PUB, QUAL, CaseFilter, case_select, highest_education
 from app.queries.columns import BY_KEY, COLUMNS, GREEN
-from app.queries.statistics import StatTable, last_year, period_table, rule_hits, unit_table
+from app.queries.statistics import StatTable, last_year, per_period_pair, rule_hits, unit_table
 from app.queries.units import top_units
 from app.rules.catalog import all_rules
 from app.scoping import Scope
@@ -43,23 +43,18 @@ def visible_rows(table: StatTable, scope: Scope) -> StatTable:
 # ---- the charts' numbers --------------------------------------------------------------------------------
 
 def trend_points(f: CaseFilter, scope: Scope) -> tuple[list[tuple[str, int]], list[int] | None]:
-    """People per month of the period, and the same months a year earlier (when 同比 applies)."""
-    people = BY_KEY["people"]
-    months = period_table(f, scope, "month", columns=(people,))
-    got = {r.label: r for r in months.rows}
+    """People per month of the period, and the same months a year earlier (when 同比 applies): one
+    scan over both periods (``per_period_pair``)."""
+    prev_f = last_year(f)
+    got, prev = per_period_pair(f, prev_f, scope, "month", columns=(BY_KEY["people"],))
     if f.date_from and f.date_to:
         labels = dates.month_keys(f.date_from, f.date_to, MAX_TREND_MONTHS)
     else:
         labels = sorted(got)
-    points = [(label, got[label].values["people"] if label in got else 0) for label in labels]
+    points = [(label, got.get(label, {}).get("people", 0)) for label in labels]
     previous = None
-    if months.total is not None and months.total.previous is not None:
-        previous = [(got[label].previous or {}).get("people", 0) if label in got else 0 for label in labels]
-        # a month with nothing this year still has its last-year figure
-        if any(label not in got for label in labels):
-            back = period_table(last_year(f), scope, "month", columns=(people,))
-            prev_got = {r.label: r.values["people"] for r in back.rows}
-            previous = [prev_got.get(f"{int(label[:4]) - 1:04d}{label[4:]}", 0) for label in labels]
+    if prev_f is not None:  # a month with nothing this year still has its last-year figure
+        previous = [prev.get(f"{int(label[:4]) - 1:04d}{label[4:]}", {}).get("people", 0) for label in labels]
     return points, previous
 
 

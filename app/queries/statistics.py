@@ -18,13 +18,21 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import case as sa_case
-from sqlalchemy import distinct, func, null, select
+from sqlalchemy import distinct, func, null, or_, select
 
 from app.dates import period_bounds
 from app.extensions import db
 from app.models import FACT_KEYS, Case, RuleEvaluation, Unit
 from app.models import CaseFact as F
-from app.queries.cases import ALARM_AGG, CaseFilter, case_select, period_key, reporting, unit_conditions
+from app.queries.cases import (
+    ALARM_AGG,
+    CaseFilter,
+    case_select,
+    date_column,
+    period_key,
+    reporting,
+    unit_conditions,
+)
 from app.queries.columns import COLUMNS, RATES, Col
 from app.scoping import Scope
 
@@ -103,21 +111,54 @@ def _aggregate(col: Col, batches_by_flag: bool):
     return func.count().filter(col.sql())
 
 
-def _counts(f: CaseFilter, scope: Scope, key, columns, tree=None) -> dict:
+def _counts(f: CaseFilter, scope: Scope, key, columns, tree=None, extra_key=None, where=()) -> dict:
     """{key: {column: count}} for the cases the filter and scope select, grouped by ``key`` — one
     GROUP BY over the fact rows (app/models/facts.py), with the alarms joined when a column reads
-    them; a column of a caller's own (the chart's 绿灯) reads the case and its joins as well."""
+    them; a column of a caller's own (the chart's 绿灯) reads the case and its joins as well. With
+    ``extra_key`` the groups are (key, extra) pairs."""
     by_flag = _fact_only(f) and f.basis == "decision"
     own = [c for c in columns if not _stored(c)]
     case_needs = set().union(*(c.needs for c in own)) if own else None
-    stmt = _source(f, scope, [key, *(_aggregate(c, by_flag) for c in columns)], case_needs)
+    keys_sql = [key] if extra_key is None else [key, extra_key]
+    stmt = _source(f, scope, [*keys_sql, *(_aggregate(c, by_flag) for c in columns)], case_needs).where(*where)
     if tree is not None:  # the units counted, each with the group it counts in (``per_child``)
         stmt = stmt.join(tree, tree.c.unit_id == F.unit_id)
     if any("alarms" in c.needs for c in columns) and "alarms" not in (case_needs or ()):
         stmt = stmt.outerjoin(ALARM_AGG, ALARM_AGG.c.root_id == F.root_id)
     keys = [c.key for c in columns]
+    n = len(keys_sql)
     with reporting():
-        return {r[0]: dict(zip(keys, (int(n or 0) for n in r[1:]))) for r in db.session.execute(stmt.group_by(key))}
+        return {(r[0] if n == 1 else tuple(r[:n])): dict(zip(keys, (int(v or 0) for v in r[n:])))
+                for r in db.session.execute(stmt.group_by(*keys_sql))}
+
+
+def _paired(f: CaseFilter, prev: CaseFilter | None) -> bool:
+    """Can a period and its 同比 period be counted in one scan? Yes when both are bounded and the
+    earlier one ends before the later one starts (a period of at most a year)."""
+    return (prev is not None and None not in (f.date_from, f.date_to, prev.date_from, prev.date_to)
+            and prev.date_to < f.date_from)
+
+
+def _counts_pair(f: CaseFilter, prev: CaseFilter | None, scope: Scope, key, columns, tree=None) -> tuple[dict, dict]:
+    """``_counts`` of a period and of its 同比 period (``prev``, or none: {}) — in one scan over both:
+    the rows of [prev.from, f.to] (less the days between the two, if any) grouped by the key and by
+    which of the two periods they fall in. Two scans only when the periods overlap."""
+    if prev is None:
+        return _counts(f, scope, key, columns, tree=tree), {}
+    if not _paired(f, prev):
+        return _counts(f, scope, key, columns, tree=tree), _counts(prev, scope, key, columns, tree=tree)
+    both = replace(f, date_from=prev.date_from, date_to=f.date_to)
+    # the date the WHERE reads: the fact row's own, or, when the filter selects the cases, the case's
+    when = _fact_date(f.basis) if _fact_only(f) and not any(not _stored(c) for c in columns) \
+        else date_column(f.basis)
+    gap = [or_(when <= prev.date_to, when >= f.date_from)] if prev.date_to + dt.timedelta(days=1) < f.date_from \
+        else []
+    counts = _counts(both, scope, key, columns, tree=tree, where=gap,
+                     extra_key=sa_case((when >= f.date_from, 1), else_=0).label("current"))
+    out: tuple[dict, dict] = ({}, {})
+    for (k, current), values in counts.items():
+        out[0 if current else 1][k] = values
+    return out
 
 
 def per_unit(f: CaseFilter, scope: Scope, columns=COLUMNS) -> dict[int, dict]:
@@ -125,9 +166,22 @@ def per_unit(f: CaseFilter, scope: Scope, columns=COLUMNS) -> dict[int, dict]:
     return _counts(f, scope, F.unit_id.label("unit_id"), columns)
 
 
+def per_unit_pair(f: CaseFilter, prev: CaseFilter | None, scope: Scope, columns=COLUMNS) -> tuple[dict, dict]:
+    """``per_unit`` of a period and of its 同比 period (``prev``; none: {}), in one scan when they do not
+    overlap (``_counts_pair``)."""
+    return _counts_pair(f, prev, scope, F.unit_id.label("unit_id"), columns)
+
+
 def per_period(f: CaseFilter, scope: Scope, by: str, columns=COLUMNS) -> dict[str, dict]:
-    counts = _counts(f, scope, period_key(_fact_date(f.basis), by).label("period"), columns)
-    return {k: counts[k] for k in sorted(counts, key=str) if k}
+    return per_period_pair(f, None, scope, by, columns)[0]
+
+
+def per_period_pair(f: CaseFilter, prev: CaseFilter | None, scope: Scope, by: str,
+                    columns=COLUMNS) -> tuple[dict[str, dict], dict[str, dict]]:
+    """``per_period`` of a period and of its 同比 period (``prev``; none: {}), in one scan when they
+    do not overlap (``_counts_pair``)."""
+    pair = _counts_pair(f, prev, scope, period_key(_fact_date(f.basis), by).label("period"), columns)
+    return tuple({k: counts[k] for k in sorted(counts, key=str) if k} for counts in pair)
 
 
 def _add(into: dict, values: dict) -> None:
@@ -152,17 +206,20 @@ def last_year(f: CaseFilter) -> CaseFilter | None:
     return replace(f, date_from=back(f.date_from), date_to=back(f.date_to))
 
 
-def per_child(f: CaseFilter, scope: Scope, root: Unit, children: list[Unit], columns=COLUMNS) -> dict:
-    """{child id: {column: count}} over each child's subtree, and None: the root's own cases — grouped
-    in SQL: every unit of the root's subtree is mapped to its child by path first (a few thousand
-    rows), so the GROUP BY has a group per child, not per unit, and nothing is rolled up in Python."""
+def per_child(f: CaseFilter, scope: Scope, root: Unit, children: list[Unit], columns=COLUMNS,
+              prev: CaseFilter | None = None) -> tuple[dict, dict]:
+    """({child id: {column: count}} over each child's subtree, and None: the root's own cases) for the
+    period of ``f`` and (``prev``) its 同比 period, {} without one — grouped in SQL: every unit of the
+    root's subtree is mapped to its child by path first (a few thousand rows), so the GROUP BY has a
+    group per child, not per unit, and nothing is rolled up in Python; both periods in one scan."""
     child = sa_case(*((Unit.path.startswith(c.path, autoescape=True), c.id) for c in children),
                     else_=null()) if children else null()
     tree = select(Unit.id.label("unit_id"), child.label("child")).where(
         Unit.path.startswith(root.path, autoescape=True)).subquery("tree")
     if scope.kind == "subtree" and root.path.startswith(scope.path):
         scope = Scope("all")  # the tree is the root's subtree, inside the scope: no second filter on the units
-    return _counts(replace(f, unit_id=None), scope, tree.c.child, columns, tree=tree)
+    return _counts_pair(replace(f, unit_id=None), prev and replace(prev, unit_id=None), scope, tree.c.child,
+                        columns, tree=tree)
 
 
 def unit_table(f: CaseFilter, scope: Scope, root: Unit, columns=COLUMNS, yoy: bool = True) -> StatTable:
@@ -179,9 +236,9 @@ def unit_table(f: CaseFilter, scope: Scope, root: Unit, columns=COLUMNS, yoy: bo
             _add(total, values)
         return (counts.get(None, _zero(columns)), {c.id: counts.get(c.id, _zero(columns)) for c in children}, total)
 
-    own, subtrees, total = rows(per_child(f, scope, root, children, columns))
-    prev_own, prev_subtrees, prev_total = (rows(per_child(prev_f, scope, root, children, columns)) if prev_f
-                                           else (None, {}, None))
+    counts, prev_counts = per_child(f, scope, root, children, columns, prev=prev_f)
+    own, subtrees, total = rows(counts)
+    prev_own, prev_subtrees, prev_total = rows(prev_counts) if prev_f else (None, {}, None)
     table = StatTable(root, f, "unit", columns=columns)
     table.rows.append(StatRow(f"{root.name}（本级）", own, "self", root.id, False, 0, previous=prev_own))
     for c in children:
@@ -192,9 +249,8 @@ def unit_table(f: CaseFilter, scope: Scope, root: Unit, columns=COLUMNS, yoy: bo
 
 def period_table(f: CaseFilter, scope: Scope, by: str = "month", columns=COLUMNS) -> StatTable:
     """Rows: one per month / quarter / year of the period, with 同比 against the same period a year back."""
-    counts = per_period(f, scope, by, columns)
     prev_f = last_year(f)
-    prev = per_period(prev_f, scope, by, columns) if prev_f else {}
+    counts, prev = per_period_pair(f, prev_f, scope, by, columns)
     table = StatTable(db.session.get(Unit, f.unit_id) if f.unit_id else None, f, by, columns=columns)
     total = _zero(columns)
     for key, values in counts.items():

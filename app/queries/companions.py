@@ -10,7 +10,7 @@ from app.models import Batch, Case, CaseDeadline, Unit
 from app.models.deadlines import DL_LATE, DL_MISSING
 from app.queries.cases import APPT, MOTION, PUB, QUAL, CaseFilter, case_select, highest_education
 from app.queries.columns import BY_KEY, COLUMNS, GREEN
-from app.queries.statistics import StatTable, last_year, per_period_pair, rule_hits, unit_table
+from app.queries.statistics import StatRow, StatTable, last_year, per_period_pair, rule_hits, unit_table
 from app.queries.units import top_units
 from app.rules.catalog import all_rules
 from app.scoping import Scope
@@ -38,6 +38,33 @@ def visible_rows(table: StatTable, scope: Scope) -> StatTable:
     if scope.kind == "unit":
         table.rows = [r for r in table.rows if r.depth == 0]
     return table
+
+
+# Columns that say something needs attention: a unit with any of them is shown first.
+PROBLEM_KEYS = ("red", "yellow", "late1", "missing1", "late2", "correcting", "correction_late", "blocked")
+
+
+def problems(row: StatRow) -> int:
+    return sum(int(row.values.get(k) or 0) for k in PROBLEM_KEYS)
+
+
+def all_zero(row: StatRow) -> bool:
+    """Nothing in the period and nothing in the same period last year (no 同比 figure either)."""
+    return not any(row.values.values()) and not any((row.previous or {}).values())
+
+
+def problems_first(table: StatTable, show_all: bool = False) -> int:
+    """Re-order a unit table's unit rows: those with problems (``PROBLEM_KEYS``; most first), then the
+    others with numbers, then — with ``show_all`` only — the all-zero ones; each group in code order
+    (the table's). 本级 stays first and the total last. Returns how many all-zero rows are folded
+    away (0 with ``show_all``)."""
+    own = [r for r in table.rows if r.kind != "unit"]
+    units = [r for r in table.rows if r.kind == "unit"]
+    hit = sorted((r for r in units if problems(r)), key=lambda r: -problems(r))  # (stable: code order within)
+    zero = [r for r in units if not problems(r) and all_zero(r)]
+    rest = [r for r in units if not problems(r) and not all_zero(r)]
+    table.rows = [*own, *hit, *rest, *(zero if show_all else [])]
+    return 0 if show_all else len(zero)
 
 
 # ---- the charts' numbers --------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from app.extensions import db
 from app.models import Unit
 from app.queries.cases import CaseFilter
 from app.queries.columns import COLUMNS
-from app.queries.statistics import StatRow, StatTable, last_year, per_unit_pair, period_table, unit_table
+from app.queries.statistics import StatRow, StatTable, last_year, per_unit, period_table, unit_table
 from app.reporting.xlsx import Sheet, Writer
 from app.scoping import Scope
 
@@ -80,9 +80,9 @@ def tree_table(f: CaseFilter, scope: Scope, root: Unit, columns=COLUMNS) -> Stat
     below: dict[int, list[Unit]] = {}
     for unit in grand:
         below.setdefault(unit.parent_id, []).append(unit)
+    counts = per_unit(table.filter, scope, columns)
     prev_f = last_year(table.filter)
-    counts, prev = per_unit_pair(table.filter, prev_f, scope, columns)
-    prev = prev if prev_f else None
+    prev = per_unit(prev_f, scope, columns) if prev_f else None
     ids = set(counts) | set(prev or {})
     paths = dict(db.session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(ids))).all()) if ids else {}
     rows: list[StatRow] = []

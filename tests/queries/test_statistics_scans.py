@@ -11,15 +11,15 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from app.audit import acting_as
 from app.extensions import db
 from app.models import Unit
-from app.queries.cases import CaseFilter
+from app.queries.cases import CaseFilter, count
 from app.queries.columns import BY_KEY
 from app.queries.companions import trend_points, with_green
-from app.queries.statistics import last_year, per_period, period_table, unit_table
+from app.queries.statistics import _whole_tree, last_year, per_period, period_table, unit_table
 from app.scoping import Scope
 from tests.factories import make_users, save_case, two_units, unique
 
@@ -123,3 +123,21 @@ def test_one_scan_counts_what_two_scans_count(ctx, org, f):
     back = per_period(replace(prev_f, unit_id=org), ALL, "month", columns=(people,))
     assert points == [(m, mine.get(m, {}).get("people", 0)) for m, _n in points]
     assert previous == [back.get(f"{int(m[:4]) - 1}{m[4:]}", {}).get("people", 0) for m, _n in points]
+
+
+def test_no_unit_condition_only_for_the_whole_tree(ctx, org):
+    """The sole top-level unit's subtree, seen by everyone or by its own subtree's user, is every unit:
+    its fact rows are read without a unit condition — and give what count() gives. Nothing else is."""
+    tops = db.session.execute(select(Unit).where(Unit.parent_id.is_(None))).scalars().all()
+    dept = db.session.get(Unit, org)
+    mine = Scope("subtree", dept.id, dept.path)
+    assert not _whole_tree(replace(YEAR, unit_id=org), ALL) and not _whole_tree(replace(YEAR, unit_id=org), mine)
+    if len(tops) != 1:
+        assert not any(_whole_tree(replace(YEAR, unit_id=t.id), ALL) for t in tops)
+        return
+    root = tops[0]
+    whole = replace(YEAR, unit_id=root.id)
+    assert _whole_tree(whole, ALL) and _whole_tree(whole, Scope("subtree", root.id, root.path))
+    assert not _whole_tree(whole, mine) and not _whole_tree(replace(whole, subtree=False), ALL)
+    months = per_period(whole, ALL, "month")
+    assert sum(v["people"] for v in months.values()) == count(whole, ALL) > 0

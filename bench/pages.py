@@ -294,8 +294,8 @@ def main(argv=None) -> int:
                                                       for page, (k, s) in sorted(r["page_p95"].items())),
                       flush=True)
                 if r["error_kinds"]:
-                    print("        errors: " + ", ".join(f"{kind} ×{k}" for kind, k in sorted(r["error_kinds"].items())),
-                          flush=True)
+                    kinds = sorted(r["error_kinds"].items())
+                    print("        errors: " + ", ".join(f"{kind} ×{k}" for kind, k in kinds), flush=True)
     finally:
         stop(proc)
     print(f"\n{'PASS' if ok else 'FAIL'}; load average at the end "

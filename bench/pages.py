@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -156,7 +157,8 @@ def target(page: str) -> float:
 
 def concurrent(base: str, plan: list[tuple[str, dict[str, str]]], users: int, seconds: float) -> dict:
     """``users`` threads, each logged in as the next role of ``plan``, opening its pages in random order
-    until ``seconds`` have passed: every request's (page, seconds, ok)."""
+    until ``seconds`` have passed: every request's (page, seconds, HTTP status or the exception's name);
+    the errors (anything but a 200) counted by page and status."""
     sessions = [(username, login(base, username), pages) for username, pages in
                 (plan[i % len(plan)] for i in range(users))]
     results, lock = [], threading.Lock()
@@ -170,11 +172,11 @@ def concurrent(base: str, plan: list[tuple[str, dict[str, str]]], users: int, se
             page, path = rng.choice(items)
             start = time.perf_counter()
             try:
-                ok = session.get(base + path, timeout=TIMEOUT, allow_redirects=False).status_code == 200
-            except requests.RequestException:
-                ok = False
+                status = session.get(base + path, timeout=TIMEOUT, allow_redirects=False).status_code
+            except requests.RequestException as exc:
+                status = type(exc).__name__  # no answer (a timeout, a reset connection)
             with lock:
-                results.append((page, time.perf_counter() - start, ok))
+                results.append((page, time.perf_counter() - start, status))
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=users) as pool:
@@ -185,7 +187,8 @@ def concurrent(base: str, plan: list[tuple[str, dict[str, str]]], users: int, se
     for page, s, _ in results:
         by_page.setdefault(page, []).append(s)
     return {"users": users, "requests": len(results), "seconds": wall, "rps": len(results) / wall,
-            "p50": statistics.median(times), "p95": p95(times), "errors": sum(not ok for _, _, ok in results),
+            "p50": statistics.median(times), "p95": p95(times), "errors": sum(s != 200 for _, _, s in results),
+            "error_kinds": Counter(f"{page}: {s}" for page, _, s in results if s != 200),
             "page_p95": {page: (len(v), p95(v)) for page, v in by_page.items()}}
 
 
@@ -290,6 +293,9 @@ def main(argv=None) -> int:
                 print("        p95 by page: " + ", ".join(f"{page} {s * 1000:.0f} ms (n={k})"
                                                       for page, (k, s) in sorted(r["page_p95"].items())),
                       flush=True)
+                if r["error_kinds"]:
+                    kinds = sorted(r["error_kinds"].items())
+                    print("        errors: " + ", ".join(f"{kind} ×{k}" for kind, k in kinds), flush=True)
     finally:
         stop(proc)
     print(f"\n{'PASS' if ok else 'FAIL'}; load average at the end "

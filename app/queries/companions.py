@@ -10,7 +10,7 @@ from app.models import Batch, Case, CaseDeadline, Unit
 from app.models.deadlines import DL_LATE, DL_MISSING
 from app.queries.cases import APPT, MOTION, PUB, QUAL, CaseFilter, case_select, highest_education
 from app.queries.columns import BY_KEY, COLUMNS, GREEN
-from app.queries.statistics import StatTable, last_year, period_table, rule_hits, unit_table
+from app.queries.statistics import StatRow, StatTable, last_year, per_period_pair, rule_hits, unit_table
 from app.queries.units import top_units
 from app.rule_settings import rules_by_code
 from app.scoping import Scope
@@ -40,26 +40,48 @@ def visible_rows(table: StatTable, scope: Scope) -> StatTable:
     return table
 
 
+# Columns that say something needs attention: a unit with any of them is shown first.
+PROBLEM_KEYS = ("red", "yellow", "late1", "missing1", "late2", "correcting", "correction_late", "blocked")
+
+
+def problems(row: StatRow) -> int:
+    return sum(int(row.values.get(k) or 0) for k in PROBLEM_KEYS)
+
+
+def all_zero(row: StatRow) -> bool:
+    """Nothing in the period and nothing in the same period last year (no 同比 figure either)."""
+    return not any(row.values.values()) and not any((row.previous or {}).values())
+
+
+def problems_first(table: StatTable, show_all: bool = False) -> int:
+    """Re-order a unit table's unit rows: those with problems (``PROBLEM_KEYS``; most first), then the
+    others with numbers, then — with ``show_all`` only — the all-zero ones; each group in code order
+    (the table's). 本级 stays first and the total last. Returns how many all-zero rows are folded
+    away (0 with ``show_all``)."""
+    own = [r for r in table.rows if r.kind != "unit"]
+    units = [r for r in table.rows if r.kind == "unit"]
+    hit = sorted((r for r in units if problems(r)), key=lambda r: -problems(r))  # (stable: code order within)
+    zero = [r for r in units if not problems(r) and all_zero(r)]
+    rest = [r for r in units if not problems(r) and not all_zero(r)]
+    table.rows = [*own, *hit, *rest, *(zero if show_all else [])]
+    return 0 if show_all else len(zero)
+
+
 # ---- the charts' numbers --------------------------------------------------------------------------------
 
 def trend_points(f: CaseFilter, scope: Scope) -> tuple[list[tuple[str, int]], list[int] | None]:
-    """People per month of the period, and the same months a year earlier (when 同比 applies)."""
-    people = BY_KEY["people"]
-    months = period_table(f, scope, "month", columns=(people,))
-    got = {r.label: r for r in months.rows}
+    """People per month of the period, and the same months a year earlier (when 同比 applies): one
+    scan over both periods (``per_period_pair``)."""
+    prev_f = last_year(f)
+    got, prev = per_period_pair(f, prev_f, scope, "month", columns=(BY_KEY["people"],))
     if f.date_from and f.date_to:
         labels = dates.month_keys(f.date_from, f.date_to, MAX_TREND_MONTHS)
     else:
         labels = sorted(got)
-    points = [(label, got[label].values["people"] if label in got else 0) for label in labels]
+    points = [(label, got.get(label, {}).get("people", 0)) for label in labels]
     previous = None
-    if months.total is not None and months.total.previous is not None:
-        previous = [(got[label].previous or {}).get("people", 0) if label in got else 0 for label in labels]
-        # a month with nothing this year still has its last-year figure
-        if any(label not in got for label in labels):
-            back = period_table(last_year(f), scope, "month", columns=(people,))
-            prev_got = {r.label: r.values["people"] for r in back.rows}
-            previous = [prev_got.get(f"{int(label[:4]) - 1:04d}{label[4:]}", 0) for label in labels]
+    if prev_f is not None:  # a month with nothing this year still has its last-year figure
+        previous = [prev.get(f"{int(label[:4]) - 1:04d}{label[4:]}", {}).get("people", 0) for label in labels]
     return points, previous
 
 

@@ -53,8 +53,11 @@ def _table_root(scope: Scope) -> tuple[Unit | None, list[Unit], str]:
     return None, [], ""
 
 
-def unit_rows(scope: Scope) -> tuple[list[dict], dict]:
-    """本级 and each child subtree by light: one GROUP BY (unit path, light), rolled up by path."""
+def unit_rows(scope: Scope, show_all: bool = False) -> tuple[list[dict], dict, int]:
+    """本级 and each child subtree by light: one GROUP BY (unit path, light), rolled up by path. The
+    children with red or yellow cases first (most red, then most yellow), then the others with cases;
+    those without a current case are left out (folded) unless ``show_all``, and counted: (rows, total,
+    folded)."""
     root, children, base = _table_root(scope)
     grouped = db.session.execute(
         select(Unit.path, Case.light, func.count(Case.id))
@@ -80,15 +83,19 @@ def unit_rows(scope: Scope) -> tuple[list[dict], dict]:
     rows = []
     if root is not None:
         rows.append({"unit_id": root.id, "code": root.code, "name": f"{root.name}（本级）", "kind": "self", **own})
-    for child in children:
-        rows.append({"unit_id": child.id, "code": child.code, "name": child.name, "kind": "unit",
-                     **by_child[child.path]})
-    return rows, total
+    subtrees = [{"unit_id": child.id, "code": child.code, "name": child.name, "kind": "unit", **by_child[child.path]}
+                for child in children]
+    problems = sorted((r for r in subtrees if r["red"] or r["yellow"]), key=lambda r: (-r["red"], -r["yellow"]))
+    quiet = [r for r in subtrees if r["total"] and not (r["red"] or r["yellow"])]
+    empty = [r for r in subtrees if not r["total"]]
+    rows += problems + quiet + (empty if show_all else [])
+    return rows, total, 0 if show_all else len(empty)
 
 
-def monitor_numbers(scope: Scope, worklist: Select, today: dt.date | None = None) -> dict:
+def monitor_numbers(scope: Scope, worklist: Select, today: dt.date | None = None, show_all: bool = False) -> dict:
     """Every number of the dashboard, in the scope (see app.views.workbench); ``worklist`` is the review
-    worklist's SELECT (app.supervision.patrol.worklist_select), counted here."""
+    worklist's SELECT (app.supervision.patrol.worklist_select), counted here; ``show_all``: the units
+    without a case too (``unit_rows``)."""
     today = today or dt.date.today()
     current = and_(Case.is_current.is_(True), scope.clause(Case.unit_id))
 
@@ -128,7 +135,7 @@ def monitor_numbers(scope: Scope, worklist: Select, today: dt.date | None = None
         overdue_findings += int(late or 0)
     findings["overdue"] = overdue_findings
 
-    units, units_total = unit_rows(scope)
+    units, units_total, folded = unit_rows(scope, show_all)
     return {
         "as_of": utcnow().strftime("%Y-%m-%d %H:%M:%S"),
         "today": today.isoformat(),
@@ -146,4 +153,5 @@ def monitor_numbers(scope: Scope, worklist: Select, today: dt.date | None = None
         "findings": findings,
         "units": units,
         "units_total": units_total,
+        "units_folded": folded,
     }

@@ -40,6 +40,8 @@ from app.queries.companions import (
     lights_of,
     overdue_rows,
     overdue_summary,
+    problems,
+    problems_first,
     roster_rows,
     top_rules,
     trend_points,
@@ -240,7 +242,7 @@ def table_rows(table: StatTable, codes: dict[int, str], form: StatForm) -> list[
         if row.kind == "unit" and row.unit_id in codes:
             reroot = url_for("StatisticsView.index") + "?" + form.qs(unit=codes[row.unit_id])
         out.append({"row": row, "label": row.label, "kind": row.kind, "depth": row.depth, "reroot": reroot,
-                    "cells": cells})
+                    "cells": cells, "problems": problems(row) if row.kind == "unit" else 0})
     return out
 
 
@@ -313,8 +315,12 @@ class StatisticsView(BaseView):
         if not sf.ok:
             return self._render("jishi/statistics.html", sf, "table", title="统计分析")
         scope = current_scope()
+        show_all = request.args.get("all") == "1"
+        folded = 0
         try:
             table = with_green(sf.filter, scope, sf.root) if sf.by == "unit" else self._table(sf, scope, tree=False)
+            if sf.by == "unit":  # units with problems first; the all-zero ones folded unless asked for
+                folded = problems_first(table, show_all)
             rows = table_rows(table, unit_codes(r.unit_id for r in table.rows if r.kind == "unit"), sf)
             lights = lights_of(table) if sf.by == "unit" else light_rows(sf.filter, scope, sf.root)
             svgs = {"trend": charts.trend_chart(*trend_points(sf.filter, scope), title="调整干部人数月度趋势（人）"),
@@ -330,7 +336,8 @@ class StatisticsView(BaseView):
             "jishi/statistics.html", sf, "table", title="统计分析", table=table, rows=rows,
             period_text=filter_text(sf.filter), today=dt.date.today().isoformat(),
             groups=column_groups(table), headers=value_columns(table), heads=_heads(table),
-            svgs={k: Markup(v) for k, v in svgs.items()},
+            svgs={k: Markup(v) for k, v in svgs.items()}, folded=folded, show_all=show_all and sf.by == "unit",
+            all_link=url_for(".index") + "?" + sf.qs() + "&all=1", fold_link=url_for(".index") + "?" + sf.qs(),
             parent_link=(url_for(".index") + "?" + sf.qs(unit=parent.code)) if parent else None, parent=parent,
             others=[(u, url_for(".index") + "?" + sf.qs(unit=u.code)) for u in sf.others])
 

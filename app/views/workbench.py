@@ -7,14 +7,15 @@ Every number is one scoped GROUP BY (or COUNT) in SQL inside ``current_scope()``
 * 逾期 / 未报 reporting nodes still unreported (``CaseDeadline``);
 * 待补正: current draft versions continuing a returned case (version > 1) or cases with a halted alarm;
 * findings by status, and the overdue ones (整改中 past their deadline);
-* a table of the user's unit (本级) and each child's subtree by light (an admin: each top-level unit).
+* a table of the user's unit (本级) and each child's subtree by light (an admin: each top-level unit):
+  units with red or yellow cases first, those without a case folded (``?all=1`` shows them).
 
 ``/monitor/`` draws the page; ``/monitor/data`` answers the same numbers as JSON, and the page
 fetches it every 30 seconds to update itself (a few lines of inline script, no library).
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
@@ -35,9 +36,12 @@ class MonitorView(BaseView):
     default_view = "index"
 
     @staticmethod
-    def _numbers() -> dict:
+    def _show_all() -> bool:
+        return request.args.get("all") == "1"
+
+    def _numbers(self) -> dict:
         scope = current_scope()
-        return monitor_numbers(scope, worklist_select(scope))
+        return monitor_numbers(scope, worklist_select(scope), show_all=self._show_all())
 
     def _links(self) -> dict:
         """Lists behind the numbers the user may open (by permission)."""
@@ -62,7 +66,9 @@ class MonitorView(BaseView):
     def index(self):
         return self.render_template("jishi/monitor.html", title=str(_("实时监控")), n=self._numbers(),
                                     lights=LIGHTS, statuses=STATUSES, links=self._links(),
-                                    data_url=url_for(".data"),
+                                    data_url=url_for(".data", **({"all": 1} if self._show_all() else {})),
+                                    show_all=self._show_all(), all_link=url_for(".index", all=1),
+                                    fold_link=url_for(".index"),
                                     refresh_seconds=current_app.config.get("JISHI_MONITOR_REFRESH_SECONDS",
                                                                            REFRESH_SECONDS))
 

@@ -457,7 +457,10 @@ def test_dashboard_is_scoped_and_permissioned(app, world):
     assert mine["cases"] == 1
     theirs = _client(app, other, "sup").get("/monitor/data").get_json()
     assert theirs["cases"] == 0 and theirs["worklist"] == 0
-    assert {r["unit_id"] for r in theirs["units"]} == {other.dept_id, other.unit_id}
+    assert {r["unit_id"] for r in theirs["units"]} == {other.dept_id}  # its unit has no case: folded
+    assert theirs["units_folded"] == 1
+    assert {r["unit_id"] for r in _client(app, other, "sup").get("/monitor/data?all=1").get_json()["units"]} == \
+        {other.dept_id, other.unit_id}
     # the query user of the department reads the same numbers; a clerk has no dashboard
     query = _client(app, off, "query")
     assert query.get("/monitor/data").get_json()["cases"] == 1

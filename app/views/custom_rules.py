@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _
 from app.enums import ALL_GRADES
 from app.extensions import db
 from app.models.custom_rules import CUSTOM_DRAFT, CUSTOM_ENABLED, CUSTOM_PENDING
+from app.record import custom_items
 from app.rules import expression
 from app.rules.registry import CATEGORY_NAMES, POINTS
 from app.scoping import current_scope
@@ -28,13 +29,19 @@ FORM_FIELDS = ("code", "title", "category", "severity", "basis", "effective_from
 
 
 def _items() -> list[dict]:
-    """Every item a condition may read, by module: Chinese label shown, key used."""
+    """Every item a condition may read, by module: Chinese label shown, key used — the catalogue's, then
+    the custom items (自定义数据项) this user's scope may see."""
     known = expression.known_items()
+    custom: dict[str, list] = {}
+    for d in custom_items.visible_definitions(current_scope()):
+        custom.setdefault(d.module, []).append(d)
     out = []
     for m in modules():
         out.append({"module": m.name, "items": [
             {"key": i.key, "label": i.label, "type": expression.TYPE_NAMES[known[i.key][0]]}
-            for i in m.items if i.key in known]})
+            for i in m.items if i.key in known] + [
+            {"key": d.key, "label": f"{d.label}（自定义）", "type": expression.TYPE_NAMES[known[d.key][0]]}
+            for d in custom.get(m.key, []) if d.key in known]})
     return out
 
 

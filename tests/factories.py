@@ -784,3 +784,23 @@ def custom_item(admin, unit, **fields):
     with acting_as(admin, "cli"):
         item = add_item(data, admin)
     return {**data, "id": item.id}
+
+
+def fresh_rule_code() -> str:
+    """A custom rule code (Z1000…Z9999) no custom rule of the shared test database holds yet (app context)."""
+    from app.models import CustomRuleVersion
+
+    while True:
+        code = f"Z{random.randint(1000, 9999)}"
+        if not db.session.execute(select(CustomRuleVersion.id).where(CustomRuleVersion.code == code)).first():
+            return code
+
+
+def two_admins(app, prefix: str) -> tuple:
+    """Two 系统管理员 without a unit, committed: a custom rule's author and the second administrator who
+    approves it (四眼原则). Needs an app context."""
+    tag = unique(prefix).lower()
+    with acting_as("测试夹具", "cli"):
+        users = tuple(make_user(app.appbuilder.sm, f"{prefix}adm{i}_{tag}", ["系统管理员"], None) for i in (1, 2))
+        db.session.commit()
+    return users

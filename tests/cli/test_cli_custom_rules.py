@@ -3,36 +3,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
 
 from sqlalchemy import func, select
 
 from app.audit import acting_as
 from app.extensions import db
-from app.models import AuditLog, CustomRuleVersion, EvaluationRun
-from tests.factories import make_case, make_user, office_rows, unique
+from app.models import AuditLog, EvaluationRun
+from tests.factories import fresh_rule_code, make_case, office_rows, two_admins
 
 
 def invoke(app, *args):
     return app.test_cli_runner().invoke(args=list(args))
 
 
-def fresh_code() -> str:
-    while True:
-        code = f"Z{random.randint(1000, 9999)}"
-        if not db.session.execute(select(CustomRuleVersion.id).where(CustomRuleVersion.code == code)).first():
-            return code
-
 
 def test_add_try_approve_list(app, world, ctx, tmp_path):
-    tag = unique("crc").lower()
-    with acting_as("测试夹具", "cli"):
-        a1 = make_user(app.appbuilder.sm, f"cadm1_{tag}", ["系统管理员"], None).username
-        a2 = make_user(app.appbuilder.sm, f"cadm2_{tag}", ["系统管理员"], None).username
-        db.session.commit()
+    a1, a2 = (u.username for u in two_admins(app, "crc"))
     office = office_rows(app, world, "crc")
     case = make_case(office, dt.date(2024, 9, 10))[0]
-    code = fresh_code()
+    code = fresh_rule_code()
     rule = {"code": code, "title": "决定前须满员到会", "category": "P", "severity": "red", "points": "E,S1,S2",
             "basis": "某省办法第三条", "effective_from": "2020-01-01", "unit": office.dept.code,
             "expression": "members_present == members_total + 1"}  # never holds: every case fires
@@ -80,12 +69,8 @@ def test_cases_check_includes_enabled_custom_rules(app, world, ctx, tmp_path):
     from app.workflow import custom_rules as cr
     from tests.factories import valid_case
 
-    tag = unique("crk").lower()
-    with acting_as("测试夹具", "cli"):
-        a1 = make_user(app.appbuilder.sm, f"kadm1_{tag}", ["系统管理员"], None)
-        a2 = make_user(app.appbuilder.sm, f"kadm2_{tag}", ["系统管理员"], None)
-        db.session.commit()
-    code = fresh_code()
+    a1, a2 = two_admins(app, "crk")
+    code = fresh_rule_code()
     unique_votes = 7919  # only this file's case has it: the rule is in force for every unit
     data = {"code": code, "title": "票数异常", "category": "P", "severity": "yellow", "points": "E",
             "basis": "测试依据", "effective_from": "2000-01-01", "expression": f"votes_for != {unique_votes}"}

@@ -3,22 +3,14 @@ saved), 试运行 showing the count, approval by a second administrator only, an
 from __future__ import annotations
 
 import datetime as dt
-import random
 
 from sqlalchemy import select
 
 from app.audit import acting_as
 from app.extensions import db
 from app.models import CustomRuleVersion
-from tests.factories import login, make_case, make_user, office_rows, unique
+from tests.factories import fresh_rule_code, login, make_case, office_rows, two_admins
 
-
-def fresh_code(app) -> str:
-    with app.app_context():
-        while True:
-            code = f"Z{random.randint(1000, 9999)}"
-            if not db.session.execute(select(CustomRuleVersion.id).where(CustomRuleVersion.code == code)).first():
-                return code
 
 
 def form(code, unit, expression, **extra):
@@ -30,16 +22,12 @@ def form(code, unit, expression, **extra):
 
 def test_write_try_approve_in_the_browser(app, world):
     with app.app_context():
-        tag = unique("crv").lower()
-        with acting_as("测试夹具", "cli"):
-            a1 = make_user(app.appbuilder.sm, f"vadm1_{tag}", ["系统管理员"], None).username
-            a2 = make_user(app.appbuilder.sm, f"vadm2_{tag}", ["系统管理员"], None).username
-            db.session.commit()
+        a1, a2 = (u.username for u in two_admins(app, "crv"))
         office = office_rows(app, world, "crv")
         case = make_case(office, dt.date(2024, 4, 8))[0]
         dept, case_no, case_id = office.dept.code, case.case_no, case.id
         sup = office.sup.username
-    code = fresh_code(app)
+        code = fresh_rule_code()
     author = login(app.test_client(), a1)
 
     resp = author.post("/custom-rules/edit", data=form(code, dept, "members_present >\n decision_date"))
@@ -88,12 +76,8 @@ def test_rule_pack_pages_refuse_a_bad_signature_and_show_the_difference(app, wor
     from app.workflow import custom_rules as cr
 
     with app.app_context():
-        tag = unique("crp").lower()
-        with acting_as("测试夹具", "cli"):
-            a1 = make_user(app.appbuilder.sm, f"padm1_{tag}", ["系统管理员"], None)
-            a2 = make_user(app.appbuilder.sm, f"padm2_{tag}", ["系统管理员"], None)
-            db.session.commit()
-        code = fresh_code(app)
+        a1, a2 = two_admins(app, "crp")
+        code = fresh_rule_code()
         data = form(code, None, "true", region_code="990000", effective_from="2099-01-01")
         data.pop("unit")
         with acting_as(a1, "cli"):
@@ -137,12 +121,8 @@ def test_the_rule_catalogue_lists_enabled_custom_rules(app, world):
     from app.workflow import custom_rules as cr
 
     with app.app_context():
-        tag = unique("crl").lower()
-        with acting_as("测试夹具", "cli"):
-            a1 = make_user(app.appbuilder.sm, f"ladm1_{tag}", ["系统管理员"], None)
-            a2 = make_user(app.appbuilder.sm, f"ladm2_{tag}", ["系统管理员"], None)
-            db.session.commit()
-        code = fresh_code(app)
+        a1, a2 = two_admins(app, "crl")
+        code = fresh_rule_code()
         data = form(code, None, "true", region_code="990000", title="目录中的自定义规则")
         data.pop("unit")
         with acting_as(a1, "cli"):

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import random
 
-from sqlalchemy import select
 
-from tests.factories import make_case, make_user, office_rows, unique
+from tests.factories import fresh_rule_code, make_case, office_rows, two_admins, unique
 from tests.web.support import CHROMIUM_ARGS, Walk
 
 SHOTS = "/tmp/shots/custom"
@@ -28,24 +26,13 @@ BASIS = "某省干部选拔任用工作实施细则第二十条（任前廉政�
 
 
 def build(app, world):
-    from app.audit import acting_as
-    from app.extensions import db
-    from app.models import CustomRuleVersion
-
     with app.app_context():
-        tag = unique("bri").lower()
-        with acting_as("测试夹具", "cli"):
-            a1 = make_user(app.appbuilder.sm, f"badm1_{tag}", ["系统管理员"], None).username
-            a2 = make_user(app.appbuilder.sm, f"badm2_{tag}", ["系统管理员"], None).username
-            db.session.commit()
+        a1, a2 = (u.username for u in two_admins(app, "bri"))
         office = office_rows(app, world, "bri")
         case = make_case(office, dt.date(2024, 3, 20))[0]
-        while True:
-            code = f"Z{random.randint(1000, 9999)}"
-            if not db.session.execute(select(CustomRuleVersion.id).where(CustomRuleVersion.code == code)).first():
-                break
+        code = fresh_rule_code()
         return dict(a1=a1, a2=a2, sup=office.sup.username, clerk=office.clerk.username, dept=office.dept.code,
-                    case_id=case.id, case_no=case.case_no, code=code, key=f"lz_{tag}"[:40])
+                    case_id=case.id, case_no=case.case_no, code=code, key=unique("lz").lower())
 
 
 def test_an_item_and_a_rule_over_it_without_a_release(chromium, app, world, live_server):

@@ -13,11 +13,9 @@ printed) when Chromium or Python Playwright is missing."""
 from __future__ import annotations
 
 import datetime as dt
-import random
 
-from sqlalchemy import select
 
-from tests.factories import make_case, make_user, office_rows, unique
+from tests.factories import fresh_rule_code, make_case, office_rows, two_admins
 from tests.web.support import CHROMIUM_ARGS, Walk
 
 FAILURE_SCREENSHOT = "/tmp/shots/crules/custom-rules-failure.png"
@@ -25,22 +23,11 @@ TIMEOUT = 20_000
 
 
 def build(app, world):
-    from app.audit import acting_as
-    from app.extensions import db
-    from app.models import CustomRuleVersion
-
     with app.app_context():
-        tag = unique("brc").lower()
-        with acting_as("测试夹具", "cli"):
-            a1 = make_user(app.appbuilder.sm, f"badm1_{tag}", ["系统管理员"], None).username
-            a2 = make_user(app.appbuilder.sm, f"badm2_{tag}", ["系统管理员"], None).username
-            db.session.commit()
+        a1, a2 = (u.username for u in two_admins(app, "brc"))
         office = office_rows(app, world, "brc")
         case = make_case(office, dt.date(2024, 3, 20))[0]
-        while True:
-            code = f"Z{random.randint(1000, 9999)}"
-            if not db.session.execute(select(CustomRuleVersion.id).where(CustomRuleVersion.code == code)).first():
-                break
+        code = fresh_rule_code()
         return dict(a1=a1, a2=a2, sup=office.sup.username, dept=office.dept.code, case_id=case.id,
                     case_no=case.case_no, code=code)
 

@@ -4,7 +4,6 @@ record the custom version, scope by unit, and 试运行 that writes nothing."""
 from __future__ import annotations
 
 import datetime as dt
-import random
 
 import pytest
 from sqlalchemy import func, select
@@ -14,24 +13,13 @@ from app.audit import acting_as
 from app.extensions import db
 from app.models import AuditLog, Case, CustomRuleVersion, EvaluationRun, RuleEvaluation
 from app.workflow import custom_rules as cr
-from tests.factories import make_case, make_user, office_rows, unique, user_named
+from tests.factories import fresh_rule_code, make_case, office_rows, two_admins, unique, user_named
 
-
-def fresh_code() -> str:
-    while True:
-        code = f"Z{random.randint(1000, 9999)}"
-        if not db.session.execute(select(CustomRuleVersion.id).where(CustomRuleVersion.code == code)).first():
-            return code
 
 
 @pytest.fixture()
 def admins(app, ctx):
-    tag = unique("cr").lower()
-    with acting_as("测试夹具", "cli"):
-        a1 = make_user(app.appbuilder.sm, f"adm1_{tag}", ["系统管理员"], None)
-        a2 = make_user(app.appbuilder.sm, f"adm2_{tag}", ["系统管理员"], None)
-        db.session.commit()
-    return a1, a2
+    return two_admins(app, "cr")
 
 
 @pytest.fixture()
@@ -40,7 +28,7 @@ def office(app, world, ctx):
 
 
 def draft(user, **changes):
-    data = {"code": fresh_code(), "title": "任前须满员到会", "category": "P", "severity": "red", "points": ["E", "S1", "S2"],
+    data = {"code": fresh_rule_code(), "title": "任前须满员到会", "category": "P", "severity": "red", "points": ["E", "S1", "S2"],
             "basis": "某省干部选拔任用工作规程第十二条", "effective_from": "2020-01-01",
             "expression": "members_present == members_total"}
     data.update(changes)

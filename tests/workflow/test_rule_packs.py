@@ -4,7 +4,6 @@ second-administrator approval."""
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 from sqlalchemy import func, select
@@ -14,27 +13,18 @@ from app.extensions import db
 from app.models import AuditLog, CustomRuleVersion
 from app.workflow import custom_rules as cr
 from app.workflow import rule_packs
-from tests.factories import make_user, unique
+from tests.factories import fresh_rule_code, two_admins
 
-
-def fresh_code() -> str:
-    while True:
-        code = f"Z{random.randint(1000, 9999)}"
-        if not db.session.execute(select(CustomRuleVersion.id).where(CustomRuleVersion.code == code)).first():
-            return code
 
 
 @pytest.fixture()
 def admins(app, ctx):
-    tag = unique("pk").lower()
-    with acting_as("测试夹具", "cli"):
-        users = [make_user(app.appbuilder.sm, f"padm{i}_{tag}", ["系统管理员"], None) for i in (1, 2)]
-        db.session.commit()
+    users = two_admins(app, "pk")
     return users
 
 
 def enabled_rule(author, approver, **changes) -> str:
-    data = {"code": fresh_code(), "title": "规则包测试规则", "category": "P", "severity": "yellow", "points": ["D"],
+    data = {"code": fresh_rule_code(), "title": "规则包测试规则", "category": "P", "severity": "yellow", "points": ["D"],
             "basis": "某省规定", "effective_from": "2099-01-01", "region_code": "990000",  # in force for no case
             "expression": "members_present <= members_total"}
     data.update(changes)
@@ -59,7 +49,7 @@ def test_export_then_import_shows_the_difference_and_writes_drafts(app, admins):
     # the province changes the rule and adds one: re-signed by the province (same pack key)
     body = {k: v for k, v in pack.items() if k != "signature"}
     body["rules"][0] = {**body["rules"][0], "severity": "red"}
-    new_code = fresh_code()
+    new_code = fresh_rule_code()
     body["rules"].append({**body["rules"][0], "code": new_code, "title": "新规则"})
     changed = {**body, "signature": rule_packs.sign(body)}
     found = {d["code"]: d for d in rule_packs.diff(changed, a1)}
@@ -95,7 +85,7 @@ def test_a_pack_whose_signature_does_not_verify_is_refused_and_nothing_is_writte
 def test_a_pack_with_a_bad_rule_writes_none_of_its_rules(app, admins):
     a1, _ = admins
     body = {"format": "jishi-rule-pack", "format_version": 1, "source": "", "exported_at": "", "items": [],
-            "rules": [{"code": fresh_code(), "title": "好规则", "category": "P", "severity": "red", "points": ["E"],
+            "rules": [{"code": fresh_rule_code(), "title": "好规则", "category": "P", "severity": "red", "points": ["E"],
                        "basis": "依据", "effective_from": "2099-01-01", "expression": "true", "region_code": "990000",
                        "grades": [], "selection_types": []},
                       {"code": "P27", "title": "撞号", "category": "P", "severity": "red", "points": ["E"],

@@ -103,6 +103,8 @@ VALUE_LABELS = {
              "export_cases": "导出查询结果"},
     "source": {"package": "国务院办公厅放假安排", "admin": "管理员录入"},
     "path": {"web": "网页", "api": "接口", "cli": "命令行", "task": "后台任务"},
+    # a custom rule version's status (app.models.custom_rules.CUSTOM_STATUSES)
+    "status": {"draft": "草稿", "pending": "待审批", "enabled": "已启用", "disabled": "已停用"},
 }
 
 TRUE_TEXT = {"True", "true", "是"}

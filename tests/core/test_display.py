@@ -84,3 +84,11 @@ def test_holidays_by_their_names():
     assert holiday_name(dt.date(2026, 2, 17), False) == "春节"
     assert holiday_name(dt.date(2026, 10, 1), False) == "国庆节"
     assert holiday_name(dt.date(2026, 2, 14), True) == "春节调休上班"
+
+
+def test_a_custom_rules_status_reads_in_chinese_in_the_trail():
+    """The trail stores the status code (draft, enabled …): it shows the words the rule pages use."""
+    from app.models.custom_rules import CUSTOM_STATUSES
+
+    for code, words in CUSTOM_STATUSES.items():
+        assert display.audit_value(code, "status") == words

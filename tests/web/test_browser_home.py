@@ -9,6 +9,7 @@ Python Playwright is missing (tests/web/conftest.py).
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -70,6 +71,22 @@ def _menu_and_case_pages(walk, page) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+def entered_words(app) -> set[str]:
+    """Words users typed into the shared test database (a spot check titled "matrix", the seed "abc"):
+    data, shown as typed. The demo-only crawl (tests/views/test_page_scan.py) has none of these."""
+    from app.extensions import db
+    from app.models import Finding, Notice, SavedQuery, SpotCheck
+
+    columns = (SpotCheck.title, SpotCheck.seed, Finding.description, Notice.title, SavedQuery.name)
+    words = set()
+    with app.app_context():
+        for column in columns:
+            for (value,) in db.session.execute(select(column).where(column.is_not(None))):
+                words |= set(re.findall(r"[A-Za-z][A-Za-z_]*", value))
+        db.session.remove()
+    return words
+
+
 def read_pages(walk, page, urls, keys, data) -> list[str]:
     """Each page's visible text through the page scan's checker (tests/views/test_page_scan.py)."""
     bad = []
@@ -89,7 +106,7 @@ def test_each_roles_home_page(chromium, app, demo, live_server):
     executable, sync_playwright, _ = chromium
     with app.app_context():
         keys = raw_keys()
-    data = data_words(app)
+    data = data_words(app) | entered_words(app)
     os.makedirs(SHOTS, exist_ok=True)
     with sync_playwright() as pw:
         walk = Walk(pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS), live_server)

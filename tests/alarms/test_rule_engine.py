@@ -2,6 +2,7 @@
 叫停纠偏 through to closure, and the CLI."""
 import datetime as dt
 import json
+import secrets
 
 import pytest
 from sqlalchemy import func, select, text
@@ -181,12 +182,10 @@ def test_a_case_breaking_publicity_and_quorum_goes_red_is_halted_corrected_and_c
                                                            "party_full_member_date", "current_post_date",
                                                            "current_grade_date"):
                 module[key] = value + shift
-    import random
-
-
-    # a person of their own: other tests' cases share the base case's ID number (X17 would fire)
+    # a person of their own: other tests' cases share the base case's ID number, and another_person()
+    # hands out 110101-19800315-NNN in a cycle (X17 would fire). 110105 (朝阳区) is used by no other case.
     old_id = values["qualification"]["id_card_no"]
-    new_id = make_id("110101", "19800315", f"{random.randrange(200, 499) * 2 + 1:03d}")
+    new_id = make_id("110105", "19800315", f"{secrets.randbelow(499) * 2 + 1:03d}")
     values["qualification"]["id_card_no"] = new_id
     for person in values["nomination"]["nominee_list"]:
         if person.get("id_card_no") == old_id:

@@ -105,6 +105,10 @@ VALUE_LABELS = {
     "path": {"web": "网页", "api": "接口", "cli": "命令行", "task": "后台任务"},
     # a custom rule version's status (app.models.custom_rules.CUSTOM_STATUSES)
     "status": {"draft": "草稿", "pending": "待审批", "enabled": "已启用", "disabled": "已停用"},
+    # a report schedule's and an export file's kind (app.reporting.scheduled.KINDS, app.models.queries)
+    "kind": {"monthly": "月报", "quarterly": "季报", "cases": "案例清单", "statistics": "统计表",
+             "roster": "干部任免名册", "overdue": "逾期清单", "rule_hits": "规则命中"},
+    "method": {"rate": "按比例", "count": "按数量"},  # a spot check's draw
 }
 
 TRUE_TEXT = {"True", "true", "是"}

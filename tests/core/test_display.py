@@ -92,3 +92,13 @@ def test_a_custom_rules_status_reads_in_chinese_in_the_trail():
 
     for code, words in CUSTOM_STATUSES.items():
         assert display.audit_value(code, "status") == words
+
+
+def test_coded_kinds_read_in_chinese_in_the_trail():
+    """A report schedule's kind (monthly, quarterly) and a spot check's method are stored as codes; the
+    trail shows the words the pages use (found by the home-page walk over the full suite's data)."""
+    from app.reporting.scheduled import KINDS
+
+    for code, words in KINDS.items():
+        assert display.audit_value(code, "kind") == words
+    assert display.audit_value("rate", "method") == "按比例"

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.display import VALUE_LABELS, shown, stored
+from app.display import VALUE_LABELS, audit_value, shown, stored
 from app.extensions import db
 from app.infra.notify import unread_count
 from app.models.audit import utcnow
@@ -158,8 +158,9 @@ def _counts(value) -> str:
             value = json.loads(value)
         except ValueError:
             return stored(value)
-    if isinstance(value, dict):
-        value = {k: v for k, v in value.items() if not isinstance(v, (list, dict))}
+    if isinstance(value, dict):  # a coded value (kind: quarterly) in the words the pages use (季报)
+        value = {k: audit_value(v, k) if isinstance(v, str) else v for k, v in value.items()
+                 if not isinstance(v, (list, dict))}
     return shown(value)
 
 

@@ -102,3 +102,9 @@ def test_coded_kinds_read_in_chinese_in_the_trail():
     for code, words in KINDS.items():
         assert display.audit_value(code, "kind") == words
     assert display.audit_value("rate", "method") == "按比例"
+
+
+def test_a_task_runs_counts_name_their_kind_in_words():
+    from app.views.notifications import _counts
+
+    assert _counts({"kind": "quarterly", "created": 2, "case_ids": [1, 2]}) == display.shown({"kind": "季报", "created": 2})

@@ -16,7 +16,12 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import config
+from tests.clock import keep_the_run_within_one_day
 from tests.factories import login, make_unit, make_user, office_rows, unique
+
+# Before any test module takes its TODAY (conftest is imported first).
+if (_start := keep_the_run_within_one_day()) is not None:
+    print(f"测试时钟从 {_start:%Y-%m-%d %H:%M:%S} 起走（本次运行会跨过午夜）")
 
 
 def _database_url() -> str:

@@ -14,6 +14,7 @@ Below the rules and everything else (it imports nothing from ``app``). Three par
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -190,22 +191,50 @@ class WorkCalendar:
         return day.weekday() < 5
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days from start to end, both included (0 when end < start)."""
+        """Working days from start to end, both included (0 when end < start). By arithmetic rather than a
+        walk over every day: the weekdays of the span, corrected by the special days inside it (found by
+        bisection in the sorted special days). The years of the span not known are noted as missing."""
         if end < start:
             return 0
-        n, day = 0, start
-        while day <= end:
-            n += self.is_working_day(day)
-            day += dt.timedelta(days=1)
-        return n
+        for year in range(start.year, end.year + 1):
+            if year not in self.known_years:
+                self.missing_years.add(year)
+        total = (end - start).days + 1
+        weeks, rest = divmod(total, 7)
+        first = start.weekday()
+        count = weeks * 5 + sum(1 for i in range(rest) if (first + i) % 7 < 5)
+        keys = self._sorted_special()
+        special = self.special
+        for day in keys[bisect_left(keys, start):bisect_right(keys, end)]:
+            weekday = day.weekday() < 5
+            if special[day] and not weekday:
+                count += 1
+            elif not special[day] and weekday:
+                count -= 1
+        return count
 
     def add_working_days(self, start: dt.date, n: int) -> dt.date:
-        """The n-th working day after start (start itself not counted)."""
-        day, left = start, n
-        while left > 0:
+        """The n-th working day after start (start itself not counted; start when n ≤ 0). A week holds five
+        weekdays: jump ``n // 5`` weeks, count the working days jumped over, then step to the exact day."""
+        if n <= 0:
+            return start
+        day = start + dt.timedelta(days=(n // 5) * 7)
+        count = self.working_days_between(start + dt.timedelta(days=1), day)
+        while count < n:
             day += dt.timedelta(days=1)
-            left -= self.is_working_day(day)
+            count += self.is_working_day(day)
+        while count > n or not self.is_working_day(day):  # holidays can make the jump overshoot: step back
+            count -= self.is_working_day(day)
+            day -= dt.timedelta(days=1)
         return day
+
+    def _sorted_special(self) -> list:
+        """The special days, sorted; sorted again when rows were added (callers add the admins' rows)."""
+        cached = self.__dict__.get("_sorted")
+        if cached is None or cached[0] != len(self.special):
+            cached = (len(self.special), sorted(self.special))
+            self.__dict__["_sorted"] = cached
+        return cached[1]
 
 
 @lru_cache(maxsize=1)

@@ -20,8 +20,13 @@ def id_check_char(body17: str) -> str:
 
 
 def id_birth_date(id_no: str) -> dt.date | None:
+    """The birth date in characters 7–14 (YYYYMMDD), None when they are not a real date. Parsed by hand:
+    strptime costs ten times as much, and three rules read it per case."""
+    digits = id_no[6:14]
+    if len(digits) != 8 or not (digits.isascii() and digits.isdigit()):
+        return None
     try:
-        return dt.datetime.strptime(id_no[6:14], "%Y%m%d").date()
+        return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
         return None
 

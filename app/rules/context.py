@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 from app import dates
 from app.dates import WorkCalendar, default_calendar
@@ -54,26 +53,42 @@ class Related:
     changed_after_submission: bool = False  # X16: content differs from the last snapshot
 
 
-@dataclass
-class Ctx:
-    values: dict
-    params: dict = field(default_factory=dict)
-    as_of: dt.date = field(default_factory=dt.date.today)
-    unit: UnitFacts | None = None  # the reporting unit
-    target_unit: UnitFacts | None = None
-    calendar: WorkCalendar = field(default_factory=default_calendar)
-    related: Related = field(default_factory=Related)
+class Ctx(dict):
+    """One case as the rules read it. ``ctx[key]`` is the case's value, ``None`` when absent; "", [] and {}
+    read as absent, 0 and False are values. The present values are copied into the context itself once,
+    so a subscript is the dict's own lookup (C) rather than a Python call: rules subscript about 600 times
+    per case, the hottest call of a bench run."""
 
-    def __getitem__(self, key: str) -> Any:
-        value = self.values.get(key)
-        # "", [] and {} read as absent; 0 and False are values (checked only for falsy values: hot path)
-        if not value and not isinstance(value, (int, float)):
-            return None
-        return value
+    def __init__(self, values: dict, params: dict | None = None, as_of: dt.date | None = None,
+                 unit: UnitFacts | None = None, target_unit: UnitFacts | None = None,
+                 calendar: WorkCalendar | None = None, related: Related | None = None):
+        super().__init__({k: v for k, v in values.items() if v or isinstance(v, (int, float))})
+        self.values = values
+        self.params = params if params is not None else {}
+        self.as_of = as_of if as_of is not None else dt.date.today()
+        self.unit = unit  # the reporting unit
+        self.target_unit = target_unit
+        self.calendar = calendar if calendar is not None else default_calendar()
+        self.related = related if related is not None else Related()
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"Ctx(as_of={self.as_of}, values={len(self)})"
+
+    def with_params(self, params: dict) -> "Ctx":
+        """The same case under other parameters (a rule that runs another rule with that rule's own): a copy
+        at the dict's speed, without filtering the values again."""
+        other = Ctx.__new__(Ctx)
+        dict.update(other, self)
+        other.__dict__.update(self.__dict__)
+        other.params = params
+        return other
 
     def has(self, *keys: str) -> bool:
-        for key in keys:  # a plain loop: this is the hottest call in a bench run
-            if self[key] is None:
+        for key in keys:
+            if key not in self:
                 return False
         return True
 

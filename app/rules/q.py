@@ -6,7 +6,6 @@ those rules are not applicable to other selection types. Year thresholds are com
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 
@@ -373,7 +372,7 @@ def _qualification_failures(ctx):
     for code, fn in (("Q01", q01_work_years), ("Q02", q02_grassroots), ("Q03", q03_lower_posts),
                      ("Q04", q04_deputy_to_principal), ("Q05", q05_principal_to_upper_deputy),
                      ("Q06", q06_edu_county), ("Q07", q07_edu_bureau)):
-        res = fn(dataclasses.replace(ctx, params=dict(RULES[code].params)))
+        res = fn(ctx.with_params(dict(RULES[code].params)))
         if res.status == "fail":
             out.append(code)
     return out

@@ -156,7 +156,7 @@ def evaluate_values(flat: dict, point: str | None, *, as_of: dt.date | None = No
     if custom:  # bind once what they read (converting values is most of a custom rule's cost)
         CustomRule.prepare(base, custom)
     for rule in custom:
-        outcome = rule.run(base)  # never raises: a broken condition reads as 不适用 with the reason
+        outcome = rule.judge(base)  # never raises: a broken condition reads as 不适用 with the reason
         result.outcomes.append((rule, outcome, None, {}))
         if outcome.status == "fail":
             result.hits.append(Hit(rule.code, outcome.severity, outcome.message, rule.title))

@@ -71,6 +71,14 @@ class CustomRule:
         return cel_runtime.variables_of(self.expression)
 
     @cached_property
+    def fields(self) -> frozenset[str]:
+        return cel_runtime.fields_of(self.expression)
+
+    @cached_property
+    def program(self):
+        return cel_runtime.compiled(self.expression)
+
+    @cached_property
     def meta(self) -> dict:
         return {"code": self.code, "title": self.title, "category": self.category, "severity": self.severity,
                 "when": ",".join(p for p in POINTS if p in self.points), "source": self.basis,
@@ -93,28 +101,39 @@ class CustomRule:
     def prepare(ctx, rules) -> None:
         """Bind at once what every custom rule about to run on this case reads."""
         names = frozenset().union(*(r.reads for r in rules)) if rules else frozenset()
-        fields = frozenset().union(*(cel_runtime.fields_of(r.expression) for r in rules)) if rules else frozenset()
+        fields = frozenset().union(*(r.fields for r in rules)) if rules else frozenset()
         cel_runtime.runtime(ctx, names, fields)
 
     def run(self, ctx) -> Outcome:
         if not self.applies(ctx):
             return na("不在本规则的适用范围内")
-        runtime = cel_runtime.runtime(ctx)
+        CustomRule.prepare(ctx, [self])  # binds only what is not bound yet
+        return self.judge(ctx)
+
+    def judge(self, ctx) -> Outcome:
+        """The condition on a case in scope whose values ``prepare`` bound (the engine binds every custom
+        rule's at once, then judges each)."""
+        runtime = ctx._cel_runtime
+        runtime.gaps.clear()
         try:
-            result = runtime.run(self.expression, self.reads)
+            result = self.program.execute(runtime.context)
         except Exception as exc:  # noqa: BLE001 - any runtime error of the condition reads as 不适用
             return na(self._reason(ctx, exc))
         if result is True:
             return ok()
+        if result is False and runtime.gaps:  # false only because a date function had nothing to work on
+            return na(self._reason(ctx, None, runtime.gaps[0]))
         if result is False:
             return fail(f"{self.title}（依据：{self.basis}）" if self.basis else self.title, self.severity)
         return na("条件的结果不是 true/false，按不适用处理")
 
-    def _reason(self, ctx, exc: Exception) -> str:
+    def _reason(self, ctx, exc: Exception | None, gap: str = "") -> str:
         missing = [label for k in sorted(self.reads)
                    if (label := cel_runtime.item_label(k)) is not None and ctx[k] is None]
         if missing:
             return f"缺少数据项：{'、'.join(missing)}"
+        if exc is None:
+            return f"条件执行出错：{gap}"
         if isinstance(exc, ZeroDivisionError):
             return "条件执行出错：除数为零"
         return f"条件执行出错：{str(exc).splitlines()[0][:120]}"

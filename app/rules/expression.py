@@ -9,7 +9,8 @@ that does not parse, names an unknown item or function, mixes a date with a numb
 (length, nesting, node count, nested list macros). What passes is then compiled by ``cel`` too.
 
 At run time (``app.rules.cel_runtime``) a rule reads the variables it names, bound once per case in one
-``cel.Context`` with the functions over the working calendar.
+``cel.Context`` with the functions over the working calendar; dates are bound as day numbers, which is why
+the checker allows dates no arithmetic of CEL's own (timestamp, duration, date methods) but the functions.
 """
 from __future__ import annotations
 
@@ -32,13 +33,16 @@ MAX_NODES = 300  # names, literals and operator names after parsing
 MAX_MACRO_DEPTH = 2  # a list macro inside a list macro at most
 LIST_BOUND = 20  # the size the cost estimate assumes for a list (history, multi-choice items)
 MAX_WORKDAYS = 2600  # add_workdays(d, n): ten years of working days at most
+MAX_ADD_DAYS = 36600  # add_days(d, n): a hundred years either way
 MAX_COST = 20_000  # the estimate: nodes, each multiplied by LIST_BOUND per enclosing list macro
 
 # CEL types as the checker names them
-TS, INT, DOUBLE, STRING, BOOL, LIST, MAP, DURATION, NULL, DYN = (
-    "timestamp", "int", "double", "string", "bool", "list", "map", "duration", "null", "dyn")
+# A date is a type of its own here; at run time it is a day number (app.rules.cel_runtime), which is why
+# the checker allows no arithmetic on dates but through the date functions.
+TS, INT, DOUBLE, STRING, BOOL, LIST, MAP, NULL, DYN = (
+    "date", "int", "double", "string", "bool", "list", "map", "null", "dyn")
 TYPE_NAMES = {TS: "日期", INT: "整数", DOUBLE: "数值", STRING: "文字", BOOL: "是/否", LIST: "列表", MAP: "对象",
-              DURATION: "时长", NULL: "空值", DYN: "任意"}
+              NULL: "空值", DYN: "任意"}
 KIND_TYPES = {"date": TS, "int": INT, "bool": BOOL, "text": STRING, "enum": STRING, "unit": DYN, "file-ref": DYN,
               "enum*": LIST, "person": MAP, "person[]": LIST}
 
@@ -58,17 +62,25 @@ CONTEXT_VARIABLES = {
 FUNCTIONS = {
     "workdays": ((TS, TS), INT, "两个日期之间的工作日数（含首尾，按工作日历；后者早于前者为 0）"),
     "add_workdays": ((TS, INT), TS, "某日之后第 n 个工作日（按工作日历）"),
+    "add_days": ((TS, INT), TS, "某日之后第 n 天（自然日，n 为负数时向前）"),
     "days": ((TS, TS), INT, "两个日期相差的自然日数（后者减前者）"),
     "months": ((TS, TS), INT, "两个日期相差的整月数"),
     "years": ((TS, TS), INT, "两个日期相差的整年数（周岁算法）"),
     "date": ((STRING,), TS, "日期常量，如 date('2024-01-01')"),
     "is_working_day": ((TS,), BOOL, "是否工作日（按工作日历）"),
+    "year": ((TS,), INT, "日期的年份"), "month": ((TS,), INT, "日期的月份（1–12）"), "day": ((TS,), INT, "日期是当月第几日"),
     # CEL built-ins
     "size": ((DYN,), INT, "长度/个数"), "int": ((DYN,), INT, ""), "double": ((DYN,), DOUBLE, ""),
-    "string": ((DYN,), STRING, ""), "timestamp": ((STRING,), TS, ""), "duration": ((STRING,), DURATION, ""),
+    "string": ((DYN,), STRING, ""),
 }
-METHODS = {"size": INT, "contains": BOOL, "startsWith": BOOL, "endsWith": BOOL, "matches": BOOL,
-           "getFullYear": INT, "getMonth": INT, "getDayOfMonth": INT, "getDayOfWeek": INT}
+# CEL's own time types are not the language's: its dates are days (why: app.rules.cel_runtime).
+NOT_HERE = {
+    "timestamp": "不支持 timestamp()：日期常量请写 date('2024-01-01')",
+    "duration": "不支持 duration()：日期加减请用 add_days(日期, n) 或 add_workdays(日期, n)，相差天数请用 days(a, b)",
+}
+DATE_METHODS = ("getFullYear", "getMonth", "getDayOfMonth", "getDate", "getDayOfWeek", "getDayOfYear", "getHours",
+                "getMinutes", "getSeconds", "getMilliseconds")
+METHODS = {"size": INT, "contains": BOOL, "startsWith": BOOL, "endsWith": BOOL, "matches": BOOL}
 MACROS = ("all", "exists", "exists_one", "map", "filter")
 
 
@@ -312,13 +324,14 @@ class _Checker:
             if b not in (LIST, MAP, DYN):
                 self.refuse(at, f"“in”的右边应为列表，此处是{TYPE_NAMES[b]}")
             return BOOL
-        if kind in ("add", "sub"):
-            if TS in pair and pair & {INT, DOUBLE}:
-                self.refuse(at, "日期不能与数字相加减：请用 add_workdays(日期, n) 或 日期 + duration('24h')")
-            if kind == "sub" and a == TS and b == TS:
-                return DURATION
-            if TS in pair:
-                return TS
+        if kind in ("add", "sub") and TS in pair:
+            if pair & {INT, DOUBLE}:
+                self.refuse(at, "日期不能与数字相加减：请用 add_days(日期, n) 或 add_workdays(日期, n)")
+            if kind == "sub" and a == b == TS:
+                self.refuse(at, "两个日期不能直接相减：相差天数请用 days(a, b)，工作日数请用 workdays(a, b)")
+            self.refuse(at, "日期不能直接加减：请用 add_days(日期, n) 或 add_workdays(日期, n)")
+        if TS in pair and kind in ("mul", "div", "mod"):
+            self.refuse(at, "日期不能做乘除运算")
         if {a, b} <= {INT, DOUBLE, DYN}:
             return DOUBLE if DOUBLE in pair else (INT if pair == {INT} else DYN)
         if kind == "add" and a == b and a in (STRING, LIST):
@@ -334,6 +347,8 @@ class _Checker:
             if len(args) != 1 or args[0].data != "expr":
                 self.refuse(node, "has() 只接受一个字段，如 has(unit.region_code)")
             return BOOL
+        if name in NOT_HERE:
+            self.refuse(ident, NOT_HERE[name])
         if name not in FUNCTIONS:
             self.refuse(ident, f"未知函数“{name}”（可用：{'、'.join(sorted(FUNCTIONS))}）")
         wanted, result, _label = FUNCTIONS[name]
@@ -343,6 +358,8 @@ class _Checker:
             got = self.type_of(arg, bound)
             if want != DYN and got not in (want, DYN, NULL):
                 self.refuse(arg, f"函数 {name}() 的参数应为{TYPE_NAMES[want]}，此处是{TYPE_NAMES[got]}")
+            if want == DYN and got == TS and name in ("int", "double", "string", "size"):
+                self.refuse(arg, f"函数 {name}() 不能用于日期：年份、月份、日请用 year()、month()、day()")
         if name == "date" and args:
             literal = self.text[args[0].meta.start_pos:args[0].meta.end_pos].strip().strip("'\"")
             try:
@@ -365,6 +382,8 @@ class _Checker:
             finally:
                 self.macro_depth -= 1
             return LIST if name in ("map", "filter") else (BOOL if body else DYN)
+        if name in DATE_METHODS:
+            self.refuse(ident, f"不支持 {name}()：年份、月份、日请用 year(日期)、month(日期)、day(日期)")
         if name not in METHODS:
             self.refuse(ident, f"未知方法“{name}”（可用：{'、'.join(sorted(METHODS) + list(MACROS))}）")
         self.type_of(target, bound)

@@ -199,9 +199,11 @@ def custom_import(file: str, as_user: str, apply: bool, as_json: bool):
         return
     for change in result:
         fields = "、".join(change["changes"])
-        line = f"{change['code']}\t{change['action']}" + (f"（{fields}）" if fields else "")
+        line = f"{change['kind']}\t{change['code']}\t{change['action']}" + (f"（{fields}）" if fields else "")
         if "version" in change:
             line += f"\t已写为草稿第 {change['version']} 版"
+        elif "id" in change:
+            line += "\t已添加"
         click.echo(line)
     if not apply:
         click.echo("（仅显示差异，未写入；加 --apply 写为草稿）")

@@ -163,17 +163,8 @@ def check_definition(data, user) -> tuple[dict, list[str]]:
 
 def add_item(data, user) -> CustomItem:
     """Write a new custom item (all or nothing). The caller sets the audit actor (``acting_as``)."""
-    roles = {r.name for r in getattr(user, "roles", None) or []}
-    if user is None or ADMIN_ROLE not in roles:
-        raise CustomItemRefused(["只有系统管理员可以添加自定义数据项"])
     try:
-        values, problems = check_definition(data, user)
-        if problems:
-            raise CustomItemRefused(problems)
-        name = f"{(user.last_name or '').strip()}{(user.first_name or '').strip()}" or user.username
-        item = CustomItem(**values, active=True, author_id=user.id, author_name=name)
-        db.session.add(item)
-        db.session.flush()
+        item = insert_item(data, user)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -182,3 +173,19 @@ def add_item(data, user) -> CustomItem:
         custom_items.forget()
     return item
 
+
+def insert_item(data, user) -> CustomItem:
+    """``add_item`` in the caller's transaction (flushed, not committed): a rule pack adds its items and
+    its rules in one."""
+    roles = {r.name for r in getattr(user, "roles", None) or []}
+    if user is None or ADMIN_ROLE not in roles:
+        raise CustomItemRefused(["只有系统管理员可以添加自定义数据项"])
+    values, problems = check_definition(data, user)
+    if problems:
+        raise CustomItemRefused(problems)
+    name = f"{(user.last_name or '').strip()}{(user.first_name or '').strip()}" or user.username
+    item = CustomItem(**values, active=True, author_id=user.id, author_name=name)
+    db.session.add(item)
+    db.session.flush()
+    custom_items.forget()  # the rules checked next in this transaction may read it
+    return item

@@ -92,8 +92,10 @@ def _date(value, problems: list, label: str) -> dt.date | None:
         return None
 
 
-def validate(data: dict, scope: Scope) -> tuple[dict, list[str]]:
-    """The fields of a draft, cleaned, and every problem (Chinese; the condition's with its position)."""
+def validate(data: dict, scope: Scope, items: dict | None = None) -> tuple[dict, list[str]]:
+    """The fields of a draft, cleaned, and every problem (Chinese; the condition's with its position).
+    ``items``: key → (kind, label) of custom items not written yet that the condition may read (a rule
+    pack's)."""
     problems = []
     if not isinstance(data, dict):
         return {}, ["规则应为 JSON 对象"]
@@ -146,7 +148,11 @@ def validate(data: dict, scope: Scope) -> tuple[dict, list[str]]:
         problems.append(f"选任方式不存在：{'、'.join(map(str, wrong))}（可选：{'、'.join(selection_types())}）")
     out.update(grades=grades, selection_types=types)
     if out["expression"].strip():
-        problems += [f"条件表达式{p}" for p in expression.check(out["expression"])]
+        names = None
+        if items:
+            names = {**expression.variables(),
+                     **{k: (expression.KIND_TYPES.get(kind, expression.DYN), label) for k, (kind, label) in items.items()}}
+        problems += [f"条件表达式{p}" for p in expression.check(out["expression"], names)]
     return out, problems
 
 

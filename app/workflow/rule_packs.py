@@ -6,7 +6,10 @@ nothing is written.
 The signature is an HMAC-SHA256 of the canonical JSON of the pack (everything but ``signature``) with
 ``JISHI_RULE_PACK_KEY`` — the key a province shares with its cities out of band — else this install's
 evidence key (app.record.evidence: then only installs sharing that key accept the pack).
-Custom items (issue 16 part 4) travel in ``items`` once they exist; today the list is empty.
+The custom items (自定义数据项) the exported rules read travel with them in ``items`` (without a unit: unit
+codes differ between installs), so that a pack imports whole: a new item is added with the rules, an item
+of the same key and the same module and type is used as it is, one of another module or type refuses the
+pack.
 """
 from __future__ import annotations
 
@@ -19,14 +22,19 @@ from flask import current_app
 
 from app.extensions import db
 from app.models.custom_rules import CUSTOM_ENABLED, CustomRuleVersion
+from app.record import custom_items
 from app.record.evidence import load_key
+from app.rules.cel_runtime import variables_of
 from app.scoping import Scope, scope_for
+from app.spec import parse_type
+from app.workflow.custom_items import ADMIN_ROLE, CustomItemRefused, check_definition, insert_item
 from app.workflow.custom_rules import CustomRuleError, all_versions, save_draft_row, validate, versions
 
 FORMAT = "jishi-rule-pack"
 FORMAT_VERSION = 1
 RULE_FIELDS = ("code", "title", "category", "severity", "points", "basis", "effective_from", "expression",
                "region_code", "grades", "selection_types")
+ITEM_FIELDS = ("module", "key", "label", "type", "required", "condition", "help_text", "effective_from", "region_code")
 
 
 def _key() -> bytes:
@@ -65,8 +73,16 @@ def export_pack(codes=None, scope: Scope | None = None, source: str = "") -> dic
         raise CustomRuleError([f"没有已启用的自定义规则：{'、'.join(missing)}"])
     body = {"format": FORMAT, "format_version": FORMAT_VERSION, "source": source,
             "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "rules": [_rule_entry(r) for _c, r in sorted(latest.items())], "items": []}
+            "rules": [_rule_entry(r) for _c, r in sorted(latest.items())],
+            "items": _items_read(r.expression for r in latest.values())}
     return {**body, "signature": sign(body)}
+
+
+def _items_read(expressions) -> list[dict]:
+    """The custom items the conditions read, as a pack carries them."""
+    read = frozenset().union(*(variables_of(text) for text in expressions))
+    return [{f: d.as_dict()[f] for f in ITEM_FIELDS} for d in sorted(custom_items.definitions(), key=lambda d: d.key)
+            if d.key in read]
 
 
 def verify(pack) -> dict:
@@ -81,7 +97,36 @@ def verify(pack) -> dict:
         raise CustomRuleError([f"不支持的规则包版本：{body.get('format_version')}"])
     if not isinstance(body.get("rules"), list):
         raise CustomRuleError(["规则包缺少 rules 列表"])
+    if not isinstance(body.get("items", []), list):
+        raise CustomRuleError(["规则包的 items 应为列表"])
     return body
+
+
+def _item_plan(body: dict, user) -> tuple[list[dict], dict, list[str]]:
+    """(a row per item: 新增 or 相同, key → (kind, label) of the new ones, problems)."""
+    here = {d.key: d for d in custom_items.definitions()}
+    rows, new, problems = [], {}, []
+    for n, entry in enumerate(body.get("items", []), start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
+            problems.append(f"第 {n} 个数据项不是带 key 的 JSON 对象")
+            continue
+        key, found = entry["key"], here.get(entry["key"])
+        if found is not None:
+            if (found.module, found.type) != (entry.get("module"), entry.get("type")):
+                problems.append(f"数据项“{key}”：本系统已有同键的数据项，但模块或类型不同（本系统：{found.module}、{found.type}；"
+                                f"规则包：{entry.get('module')}、{entry.get('type')}）")
+            rows.append({"kind": "数据项", "code": key, "action": "相同", "changes": {}})
+            continue
+        data = {k: v for k, v in entry.items() if k in ITEM_FIELDS}
+        if ADMIN_ROLE not in {r.name for r in getattr(user, "roles", None) or []}:
+            problems.append(f"数据项“{key}”：规则包带有本系统没有的数据项，只有系统管理员可以导入")
+            continue
+        _values, found_problems = check_definition(data, user)
+        problems += [f"数据项“{key}”：{p}" for p in found_problems]
+        if not found_problems:
+            new[key] = (parse_type(data["type"])[0], data["label"])
+        rows.append({"kind": "数据项", "code": key, "action": "新增", "changes": {}})
+    return rows, new, problems
 
 
 def diff(pack, user) -> list[dict]:
@@ -89,22 +134,22 @@ def diff(pack, user) -> list[dict]:
     version here), 相同 (nothing). Checks every rule as a draft would be checked; refuses on any problem."""
     body = verify(pack)
     scope = scope_for(user)
-    out, problems = [], []
+    out, new_items, problems = _item_plan(body, user)
     for n, entry in enumerate(body["rules"], start=1):
         if not isinstance(entry, dict):
             problems.append(f"第 {n} 条规则不是 JSON 对象")
             continue
-        _clean, found = validate({k: v for k, v in entry.items() if k in RULE_FIELDS}, scope)
+        _clean, found = validate({k: v for k, v in entry.items() if k in RULE_FIELDS}, scope, new_items)
         problems += [f"{entry.get('code') or f'第 {n} 条'}：{p}" for p in found]
         rows = versions(str(entry.get("code") or ""))
         if not rows:
-            out.append({"code": entry.get("code"), "action": "新增", "changes": {}})
+            out.append({"kind": "规则", "code": entry.get("code"), "action": "新增", "changes": {}})
             continue
         here = _rule_entry(rows[-1])
         changes = {f: {"现有": here.get(f), "规则包": entry.get(f)} for f in RULE_FIELDS
                    if _norm(here.get(f)) != _norm(entry.get(f))}
-        out.append({"code": entry.get("code"), "action": "修改" if changes else "相同", "changes": changes,
-                    "version_here": rows[-1].version_no})
+        out.append({"kind": "规则", "code": entry.get("code"), "action": "修改" if changes else "相同",
+                    "changes": changes, "version_here": rows[-1].version_no})
     if problems:
         raise CustomRuleError(problems)
     return out
@@ -120,17 +165,27 @@ def import_pack(pack, user) -> list[dict]:
     changes = diff(pack, user)
     body = verify(pack)
     entries = {e["code"]: e for e in body["rules"]}
+    items = {e["key"]: e for e in body.get("items", [])}
     written = []
     try:
         for change in changes:
             if change["action"] == "相同":
+                continue
+            if change["kind"] == "数据项":  # before the rules that read it
+                item = insert_item({k: v for k, v in items[change["code"]].items() if k in ITEM_FIELDS}, user)
+                written.append({**change, "id": item.id})
                 continue
             entry = {k: v for k, v in entries[change["code"]].items() if k in RULE_FIELDS}
             entry["note"] = f"规则包导入：{body.get('source') or '未注明来源'}"[:200]
             row = save_draft_row(entry, user)
             written.append({**change, "version": row.version_no})
         db.session.commit()
+    except CustomItemRefused as exc:
+        db.session.rollback()
+        raise CustomRuleError(exc.problems) from None
     except Exception:
         db.session.rollback()
         raise
+    finally:
+        custom_items.forget()
     return written

@@ -13,7 +13,9 @@ from app.extensions import db
 from app.models import AuditLog, CustomRuleVersion
 from app.workflow import custom_rules as cr
 from app.workflow import rule_packs
-from tests.factories import fresh_rule_code, two_admins
+from app.models import CustomItem
+from app.record import custom_items
+from tests.factories import custom_item, fresh_rule_code, two_admins, unique
 
 
 
@@ -44,7 +46,8 @@ def test_export_then_import_shows_the_difference_and_writes_drafts(app, admins):
     code = enabled_rule(a1, a2)
     pack = rule_packs.export_pack([code], source="某省委组织部")
     assert [r["code"] for r in pack["rules"]] == [code] and len(pack["signature"]) == 64
-    assert rule_packs.diff(pack, a1) == [{"code": code, "action": "相同", "changes": {}, "version_here": 1}]
+    assert rule_packs.diff(pack, a1) == [{"kind": "规则", "code": code, "action": "相同", "changes": {}, "version_here": 1}]
+    assert pack["items"] == []  # the rule reads no custom item
 
     # the province changes the rule and adds one: re-signed by the province (same pack key)
     body = {k: v for k, v in pack.items() if k != "signature"}
@@ -65,6 +68,70 @@ def test_export_then_import_shows_the_difference_and_writes_drafts(app, admins):
         cr.approve(new_code, a1)  # the importer is the author: the same approval follows
     with acting_as(a2, "cli"):
         assert cr.approve(new_code, a2).status == "enabled"
+
+
+def _pack_with_item(key: str, rule_code: str, *, item_type="date", expression=None) -> dict:
+    body = {"format": "jishi-rule-pack", "format_version": 1, "source": "某省委组织部", "exported_at": "",
+            "items": [{"module": "inspection", "key": key, "label": f"任前廉政谈话日期{key[-6:]}", "type": item_type,
+                       "required": "N", "condition": None, "help_text": "省委组织部要求", "effective_from": "2099-01-01",
+                       "region_code": "990000"}],  # a region no unit of the shared test database has
+            "rules": [{"code": rule_code, "title": "任前廉政谈话须在决定前", "category": "P", "severity": "red",
+                       "points": ["D"], "basis": "某省办法第五条", "effective_from": "2099-01-01",
+                       "expression": expression or f"{key} == null || {key} <= decision_date",
+                       "region_code": "990000", "grades": [], "selection_types": []}]}
+    return {**body, "signature": rule_packs.sign(body)}
+
+
+def _item_rows(key) -> int:
+    return db.session.execute(select(func.count()).select_from(CustomItem).where(CustomItem.key == key)).scalar()
+
+
+def test_a_pack_carries_the_custom_items_its_rules_read(app, admins, world):
+    a1, a2 = admins
+    from app.models import Unit
+    unit = db.session.get(Unit, world.units["a"])
+    item = custom_item(a1, unit, type="date", module="inspection")
+    code = enabled_rule(a1, a2, expression=f"{item['key']} == null || {item['key']} <= decision_date")
+    pack = rule_packs.export_pack([code])
+    assert [i["key"] for i in pack["items"]] == [item["key"]]
+    assert pack["items"][0]["type"] == "date" and "unit" not in pack["items"][0]  # unit codes differ between installs
+    # here the item exists with the same module and type: used as it is
+    assert [(d["kind"], d["action"]) for d in rule_packs.diff(pack, a1)] == [("数据项", "相同"), ("规则", "相同")]
+
+
+def test_importing_a_pack_adds_its_new_items_with_its_rules_in_one_transaction(app, admins):
+    a1, a2 = admins
+    key, code = unique("lz").lower(), fresh_rule_code()
+    pack = _pack_with_item(key, code)
+    assert [(d["kind"], d["code"], d["action"]) for d in rule_packs.diff(pack, a1)] == [
+        ("数据项", key, "新增"), ("规则", code, "新增")]
+    assert _item_rows(key) == 0  # the diff writes nothing
+    with acting_as(a1, "cli"):
+        written = rule_packs.import_pack(pack, a1)
+    assert [(w["kind"], w["code"]) for w in written] == [("数据项", key), ("规则", code)]
+    assert _item_rows(key) == 1 and cr.latest(code).status == "draft"
+    assert key in {d.key for d in custom_items.definitions()}
+    with acting_as(a2, "cli"):
+        assert cr.approve(code, a2).status == "enabled"  # the rule reads the imported item
+
+
+def test_a_pack_whose_item_clashes_or_whose_rule_is_bad_writes_nothing(app, admins):
+    a1, _ = admins
+    key = unique("lz").lower()
+    # a rule that compares the pack's date item with a number: the checker knows the item's type from the pack
+    bad = _pack_with_item(key, fresh_rule_code(), expression=f"{key} > 3")
+    with pytest.raises(cr.CustomRuleError) as err:
+        rule_packs.import_pack(bad, a1)
+    assert any("日期不能与数字比较" in p for p in err.value.problems)
+    db.session.rollback()
+    assert _item_rows(key) == 0
+    # an item of the same key here with another type
+    with acting_as(a1, "cli"):
+        rule_packs.import_pack(_pack_with_item(key, fresh_rule_code()), a1)
+    clash = _pack_with_item(key, fresh_rule_code(), item_type="text", expression="true")
+    with pytest.raises(cr.CustomRuleError) as err:
+        rule_packs.diff(clash, a1)
+    assert any(p.startswith(f"数据项“{key}”：本系统已有同键的数据项，但模块或类型不同") for p in err.value.problems)
 
 
 def test_a_pack_whose_signature_does_not_verify_is_refused_and_nothing_is_written(app, admins):

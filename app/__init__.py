@@ -11,7 +11,6 @@ import config as config_module
 from app import (
     audit,
     cli,
-    dates,
     display,
     errors,
     instance_secret,
@@ -189,18 +188,6 @@ def init_error_pages(app: Flask) -> None:
     errors.init_error_pages(app)
 
 
-def _official_date(value) -> str:
-    """A date, or an ISO date kept in stored content, as 公文 prose writes it; other text unchanged."""
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    return dates.official_date(value) if value else ""
-
-
 def init_templates(app: Flask) -> None:
     from flask_babel import get_locale
     from flask_wtf.csrf import generate_csrf
@@ -208,7 +195,7 @@ def init_templates(app: Flask) -> None:
     # Our own forms put a token in by hand (FAB registers this only when CSRF is on).
     app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
     app.context_processor(notifications.inbox_badge)  # the unread count in the navigation bar
-    app.jinja_env.filters["official_date"] = _official_date  # 2026年1月1日, as 公文 prose writes a date
+    app.jinja_env.filters["official_date"] = display.prose_date  # 2026年1月1日, as 公文 prose writes a date
     init_display(app)
 
     @app.context_processor

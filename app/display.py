@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from app.dates import official_date
 from app.spec import items_by_key, modules
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -200,7 +201,9 @@ def table_date(value) -> str:
 
 
 def prose_date(value) -> str:
-    """A date in 公文 prose: 2026年1月1日."""
+    """A date in 公文 prose: 2026年1月1日 — of a date, a moment (its local day) or an ISO date kept in stored
+    content; other text unchanged. The one formatter of the templates (``|prose_date``, ``|official_date``)
+    and of the notices; ``app.dates.official_date`` is its date-only core."""
     if not value:
         return ""
     if isinstance(value, str):
@@ -210,7 +213,7 @@ def prose_date(value) -> str:
             return value
     if isinstance(value, dt.datetime):
         value = local_time(value).date()
-    return f"{value.year}年{value.month}月{value.day}日"
+    return official_date(value)
 
 
 def _parse_datetime(text: str) -> dt.datetime | None:

@@ -173,7 +173,10 @@ def custom_rule(row: CustomRuleVersion) -> CustomRule:
                       grades=tuple(row.grades or ()), selection_types=tuple(row.selection_types or ()))
 
 
-_CUSTOM_CACHE: dict[int, CustomRule] = {}  # by version id: a rule keeps its compiled reads across evaluations
+# By version id: a rule keeps its compiled program and reads across evaluations. Versions are few (an
+# admin writes them), but one process may serve several databases (tests, benches): bounded all the same.
+_CUSTOM_CACHE: dict[int, CustomRule] = {}
+CUSTOM_CACHE_SIZE = 1024
 
 
 def _fingerprint(rule: CustomRule) -> tuple:
@@ -198,6 +201,8 @@ def custom_rules_in_force(judged_on: dt.date) -> list[CustomRule]:
             continue
         rule = _CUSTOM_CACHE.get(row.id)
         if rule is None or _fingerprint(rule) != _fingerprint(custom_rule(row)):
+            if len(_CUSTOM_CACHE) >= CUSTOM_CACHE_SIZE:
+                _CUSTOM_CACHE.clear()
             rule = _CUSTOM_CACHE[row.id] = custom_rule(row)
         out.append(rule)
     return out

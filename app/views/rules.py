@@ -33,11 +33,6 @@ POINT_WORDS = {"E": "录入时", "S1": "初次提交", "S2": "二次提交", "D"
 SINCE_ALWAYS = dt.date(1900, 1, 1)
 
 
-def cn_date(value: dt.date | None) -> str:
-    """A date as users write it: 2030年1月1日."""
-    return f"{value.year}年{value.month}月{value.day}日" if value else ""
-
-
 def _rule_or_404(code: str):
     rule = all_rules().get(code)
     if rule is None:
@@ -84,7 +79,7 @@ class RulesCatalogView(BaseView):
             category=CATEGORY_NAMES.get(rule.category, rule.category), severity=SEVERITY_WORDS, points=POINT_WORDS,
             versions=[(v, show_params(code, effective_params(rule, v.setting))) for v in versions(code, scope)],
             judged=judged_since(code, in_force.effective_from if in_force else SINCE_ALWAYS, scope),
-            since_always=SINCE_ALWAYS, markers=MARKERS, when=when, cn_date=cn_date, title=f"{code} {rule.title}",
+            since_always=SINCE_ALWAYS, markers=MARKERS, when=when, title=f"{code} {rule.title}",
             can_add=self.appbuilder.sm.has_access("can_add", "RuleSettingView"))
 
 
@@ -201,7 +196,7 @@ class RuleSettingView(ScopedModelView):
                     return redirect(url_for("RulesCatalogView.rule", code=code))
             problems = list(errors.values()) + problems
         return self.render_template("jishi/rule_version.html", rule=rule, fields=fields, form=form, errors=errors,
-                                    problems=problems, judged=judged, in_force=in_force, cn_date=cn_date,
+                                    problems=problems, judged=judged, in_force=in_force,
                                     title=f"新增参数版本：{code} {rule.title}")
 
     def _read_version(self, rule, fields, form, errors):

@@ -116,7 +116,7 @@ def test_a_case_decided_six_days_ago_is_flagged_once(office):
     assert first.flagged >= 1 and first.sent >= 2
     # everything again, and again the same day: nothing new
     for _ in range(2):
-        again = scan()
+        scan()
         assert len(deadline_alarms(case)) == 1
         assert len(inbox(office.clerk, case)) == 1 and len(inbox(office.sup, case)) == 1
     # nobody else is told: not the root's supervisor, not another unit

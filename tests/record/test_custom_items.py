@@ -37,7 +37,7 @@ def _add_refused(admin, data) -> str:
 
 def test_value_is_read_under_its_key_and_written_without_a_migration(office, admin):
     item = custom_item(admin, office.unit, type="date", label="任前廉政谈话日期")
-    case, values = (record_case(office.unit, office.clerk, case_values(office.unit)), None)
+    case = record_case(office.unit, office.clerk, case_values(office.unit))
     assert read_module(case, "qualification")[item["key"]] is None
     with acting_as(office.clerk, "cli"):
         before = module_version(case, "qualification")
@@ -111,7 +111,7 @@ def test_required_custom_item_is_missing_at_completion(office, admin):
 
 def test_value_is_frozen_after_submission_and_follows_a_correction(office, admin):
     item = custom_item(admin, office.unit, type="int")
-    case, values = (record_case(office.unit, office.clerk, case_values(office.unit)), None)
+    case = record_case(office.unit, office.clerk, case_values(office.unit))
     with acting_as(office.clerk, "cli"):
         cases.save_module(case, "qualification", {item["key"]: 7})
         cases.complete_module(case, "qualification")

@@ -9,7 +9,7 @@ import pytest
 
 from app.alarms.engine import evaluate_values, rule_version
 from app.dates import default_calendar
-from app.rules import cel_runtime, expression
+from app.rules import expression
 from app.rules.context import Ctx, Related
 from app.rules.custom import CustomRule, code_problem, region_matches
 from app.spec import items_by_key

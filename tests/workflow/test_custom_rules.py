@@ -193,3 +193,22 @@ def test_a_rule_reads_a_custom_item_and_lights_the_case_that_breaks_it(app, worl
     assert row.code in {h.rule_code for h in latest_hits(db.session.get(Case, skipped.id))}
     assert row.code not in {h.rule_code for h in latest_hits(db.session.get(Case, talked.id))}
     assert db.session.get(Case, skipped.id).light == "红"
+
+
+def test_the_compiled_rules_cache_stays_bounded(admins, office, monkeypatch):
+    from app import rule_settings
+
+    author, second = admins
+    codes = []
+    for _ in range(3):
+        row = draft(author, unit=office.dept.code, effective_from="2099-01-01")  # in force for no case
+        with acting_as(second, "cli"):
+            cr.approve(row.code, second)
+        codes.append(row.code)
+    monkeypatch.setattr(rule_settings, "CUSTOM_CACHE_SIZE", 2)
+    monkeypatch.setattr(rule_settings, "_CUSTOM_CACHE", {})
+    found = [r.code for r in rule_settings.custom_rules_in_force(dt.date(2099, 1, 1))]
+    assert set(codes) <= set(found)  # every rule in force, whatever the cache holds
+    assert len(rule_settings._CUSTOM_CACHE) <= 2
+    again = rule_settings.custom_rules_in_force(dt.date(2099, 1, 1))
+    assert [r.code for r in again] == found and len(rule_settings._CUSTOM_CACHE) <= 2

@@ -11,6 +11,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.dates import official_date
+from app.display import prose_date
 from app.deadlines.due import _insert_ignore
 from app.errors import JishiError
 from app.extensions import db, listen_on_sessions
@@ -106,15 +107,11 @@ def _number_problems(unit_id: int, number: str | None, own_id: int | None) -> li
 
 # ---- writes -------------------------------------------------------------------------------------------
 
-def _prose(iso: str) -> str:
-    return official_date(dt.date.fromisoformat(iso))
-
-
 def _notice_cases(notice: Notice, content: dict) -> list[NoticeCase]:
     out = []
     for r in content["late"]["rows"]:
-        detail = (f"{r['node_label']}应于{_prose(r['due_date'])}前报送，"
-                  + (f"{_prose(r['submitted_on'])}报送，逾期 {r['days_late']} 天" if r["submitted_on"]
+        detail = (f"{r['node_label']}应于{prose_date(r['due_date'])}前报送，"
+                  + (f"{prose_date(r['submitted_on'])}报送，逾期 {r['days_late']} 天" if r["submitted_on"]
                      else f"至今未报，已逾期 {r['days_late']} 天"))
         out.append(NoticeCase(notice_id=notice.id, case_id=r["case_id"], root_id=r["root_id"], unit_id=r["unit_id"],
                               kind=r["kind"], detail=detail))

@@ -9,6 +9,7 @@ from sqlalchemy import and_, exists, func, or_, select, union
 from sqlalchemy import case as sa_case
 
 from app.dates import official_date, period_label, previous_period
+from app.display import prose_date
 from app.extensions import db
 from app.models import Case, Unit
 from app.models.deadlines import DL_LATE, DL_MISSING, DL_ON_TIME, DL_PENDING, NODE_LABELS, CaseDeadline
@@ -285,8 +286,8 @@ def _previous_section(prev: Notice | None) -> dict | None:
         rows.append({"unit_id": r.get("unit_id"), "unit_code": r.get("unit_code", ""),
                      "unit_name": r.get("unit_name", ""), "case_no": r.get("case_no", ""), "name": r.get("name", ""),
                      "kind": r.get("kind", KIND_LATE),
-                     "problem": f"{r.get('node_label', '')}应于{_prose_date(r.get('due_date'))}前报送"
-                                + (f"，{_prose_date(r['submitted_on'])}报送" if r.get("submitted_on") else "，未报"),
+                     "problem": f"{r.get('node_label', '')}应于{prose_date(r.get('due_date'))}前报送"
+                                + (f"，{prose_date(r['submitted_on'])}报送" if r.get("submitted_on") else "，未报"),
                      "corrected": corrected, "status": "已整改" if corrected else "未整改", "note": note})
     merged: dict = {}
     for r in wrong:
@@ -331,14 +332,6 @@ def _previous_section(prev: Notice | None) -> dict | None:
         "rows": rows, "total": len(rows), "corrected": sum(1 for r in rows if r["corrected"]),
         "late_unit_ids": sorted({r.get("unit_id") for r in late if r.get("unit_id") is not None}),
     }
-
-
-def _prose_date(value) -> str:
-    """An ISO date kept in a stored row, as 公文 prose writes it."""
-    try:
-        return official_date(dt.date.fromisoformat(value)) if value else ""
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def _ranking(counts: dict, late: list[dict], wrong: list[dict]) -> list[dict]:

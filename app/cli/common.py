@@ -42,6 +42,15 @@ def parse_date(value: str | None, name: str) -> dt.date | None:
         raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，实际为“{value}”", param_hint=name) from None
 
 
+def load_json(path) -> object:
+    """A JSON file given to a command (a rule, an item, a rule pack), or a Chinese refusal."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"文件不是有效的 JSON（UTF-8）：{exc}") from None
+
+
 def echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))  # Fractions print as "2/3"
 

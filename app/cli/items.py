@@ -1,14 +1,13 @@
 """``flask items``: custom items (自定义数据项, docs/custom-items.md)."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
 from app.audit import acting_as
-from app.cli.common import JishiGroup, echo_json, echo_rows, user_scope
+from app.cli.common import JishiGroup, echo_json, echo_rows, load_json, user_scope
 from app.record.custom_items import active_definitions
 from app.workflow.custom_items import CustomItemRefused, add_item
 
@@ -23,10 +22,7 @@ def items_add(file: Path, as_user: str, as_json: bool):
     """从 JSON 文件添加一个自定义数据项：{"module", "key", "label", "type", "required", "effective_from",
     "region_code"?, "unit"?}。有任何问题都不写入。"""
     user, _scope = user_scope(as_user)
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise click.ClickException(f"文件不是有效的 JSON（UTF-8）：{exc}") from None
+    data = load_json(file)
     try:
         with acting_as(user, "cli"):
             item = add_item(data, user)

@@ -7,7 +7,7 @@ import json
 import click
 
 from app.audit import acting_as
-from app.cli.common import JishiGroup, echo_json, echo_rows, parse_date, user_scope
+from app.cli.common import JishiGroup, echo_json, echo_rows, load_json, parse_date, user_scope
 from app.dates import package_years
 from app.rule_settings import custom_rules_in_force, seed_calendar, settings_for
 from app.rules.catalog import all_rules
@@ -81,11 +81,7 @@ def _refused(exc: custom_rules.CustomRuleError):
 @click.option("--as-user", "as_user", required=True, help="编写人（系统管理员或监督员）用户名")
 def custom_add(file: str, as_user: str):
     """从 JSON 文件保存一条自定义规则（新规则或已有规则的新版本），状态为草稿，须另一位管理员审批后启用。"""
-    try:
-        with open(file, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"文件不是有效的 JSON：{exc}") from None
+    data = load_json(file)
     user = _user(as_user)
     try:
         with acting_as(user, "cli"):
@@ -183,11 +179,7 @@ def custom_export(codes, out: str, source: str):
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def custom_import(file: str, as_user: str, apply: bool, as_json: bool):
     """导入规则包：先验证签名（无效则拒绝、不写入），显示与现有规则的差异；--apply 时写为草稿。"""
-    try:
-        with open(file, encoding="utf-8") as fh:
-            pack = json.load(fh)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"文件不是有效的 JSON：{exc}") from None
+    pack = load_json(file)
     user = _user(as_user)
     try:
         with acting_as(user, "cli"):

@@ -88,3 +88,13 @@ def test_cases_check_includes_enabled_custom_rules(app, world, ctx, tmp_path):
     finally:
         with acting_as(a1, "cli"):
             cr.disable(code, a1, dt.date(2000, 1, 1))
+
+
+def test_a_file_that_is_not_json_is_refused_in_chinese_by_every_command(app, ctx, tmp_path):
+    a1, _ = (u.username for u in two_admins(app, "crj"))
+    path = tmp_path / "broken.json"
+    for content in (b'{"code": "Z01",', "{}".encode("gbk") + "规则".encode("gbk")):
+        path.write_bytes(content)
+        for args in (("rules", "custom", "add"), ("rules", "custom", "import"), ("items", "add")):
+            result = invoke(app, *args, str(path), "--as-user", a1)
+            assert result.exit_code == 1 and "文件不是有效的 JSON（UTF-8）" in result.output, (args, result.output)

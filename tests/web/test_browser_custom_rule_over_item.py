@@ -39,7 +39,8 @@ def test_an_item_and_a_rule_over_it_without_a_release(chromium, app, world, live
     os.makedirs(SHOTS, exist_ok=True)
     executable, sync_playwright, expect = chromium
     d = build(app, world)
-    label = f"是否经过任前廉政谈话{d['key'][-4:]}"
+    # unique per run, in digits: the key's hex could spell a Latin word ("aaeb") on pages the home walk reads
+    label = f"是否经过任前廉政谈话{int(d['key'][-4:], 16):05d}"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         walk = Walk(browser, live_server, TIMEOUT)

@@ -72,14 +72,16 @@ def _menu_and_case_pages(walk, page) -> list[str]:
 
 
 def entered_words(app) -> set[str]:
-    """Words users typed into the shared test database (a spot check titled "matrix", the seed "abc") and
-    who ran a background task (a command run by hand is recorded as user@command): data, shown as
-    recorded. The demo-only crawl (tests/views/test_page_scan.py) has none of these."""
+    """Words users typed into the shared test database (a spot check titled "matrix", the seed "abc", a
+    custom item's or custom rule's name) and who ran a background task (a command run by hand is recorded
+    as user@command): data, shown as recorded. The demo-only crawl (tests/views/test_page_scan.py) has
+    none of these."""
     from app.extensions import db
-    from app.models import Finding, Notice, SavedQuery, SpotCheck, TaskRun
+    from app.models import CustomItem, CustomRuleVersion, Finding, Notice, SavedQuery, SpotCheck, TaskRun
 
     columns = (SpotCheck.title, SpotCheck.seed, Finding.description, Notice.title, SavedQuery.name,
-               TaskRun.triggered_by)
+               TaskRun.triggered_by, CustomItem.label, CustomItem.help_text, CustomRuleVersion.title,
+               CustomRuleVersion.basis, CustomRuleVersion.note)
     words = set()
     with app.app_context():
         for column in columns:

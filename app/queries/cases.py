@@ -153,18 +153,44 @@ CUSTOM_COLUMNS = {"text": CustomValue.value_text, "enum": CustomValue.value_text
 
 @dataclass(frozen=True)
 class CustomCondition:
-    """A filter on a custom item (自定义数据项): its value equals ``value`` (already typed; bool as 1/0)."""
+    """A filter on a custom item (自定义数据项): its value equals ``value`` (already typed; bool as 1/0), or
+    for a number or a date lies between ``low`` and ``high`` (either may be None: no bound on that side)."""
 
     key: str
     item_id: int
     kind: str
-    value: object
+    value: object = None
+    low: object = None
+    high: object = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.value is None
+
+    def text(self) -> str:
+        """The condition as the query form writes it (``cv``): 是/否, a value, or 起~止."""
+        def shown(v) -> str:
+            return "" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v)
+
+        if self.is_range:
+            return f"{shown(self.low)}~{shown(self.high)}"
+        if self.kind == "bool":
+            return "是" if self.value else "否"
+        return shown(self.value)
 
     def clause(self):
         """An index range on (item_id, value_*) (ix_custom_value_*), not a scan of the values."""
         column = CUSTOM_COLUMNS[self.kind]
-        value = int(self.value) if self.kind == "bool" else self.value
-        return Case.id.in_(select(CustomValue.case_id).where(CustomValue.item_id == self.item_id, column == value))
+        if self.is_range:
+            conds = [CustomValue.item_id == self.item_id, column.is_not(None)]
+            if self.low is not None:
+                conds.append(column >= self.low)
+            if self.high is not None:
+                conds.append(column <= self.high)
+        else:
+            conds = [CustomValue.item_id == self.item_id,
+                     column == (int(self.value) if self.kind == "bool" else self.value)]
+        return Case.id.in_(select(CustomValue.case_id).where(*conds))
 
 
 LIST_FIELDS = {"target_grade", "selection_type", "selection_method", "status", "light", "timeliness"}
@@ -202,9 +228,7 @@ class CaseFilter:
             if value in (None, [], ""):
                 continue
             if f.name == "custom":
-                shown = value.value
-                shown = ("是" if shown else "否") if value.kind == "bool" else shown
-                out["ci"], out["cv"] = value.key, shown.isoformat() if isinstance(shown, dt.date) else str(shown)
+                out["ci"], out["cv"] = value.key, value.text()
                 continue
             out[f.name] = value.isoformat() if isinstance(value, dt.date) else value
         return out

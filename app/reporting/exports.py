@@ -284,9 +284,13 @@ CUSTOM_FILTER_KINDS = ("text", "enum", "int", "date", "bool")
 BOOL_VALUES = {"是": True, "否": False, "1": True, "0": False, "true": True, "false": False}
 
 
+RANGE_SEPARATORS = ("~", "～", "至")  # a number or a date between two bounds: 2026-01-01~2026-06-30, 3~, ~10
+
+
 def _custom_condition(args, scope: Scope, errors: list[str]) -> tuple[CustomCondition | None, str]:
-    """``ci`` (a custom item's key) and ``cv`` (its value), typed by the item's kind. An item outside the
-    scope and one that does not exist get the same answer."""
+    """``ci`` (a custom item's key) and ``cv`` (its value), typed by the item's kind; for a number or a date
+    also a range (``起~止``, either end may be left empty). An item outside the scope and one that does not
+    exist get the same answer."""
     key, text = _text(args, "ci"), _text(args, "cv")
     if not key:
         return None, ""
@@ -301,30 +305,55 @@ def _custom_condition(args, scope: Scope, errors: list[str]) -> tuple[CustomCond
     if not text:
         errors.append(f"请填写“{label}”的查询值")
         return None, label
-    value: object = text
+    separator = next((s for s in RANGE_SEPARATORS if s in text), None)
+    if separator is not None:
+        if kind not in ("int", "date"):
+            errors.append(f"“{label}”不是数字或日期，不能按范围查询")
+            return None, label
+        parts = [p.strip() for p in text.split(separator)]
+        if len(parts) != 2 or not any(parts):
+            errors.append(f"“{label}”的范围应写作“起{separator}止”（可省略一端），实际为“{text[:MAX_TEXT]}”")
+            return None, label
+        mine: list[str] = []
+        low, high = (_custom_value(kind, p, label, found, mine) if p else None for p in parts)
+        if mine:
+            errors.extend(mine)
+            return None, label
+        if low is not None and high is not None and low > high:
+            errors.append(f"“{label}”的范围起点（{parts[0]}）晚于或大于终点（{parts[1]}）")
+            return None, label
+        return CustomCondition(found.key, found.id, kind, low=low, high=high), label
+    value = _custom_value(kind, text, label, found, errors)
+    if value is None:
+        return None, label
+    return CustomCondition(found.key, found.id, kind, value), label
+
+
+def _custom_value(kind: str, text: str, label: str, found, errors: list[str]):
+    """One typed query value of a custom item, or None with the reason added to ``errors``."""
     if kind == "int":
         if not ASCII_INT.fullmatch(text) or len(text) > 18:
             errors.append(f"“{label}”应为整数，实际为“{text[:MAX_TEXT]}”")
-            return None, label
-        value = int(text)
-    elif kind == "date":
+            return None
+        return int(text)
+    if kind == "date":
         try:
-            value = dt.date.fromisoformat(text)
+            return dt.date.fromisoformat(text)
         except ValueError:
             errors.append(f"“{label}”不是有效日期：{text[:MAX_TEXT]}（应为 YYYY-MM-DD）")
-            return None, label
-    elif kind == "bool":
+            return None
+    if kind == "bool":
         if text not in BOOL_VALUES:
             errors.append(f"“{label}”应为“是”或“否”，实际为“{text[:MAX_TEXT]}”")
-            return None, label
-        value = BOOL_VALUES[text]
-    elif kind == "enum" and text not in found.spec.choices:
+            return None
+        return BOOL_VALUES[text]
+    if kind == "enum" and text not in found.spec.choices:
         errors.append(f"“{label}”的取值无效：{text[:MAX_TEXT]}")
-        return None, label
-    elif len(text) > 100:
+        return None
+    if len(text) > 100:
         errors.append(f"“{label}”的查询值不能超过 100 个字")
-        return None, label
-    return CustomCondition(found.key, found.id, kind, value), label
+        return None
+    return text
 
 
 def params_to_args(params: dict) -> MultiDict:

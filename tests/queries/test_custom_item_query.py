@@ -61,6 +61,44 @@ def test_filter_on_a_custom_item_counts_the_matching_cases(app, world):
             assert any(message in e for e in pq.errors), (args, pq.errors)
 
 
+def test_a_number_or_a_date_custom_item_is_queried_by_range(app, world):
+    """起~止 on a date or an integer item (either end may be left out); a range on any other kind, a
+    reversed or an empty range is refused in Chinese."""
+    ids, how, when, done, made = _office_with_values(app, world, "cir")
+    with app.app_context():
+        o = office_in(ids)
+        minutes = custom_item(user_named(world.users["admin"]), o.unit, type="int", label="谈话时长分钟")
+        with acting_as(o.clerk, "cli"):
+            for case_id, value in zip(made, (30, 45, 90)):
+                cases.save_module(db.session.get(Case, case_id), "qualification", {minutes["key"]: value})
+        scope = scope_for(user_named(ids.sup))
+        for args, expected in (({"ci": when["key"], "cv": "2026-02-01~2026-02-28"}, [made[0]]),
+                               ({"ci": when["key"], "cv": "2026-02-27~2026-03-01"}, made[:2]),
+                               ({"ci": when["key"], "cv": "2026-02-28至"}, [made[1]]),
+                               ({"ci": when["key"], "cv": "～2026-02-27"}, [made[0]]),
+                               ({"ci": minutes["key"], "cv": "40~90"}, made[1:]),
+                               ({"ci": minutes["key"], "cv": "~30"}, [made[0]]),
+                               ({"ci": minutes["key"], "cv": "45"}, [made[1]])):
+            pq = parse_filter({**args, "unit": ids.dept_code}, scope)
+            assert pq.ok, pq.errors
+            found = db.session.execute(case_select(pq.filter, scope, columns=[Case.id])).scalars().all()
+            assert sorted(found) == sorted(expected), args
+            # a saved query keeps the range (written with ~ whichever separator was typed)
+            assert pq.params()["cv"] == args["cv"].replace("至", "~").replace("～", "~")
+        for args, message in (({"ci": when["key"], "cv": "2026-03-01~2026-02-01"}, "范围起点（2026-03-01）晚于或大于终点"),
+                              ({"ci": minutes["key"], "cv": "~"}, "的范围应写作“起~止”"),
+                              ({"ci": minutes["key"], "cv": "1~2~3"}, "的范围应写作“起~止”"),
+                              ({"ci": minutes["key"], "cv": "半小时~2"}, "“谈话时长分钟”应为整数，实际为“半小时”"),
+                              ({"ci": when["key"], "cv": "2026-02-30~"}, "不是有效日期：2026-02-30"),
+                              ({"ci": how["key"], "cv": "个别谈话~集体谈话"}, "不是数字或日期，不能按范围查询"),
+                              ({"ci": done["key"], "cv": "否~是"}, "不是数字或日期，不能按范围查询")):
+            pq = parse_filter(args, scope)
+            assert not pq.ok and any(message in e for e in pq.errors), (args, pq.errors)
+    client = login(app.test_client(), ids.sup)
+    resp = client.get("/query/?" + urlencode({"unit": ids.dept_code, "ci": when["key"], "cv": "2026-03-01~2026-02-01"}))
+    assert resp.status_code == 200 and "晚于或大于终点" in resp.get_data(as_text=True)
+
+
 def test_another_scope_cannot_filter_on_the_item(app, world):
     ids, how, _when, _done, _made = _office_with_values(app, world, "cis")
     with app.app_context():
@@ -91,18 +129,21 @@ def test_query_page_and_export_carry_the_custom_item(app, world):
 
 
 def test_the_filter_reads_the_value_index(app, world):
-    """EXPLAIN: the condition on a custom item is a search of ix_custom_value_text, not a scan of
-    custom_value (PostgreSQL with sequential scans discouraged, as on a table of many values; SQLite as is)."""
-    ids, how, _when, _done, _made = _office_with_values(app, world, "cix")
+    """EXPLAIN: the condition on a custom item is a search of its ix_custom_value_* index (a value, or a
+    date range), not a scan of custom_value (PostgreSQL with sequential scans discouraged, as on a table of
+    many values; SQLite as is)."""
+    ids, how, when, _done, _made = _office_with_values(app, world, "cix")
     with app.app_context():
         scope = Scope("all")
-        pq = parse_filter({"ci": how["key"], "cv": "个别谈话"}, scope)
-        stmt = case_select(pq.filter, scope, columns=[func.count(Case.id)])
-        sql = str(stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("SET LOCAL enable_seqscan = off"))
-            plan = "\n".join(r[0] for r in db.session.execute(text("EXPLAIN " + sql)))
-        else:
-            plan = "\n".join(str(r[-1]) for r in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
-        db.session.rollback()
-        assert "ix_custom_value_text" in plan, plan
+        for args, index in (({"ci": how["key"], "cv": "个别谈话"}, "ix_custom_value_text"),
+                            ({"ci": when["key"], "cv": "2026-01-01~2026-06-30"}, "ix_custom_value_date")):
+            pq = parse_filter(args, scope)
+            stmt = case_select(pq.filter, scope, columns=[func.count(Case.id)])
+            sql = str(stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
+            if db.engine.dialect.name == "postgresql":
+                db.session.execute(text("SET LOCAL enable_seqscan = off"))
+                plan = "\n".join(r[0] for r in db.session.execute(text("EXPLAIN " + sql)))
+            else:
+                plan = "\n".join(str(r[-1]) for r in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            db.session.rollback()
+            assert index in plan, (args, plan)

@@ -9,7 +9,10 @@ case has:
 * **date** — the case's reference date is on or after ``effective_from``: the meeting's decision date
   (讨论决定日期) once it is entered, before that the day the case was created;
 * a value once stored is always shown, even if the item's scope or date would no longer select it:
-  it is evidence, never hidden.
+  it is evidence, never hidden;
+* **active** — a withdrawn item (停用, ``workflow.custom_items.set_active``) is offered for no new entry:
+  only a case that holds a value of it still has it (shown, exported, queried, never required), no file
+  may create a case with it, and no new rule may read it.
 
 Values live in ``custom_value`` (typed columns); ``read_values`` / ``write_values`` are what
 ``app.record.data.read_module`` / ``write_values`` call, so every reader of a module — the rule engine's
@@ -37,7 +40,7 @@ CACHE_KEY = "jishi_custom_items"
 
 @dataclass(frozen=True)
 class Definition:
-    """An active custom item, detached from the session (safe to cache for a transaction)."""
+    """A custom item (active or withdrawn), detached from the session (safe to cache for a transaction)."""
 
     id: int
     module: str
@@ -53,6 +56,7 @@ class Definition:
     unit_code: str | None
     unit_path: str | None
     spec: ItemSpec
+    active: bool = True
 
     def in_scope(self, unit) -> bool:
         if unit is None:
@@ -68,7 +72,7 @@ class Definition:
                 "kind": self.spec.kind, "choices": list(self.spec.choices), "required": self.required,
                 "condition": self.condition, "help_text": self.help,
                 "effective_from": self.effective_from.isoformat(), "region_code": self.region_code,
-                "unit": self.unit_code}
+                "unit": self.unit_code, "active": self.active}
 
 
 def region_prefix(code: str) -> str:
@@ -81,23 +85,25 @@ def region_prefix(code: str) -> str:
 
 def to_spec(row: CustomItem, order: int = 1000) -> ItemSpec:
     kind, choices = parse_type(row.type)
-    return ItemSpec(row.module, order, row.key, row.label, row.type, kind, choices, row.required or "N",
+    required = (row.required or "N") if row.active is not False else "N"  # a withdrawn item is never required
+    return ItemSpec(row.module, order, row.key, row.label, row.type, kind, choices, required,
                     row.condition or "", "", row.help_text or "", row.id)
 
 
 def _load() -> tuple[Definition, ...]:
     rows = db.session.execute(
         select(CustomItem, Unit.code, Unit.path).outerjoin(Unit, Unit.id == CustomItem.unit_id)
-        .where(CustomItem.active.is_(True)).order_by(CustomItem.id)
+        .order_by(CustomItem.id)
     ).all()
     return tuple(Definition(r.id, r.module, r.key, r.label, r.type, r.required or "N", r.condition or "",
                             r.help_text or "", r.effective_from, r.region_code, r.unit_id, code, path,
-                            to_spec(r, 1000 + n))
+                            to_spec(r, 1000 + n), bool(r.active))
                  for n, (r, code, path) in enumerate(rows))
 
 
 def definitions() -> tuple[Definition, ...]:
-    """Every active definition, read once per transaction of the session."""
+    """Every definition (withdrawn ones too: their stored values are evidence), read once per transaction of
+    the session."""
     session = db.session()
     transaction = session.get_transaction()
     cached = session.info.get(CACHE_KEY)
@@ -118,7 +124,7 @@ def forget() -> None:
 def active_definitions() -> list[dict]:
     """The active custom items (module, key, label, type, required, effective_from, region/unit
     scope): for the rule expression checker and the admin page."""
-    return [d.as_dict() for d in definitions()]
+    return [d.as_dict() for d in definitions() if d.active]
 
 
 def cel_items() -> dict[str, tuple[str, str]]:
@@ -126,7 +132,7 @@ def cel_items() -> dict[str, tuple[str, str]]:
     app.rules.expression in create_app). Outside an application context there are none."""
     if not has_app_context():
         return {}
-    return {d.key: (d.spec.kind, d.label) for d in definitions()}
+    return {d.key: (d.spec.kind, d.label) for d in definitions() if d.active}
 
 
 def for_module(module_key: str) -> list[Definition]:
@@ -148,15 +154,21 @@ def _stored(case) -> dict[int, CustomValue]:
 
 
 def applicable(case, module_key: str, *, stored: dict | None = None) -> list[Definition]:
-    """The custom items of a module this case has: in scope and in force (see the module's text),
-    or holding a value."""
+    """The custom items of a module this case has: active, in scope and in force (see the module's text),
+    or holding a value (a withdrawn item: a value, not an emptied row)."""
     defs = for_module(module_key)
     if not defs:
         return []
     stored = _stored(case) if stored is None else stored
     on = reference_date(case)
     unit = case.unit
-    return [d for d in defs if d.id in stored or (d.in_scope(unit) and on >= d.effective_from)]
+    return [d for d in defs
+            if (d.id in stored and (d.active or _has_value(stored[d.id])))
+            or (d.active and d.in_scope(unit) and on >= d.effective_from)]
+
+
+def _has_value(row: CustomValue) -> bool:
+    return any(v not in (None, "", []) for v in (row.value_text, row.value_num, row.value_date, row.value_json))
 
 
 def items_for(case, module_key: str) -> tuple[ItemSpec, ...]:
@@ -166,7 +178,7 @@ def items_for(case, module_key: str) -> tuple[ItemSpec, ...]:
 def items_for_unit(unit, module_key: str, on: dt.date | None = None) -> tuple[ItemSpec, ...]:
     """For a case not yet created (an import): the unit's items in force on ``on`` (today if None)."""
     on = on or dt.date.today()
-    return tuple(d.spec for d in for_module(module_key) if d.in_scope(unit) and on >= d.effective_from)
+    return tuple(d.spec for d in for_module(module_key) if d.active and d.in_scope(unit) and on >= d.effective_from)
 
 
 def specs_for(case) -> dict[str, tuple[ItemSpec, ...]]:

@@ -1,5 +1,6 @@
 """自定义数据项 (/customitems/): the custom items an admin may see (scope), and a form to add one through the
-same command as `flask items add` (app/workflow/custom_items.py). Admins only (no other role holds its
+same command as `flask items add` (app/workflow/custom_items.py), and 停用/启用 through `set_active` (as
+`flask items deactivate/activate`). Admins only (no other role holds its
 permissions); refusals are flashed in Chinese, nothing written."""
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.record.custom_items import KIND_LABELS, visible_definitions
 from app.scoping import current_scope
 from app.spec import MODULE_KEYS, module
 from app.views.helpers import csrf_ok
-from app.workflow.custom_items import CLOSED_MODULES, CustomItemRefused, add_item
+from app.workflow.custom_items import CLOSED_MODULES, CustomItemRefused, add_item, set_active
 
 FIELDS = ("module", "key", "label", "type", "required", "condition", "help_text", "effective_from", "region_code",
           "unit", "options")
@@ -23,7 +24,7 @@ REQUIRED_LABELS = {"N": "否", "Y": "是", "cond": "条件必填"}
 class CustomItemView(BaseView):
     route_base = "/customitems"
     default_view = "index"
-    base_permissions = ["can_list", "can_add"]
+    base_permissions = ["can_list", "can_add", "can_edit"]
 
     def _page(self, form: dict, problems: list[str]):
         rows = visible_definitions(current_scope())
@@ -58,4 +59,26 @@ class CustomItemView(BaseView):
             flash(f"未添加：{len(exc.problems)} 处问题，未写入任何数据", "danger")
             return self._page(form, exc.problems)
         flash(f"已添加自定义数据项“{item.label}”（{item.module}.{item.key}），{item.effective_from} 起生效", "success")
+        return redirect(url_for(".index"))
+
+    @expose("/<key>/active", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    def active(self, key: str):
+        """停用 (active=0) or 启用 (active=1) an item; a refusal is flashed, nothing written."""
+        wanted = request.form.get("active")
+        if not csrf_ok() or wanted not in ("0", "1"):
+            if wanted not in ("0", "1"):
+                flash("未更改：请求无效", "danger")
+            return redirect(url_for(".index"))
+        try:
+            item = set_active(key, wanted == "1", g.user)
+        except CustomItemRefused as exc:
+            db.session.rollback()
+            flash(f"未更改：{'；'.join(exc.problems)}", "danger")
+            return redirect(url_for(".index"))
+        if item.active:
+            flash(f"已启用自定义数据项“{item.label}”", "success")
+        else:
+            flash(f"已停用自定义数据项“{item.label}”：不再出现在新的填报中，已填的值照常保留和显示", "success")
         return redirect(url_for(".index"))

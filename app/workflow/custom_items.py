@@ -112,7 +112,7 @@ def check_definition(data, user) -> tuple[dict, list[str]]:
     condition = _text(data, "condition", "必填条件", 40, problems)
     if out.get("required") == "cond":
         flags = {i.key for i in items_by_key().values() if i.kind == "bool"} | \
-            {d.key for d in custom_items.definitions() if d.spec.kind == "bool"}
+            {d.key for d in custom_items.definitions() if d.spec.kind == "bool" and d.active}
         if not condition:
             problems.append("“required”为 \"cond\" 时须用“condition”指明一个是/否数据项的键（为“是”时必填）")
         elif condition not in flags:
@@ -188,4 +188,31 @@ def insert_item(data, user) -> CustomItem:
     db.session.add(item)
     db.session.flush()
     custom_items.forget()  # the rules checked next in this transaction may read it
+    return item
+
+
+def set_active(key: str, active: bool, user) -> CustomItem:
+    """停用 (``active`` False) or 启用 again a custom item, in one transaction; refused in Chinese, nothing
+    written. A withdrawn item is offered for no new entry (no form field, no import, no new rule may read
+    it, never required), but a case that holds a value keeps it on every page, print, export and query:
+    it is evidence (app/record/custom_items.py). Only a 系统管理员 whose scope holds the item's unit (an
+    item without a unit: one of all units) may do it; the change is in the audit trail like any other."""
+    roles = {r.name for r in getattr(user, "roles", None) or []}
+    if user is None or ADMIN_ROLE not in roles:
+        raise CustomItemRefused(["只有系统管理员可以停用或启用自定义数据项"])
+    item = db.session.execute(select(CustomItem).where(CustomItem.key == key)).scalar_one_or_none() \
+        if isinstance(key, str) and key else None
+    scope = scope_for(user)
+    if item is None or not (scope.kind == "all" or (item.unit_id is not None and scope.contains(item.unit_id))):
+        raise CustomItemRefused([f"自定义数据项“{shown(key)}”不存在或不在您的权限范围内"])
+    if bool(item.active) == active:
+        raise CustomItemRefused([f"自定义数据项“{item.label}”已是{'启用' if active else '停用'}状态"])
+    try:
+        item.active = active
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        custom_items.forget()
     return item

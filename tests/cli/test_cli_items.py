@@ -58,3 +58,24 @@ def test_only_an_admin(app, world, office, tmp_path):
     assert result.exit_code == 1 and "只有系统管理员可以添加自定义数据项" in result.output
     result = _run(app, tmp_path, _item(office), "nobody-such")
     assert result.exit_code == 1 and "不存在" in result.output
+
+
+def test_deactivate_and_activate_an_item(app, world, office, tmp_path):
+    data = _item(office)
+    assert _run(app, tmp_path, data, world.users["admin"]).exit_code == 0
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["items", "deactivate", data["key"], "--as-user", world.users["admin"]])
+    assert result.exit_code == 0 and "已停用自定义数据项" in result.output, result.output
+    listed = json.loads(runner.invoke(args=["items", "list", "--json"]).output)
+    assert next(d for d in listed if d["key"] == data["key"])["active"] is False
+    assert "已停用" in runner.invoke(args=["items", "list"]).output
+    again = runner.invoke(args=["items", "deactivate", data["key"], "--as-user", world.users["admin"]])
+    assert again.exit_code == 1 and "已是停用状态" in again.output and "未写入任何数据" in again.output
+    denied = runner.invoke(args=["items", "activate", data["key"], "--as-user", office.clerk.username])
+    assert denied.exit_code == 1 and "只有系统管理员" in denied.output
+    db.session.expire_all()
+    assert db.session.execute(select(CustomItem.active).where(CustomItem.key == data["key"])).scalar_one() is False
+    result = runner.invoke(args=["items", "activate", data["key"], "--as-user", world.users["admin"]])
+    assert result.exit_code == 0 and "已启用" in result.output
+    db.session.expire_all()
+    assert db.session.execute(select(CustomItem.active).where(CustomItem.key == data["key"])).scalar_one() is True

@@ -250,3 +250,68 @@ def test_multiple_choice_custom_item(office, admin):
         assert "不在可选范围内" in exc.value.message
     db.session.rollback()
     assert read_module(db.session.get(Case, case.id), "qualification")[item["key"]] == ["本人谈话", "家属谈话"]
+
+
+def _set_active(user, key, active):
+    from app.workflow.custom_items import set_active
+
+    with acting_as(user, "cli"):
+        return set_active(key, active, user)
+
+
+def test_a_withdrawn_item_is_offered_for_no_new_entry_but_its_values_stay(office, admin):
+    """停用: a new case has no such item (form, import, completion, a new rule), a case holding a value keeps
+    it (read, never required), the change is audited, and 启用 brings it back."""
+    from app.rules import expression
+
+    item = custom_item(admin, office.unit, type="date", required=True, label="停用测试谈话日期")
+    key = item["key"]
+    held = record_case(office.unit, office.clerk, case_values(office.unit), keys=())
+    with acting_as(office.clerk, "cli"):
+        cases.save_module(held, "qualification", {key: dt.date(2026, 2, 27)})
+    assert key in custom_items.cel_items() and not expression.check(f"{key} != null")
+    _set_active(admin, key, False)
+
+    fresh = record_case(office.unit, office.clerk, case_values(office.unit), keys=())
+    assert key not in {s.key for s in custom_items.items_for(fresh, "qualification")}
+    assert key not in read_module(fresh, "qualification")
+    assert key not in {s.key for s in custom_items.items_for_unit(office.unit, "qualification")}
+    with acting_as(office.clerk, "cli"), pytest.raises(CaseError):
+        cases.save_module(fresh, "qualification", {key: dt.date(2026, 3, 1)})
+    db.session.rollback()
+    assert not db.session.execute(select(CustomValue).where(CustomValue.case_id == fresh.id)).first()
+    # the case that holds a value still shows it, and it is no longer required there
+    held = db.session.get(Case, held.id)
+    spec = next(s for s in custom_items.items_for(held, "qualification") if s.key == key)
+    assert spec.required == "N"
+    assert read_module(held, "qualification")[key] == dt.date(2026, 2, 27)
+    # no new rule may read it; it is not listed among the active items
+    assert key not in custom_items.cel_items()
+    assert any(key in str(p) for p in expression.check(f"{key} != null"))
+    assert all(d["key"] != key for d in custom_items.active_definitions())
+    row = db.session.execute(select(CustomItem).where(CustomItem.key == key)).scalar_one()
+    assert row.active is False
+    trail = db.session.execute(select(AuditLog).where(AuditLog.table_name == "custom_item",
+                                                      AuditLog.record_id == str(row.id))).scalars().all()
+    assert any(t.action == "update" and t.field == "active" and t.actor_name == admin.username for t in trail), \
+        [(t.action, t.field, t.actor_name) for t in trail]
+    # 启用 again: a new case has it (and must fill it) again
+    _set_active(admin, key, True)
+    assert key in {s.key for s in custom_items.items_for(db.session.get(Case, fresh.id), "qualification")}
+    assert next(s for s in custom_items.items_for(held, "qualification") if s.key == key).required == "Y"
+
+
+def test_only_an_admin_of_the_items_scope_withdraws_it(office, admin, team):
+    from app.workflow.custom_items import set_active
+
+    item = custom_item(admin, office.unit, label="停用权限测试项")
+    for user, key, message in ((office.sup, item["key"], "只有系统管理员"), (office.clerk, item["key"], "只有系统管理员"),
+                               (admin, "no_such_item", "自定义数据项“no_such_item”不存在或不在您的权限范围内")):
+        with acting_as(user, "cli"), pytest.raises(CustomItemRefused) as exc:
+            set_active(key, False, user)
+        assert message in exc.value.message
+    _set_active(admin, item["key"], False)
+    with acting_as(admin, "cli"), pytest.raises(CustomItemRefused) as exc:
+        set_active(item["key"], False, admin)
+    assert "已是停用状态" in exc.value.message
+    assert db.session.execute(select(CustomItem.active).where(CustomItem.key == item["key"])).scalar_one() is False

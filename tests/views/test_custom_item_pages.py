@@ -109,3 +109,38 @@ def test_admin_page_lists_and_adds_items_others_are_denied(app, world, client_fo
         assert client.post("/customitems/add", data={**form, "key": unique("pg").lower()}).status_code != 200
     with app.app_context():
         assert db.session.execute(select(CustomItem.id)).all() == before
+
+
+def test_admin_withdraws_an_item_on_the_page_and_its_values_stay(app, world, client_for):
+    """停用 on /customitems/: a new case's form no longer offers the item, a case holding a value still shows
+    it (case page, 明细查询) and 条件查询 still finds it; others may not; 启用 brings it back."""
+    from app.models import CustomItem
+
+    ids = office_ids(app, world, "ciw")
+    talk, _kind = _items(app, world, ids)
+    clerk = login(app.test_client(), ids.clerk)
+    held = _new_case(clerk)
+    url = f"/cases/show/{held}/module/qualification"
+    values = valid_case()["qualification"]
+    assert clerk.post(url, data=form_payload(values, "qualification", **{talk["key"]: "2026-02-27"})).status_code == 302
+    for who in ("clerk_a", "sup_root"):
+        assert client_for(who).post(f"/customitems/{talk['key']}/active", data={"active": "0"}).status_code != 302
+    admin = client_for("admin")
+    resp = admin.post(f"/customitems/{talk['key']}/active", data={"active": "0"}, follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "已停用自定义数据项“任前廉政谈话日期”" in html
+    assert "已停用" in html.split(f'data-key="{talk["key"]}"')[1].split("</tr>")[0]
+    with app.app_context():
+        assert db.session.execute(select(CustomItem.active).where(CustomItem.key == talk["key"])).scalar_one() is False
+    fresh = _new_case(clerk)
+    assert f'data-item="{talk["key"]}"' not in clerk.get(f"/cases/show/{fresh}/module/qualification").get_data(as_text=True)
+    page = clerk.get(f"/cases/show/{held}").get_data(as_text=True)
+    assert "任前廉政谈话日期" in page.split('id="custom-items"')[1].split("</table>")[0]
+    sup = login(app.test_client(), ids.sup)
+    assert "2026-02-27" in sup.get(f"/query/case/{held}").get_data(as_text=True)
+    assert "任前廉政谈话日期" in sup.get("/query/").get_data(as_text=True)
+    # twice: refused in Chinese, nothing changed; then 启用 again
+    html = admin.post(f"/customitems/{talk['key']}/active", data={"active": "0"}, follow_redirects=True).get_data(as_text=True)
+    assert "已是停用状态" in html
+    admin.post(f"/customitems/{talk['key']}/active", data={"active": "1"})
+    assert f'data-item="{talk["key"]}"' in clerk.get(f"/cases/show/{fresh}/module/qualification").get_data(as_text=True)

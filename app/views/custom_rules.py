@@ -173,7 +173,8 @@ class RulePackView(BaseView):
     @permission_name("export")
     def export(self):
         try:
-            pack = rule_packs.export_pack(scope=current_scope(), source=request.args.get("source", ""))
+            codes = [c for c in request.args.getlist("code") if c][:500] or None  # ?code=Z01&code=Z02: those only
+            pack = rule_packs.export_pack(codes, scope=current_scope(), source=request.args.get("source", ""))
         except cr.CustomRuleError as exc:
             flash(exc.message, "danger")
             return redirect(url_for("CustomRulesView.index"))

@@ -26,6 +26,7 @@ from app.models.custom_rules import (
     CUSTOM_STATUSES,
     CustomRuleVersion,
 )
+from app.record import custom_items
 from app.record.data import read_case
 from app.rule_settings import custom_rule, load_calendar
 from app.rules import expression
@@ -148,12 +149,24 @@ def validate(data: dict, scope: Scope, items: dict | None = None) -> tuple[dict,
         problems.append(f"选任方式不存在：{'、'.join(map(str, wrong))}（可选：{'、'.join(selection_types())}）")
     out.update(grades=grades, selection_types=types)
     if out["expression"].strip():
-        names = None
-        if items:
-            names = {**expression.variables(),
-                     **{k: (expression.KIND_TYPES.get(kind, expression.DYN), label) for k, (kind, label) in items.items()}}
-        problems += [f"条件表达式{p}" for p in expression.check(out["expression"], names)]
+        problems += [f"条件表达式{p}" for p in expression.check(out["expression"], checker_names(scope, items))]
     return out, problems
+
+
+def checker_names(scope: Scope, items: dict | None = None) -> dict | None:
+    """What a condition written in ``scope`` may read (None: everything the checker knows). A custom item
+    outside the scope is, to its rules, an unknown key — the same refusal, so nothing tells that it exists
+    (app.record.custom_items.visible_definitions decides); ``items``: a rule pack's items not written yet."""
+    if scope.kind == "all" and not items:
+        return None
+    names = expression.variables()
+    if scope.kind != "all":
+        custom = custom_items.cel_items()
+        mine = {d.key for d in custom_items.visible_definitions(scope)}
+        names = {k: v for k, v in names.items() if k not in custom or k in mine}
+    for key, (kind, label) in (items or {}).items():
+        names[key] = (expression.KIND_TYPES.get(kind, expression.DYN), label)
+    return names
 
 
 def save_draft(data: dict, user) -> CustomRuleVersion:
@@ -205,7 +218,8 @@ def approve(code: str, user) -> CustomRuleVersion:
     if (row.author_id is not None and row.author_id == getattr(user, "id", None)) or \
             row.author_name == getattr(user, "username", None):
         raise CustomRuleError([f"四眼原则：规则 {code} 由 {row.author_name} 编写，须由另一位管理员审批启用"])
-    problems = expression.check(row.expression)  # the items or the language may have changed since
+    # the items or the language may have changed since; the approver reads only what its scope may
+    problems = expression.check(row.expression, checker_names(scope))
     if problems:
         raise CustomRuleError([f"条件表达式{p}" for p in problems])
     row.status = CUSTOM_ENABLED

@@ -74,15 +74,28 @@ def export_pack(codes=None, scope: Scope | None = None, source: str = "") -> dic
     body = {"format": FORMAT, "format_version": FORMAT_VERSION, "source": source,
             "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "rules": [_rule_entry(r) for _c, r in sorted(latest.items())],
-            "items": _items_read(r.expression for r in latest.values())}
+            "items": _items_read(latest, scope)}
     return {**body, "signature": sign(body)}
 
 
-def _items_read(expressions) -> list[dict]:
-    """The custom items the conditions read, as a pack carries them."""
-    read = frozenset().union(*(variables_of(text) for text in expressions))
-    return [{f: d.as_dict()[f] for f in ITEM_FIELDS} for d in sorted(custom_items.definitions(), key=lambda d: d.key)
-            if d.key in read]
+def _items_read(rules: dict[str, CustomRuleVersion], scope: Scope | None) -> list[dict]:
+    """The custom items the conditions read, as a pack carries them. A definition outside the exporter's
+    scope never leaves in its pack: a rule reading one (an admin of all units may have written it for the
+    subtree) refuses the export, naming the rule and the key its condition already shows."""
+    visible = None if scope is None or scope.kind == "all" else {d.key for d in custom_items.visible_definitions(scope)}
+    defs = {d.key: d for d in custom_items.definitions()}
+    out, problems = {}, []
+    for code, row in sorted(rules.items()):
+        for key in sorted(variables_of(row.expression)):
+            if key not in defs:
+                continue
+            if visible is not None and key not in visible:
+                problems.append(f"规则 {code} 读取的自定义数据项“{key}”不在您的权限范围内，不能由您导出")
+                continue
+            out[key] = {f: defs[key].as_dict()[f] for f in ITEM_FIELDS}
+    if problems:
+        raise CustomRuleError([*problems, "规则包未导出：请只导出不读取上述数据项的规则（网页 ?code=规则编号，命令行列出规则编号）"])
+    return [out[k] for k in sorted(out)]
 
 
 def verify(pack) -> dict:

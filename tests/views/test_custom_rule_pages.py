@@ -90,6 +90,8 @@ def test_rule_pack_pages_refuse_a_bad_signature_and_show_the_difference(app, wor
     assert resp.status_code == 200
     pack = json.loads(resp.get_data(as_text=True))
     assert code in [r["code"] for r in pack["rules"]]
+    only = json.loads(client.get(f"/custom-rules/pack/export.json?code={code}").get_data(as_text=True))
+    assert [r["code"] for r in only["rules"]] == [code]  # ?code= exports those rules only
     mine = {**pack, "rules": [dict(r, title="省里改过的标题") for r in pack["rules"] if r["code"] == code]}
 
     def upload(p, **extra):

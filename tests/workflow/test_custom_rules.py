@@ -212,3 +212,22 @@ def test_the_compiled_rules_cache_stays_bounded(admins, office, monkeypatch):
     assert len(rule_settings._CUSTOM_CACHE) <= 2
     again = rule_settings.custom_rules_in_force(dt.date(2099, 1, 1))
     assert [r.code for r in again] == found and len(rule_settings._CUSTOM_CACHE) <= 2
+
+
+def test_a_supervisor_reads_only_the_custom_items_of_its_own_scope(app, world, admins, office):
+    """A custom item of another subtree is, to a supervisor's rule, what an unknown key is: the same Chinese
+    refusal (nothing tells it that the item exists); an item of its own subtree is read."""
+    from tests.factories import custom_item
+
+    admin = user_named(world.users["admin"])
+    other = office_rows(app, world, "crm")  # another department's subtree
+    theirs = custom_item(admin, other.unit, type="bool", label="外单位自定义项")
+    mine = custom_item(admin, office.unit, type="bool", label="本单位自定义项")
+    with pytest.raises(cr.CustomRuleError) as exc:
+        draft(office.sup, unit=office.unit.code, expression=f"{theirs['key']} == true")
+    assert f"未知数据项“{theirs['key']}”" in exc.value.message
+    with pytest.raises(cr.CustomRuleError) as unknown:
+        draft(office.sup, unit=office.unit.code, expression="no_such_key_here == true")
+    assert exc.value.message.replace(theirs["key"], "K") == unknown.value.message.replace("no_such_key_here", "K")
+    assert draft(office.sup, unit=office.unit.code, expression=f"{mine['key']} == true").code
+    assert draft(admins[0], expression=f"{theirs['key']} == true").code  # an admin of all units reads every item

@@ -182,3 +182,26 @@ def test_cli_export_and_import(app, admins, tmp_path):
     path.write_text(json.dumps(pack, ensure_ascii=False), encoding="utf-8")
     result = runner.invoke(args=["rules", "custom", "import", str(path), "--as-user", a1.username, "--apply"])
     assert result.exit_code == 1 and "规则包签名无效" in result.output
+
+
+def test_a_supervisors_pack_never_carries_an_item_outside_its_scope(app, admins, world):
+    """A rule of the supervisor's subtree (written by an admin of all units) that reads another subtree's
+    item: the supervisor's export is refused, so the item's definition never leaves in its pack."""
+    from tests.factories import office_rows, user_named
+
+    a1, a2 = admins
+    office, other = office_rows(app, world, "pko"), office_rows(app, world, "pkx")
+    theirs = custom_item(a1, other.unit, type="bool", module="inspection", label="外单位规则包项")
+    mine = custom_item(a1, office.unit, type="bool", module="inspection", label="本单位规则包项")
+    reads_mine = enabled_rule(a1, a2, unit=office.unit.code, expression=f"{mine['key']} != false")
+    reads_theirs = enabled_rule(a1, a2, unit=office.unit.code, expression=f"{theirs['key']} != false")
+    sup = user_named(office.sup.username)
+    from app.scoping import scope_for
+    scope = scope_for(sup)
+    with pytest.raises(cr.CustomRuleError) as exc:
+        rule_packs.export_pack(scope=scope)
+    assert f"规则 {reads_theirs} 读取的自定义数据项“{theirs['key']}”不在您的权限范围内" in exc.value.message
+    assert "外单位规则包项" not in exc.value.message
+    pack = rule_packs.export_pack([reads_mine], scope=scope)
+    assert [i["key"] for i in pack["items"]] == [mine["key"]]
+    assert {i["key"] for i in rule_packs.export_pack()["items"]} >= {mine["key"], theirs["key"]}  # the server's own

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from contextlib import contextmanager
 
 from sqlalchemy import select
 
@@ -161,25 +162,36 @@ def check_definition(data, user) -> tuple[dict, list[str]]:
     return out, problems
 
 
-def add_item(data, user) -> CustomItem:
-    """Write a new custom item (all or nothing). The caller sets the audit actor (``acting_as``)."""
+@contextmanager
+def _one_transaction():
+    """Commit what the block wrote, or roll all of it back; either way the cached definitions are stale."""
     try:
-        item = insert_item(data, user)
+        yield
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     finally:
         custom_items.forget()
+
+
+def _require_admin(user, doing: str) -> None:
+    roles = {r.name for r in getattr(user, "roles", None) or []}
+    if user is None or ADMIN_ROLE not in roles:
+        raise CustomItemRefused([f"只有系统管理员可以{doing}自定义数据项"])
+
+
+def add_item(data, user) -> CustomItem:
+    """Write a new custom item (all or nothing). The caller sets the audit actor (``acting_as``)."""
+    with _one_transaction():
+        item = insert_item(data, user)
     return item
 
 
 def insert_item(data, user) -> CustomItem:
     """``add_item`` in the caller's transaction (flushed, not committed): a rule pack adds its items and
     its rules in one."""
-    roles = {r.name for r in getattr(user, "roles", None) or []}
-    if user is None or ADMIN_ROLE not in roles:
-        raise CustomItemRefused(["只有系统管理员可以添加自定义数据项"])
+    _require_admin(user, "添加")
     values, problems = check_definition(data, user)
     if problems:
         raise CustomItemRefused(problems)
@@ -197,9 +209,7 @@ def set_active(key: str, active: bool, user) -> CustomItem:
     it, never required), but a case that holds a value keeps it on every page, print, export and query:
     it is evidence (app/record/custom_items.py). Only a 系统管理员 whose scope holds the item's unit (an
     item without a unit: one of all units) may do it; the change is in the audit trail like any other."""
-    roles = {r.name for r in getattr(user, "roles", None) or []}
-    if user is None or ADMIN_ROLE not in roles:
-        raise CustomItemRefused(["只有系统管理员可以停用或启用自定义数据项"])
+    _require_admin(user, "停用或启用")
     item = db.session.execute(select(CustomItem).where(CustomItem.key == key)).scalar_one_or_none() \
         if isinstance(key, str) and key else None
     scope = scope_for(user)
@@ -207,12 +217,6 @@ def set_active(key: str, active: bool, user) -> CustomItem:
         raise CustomItemRefused([f"自定义数据项“{shown(key)}”不存在或不在您的权限范围内"])
     if bool(item.active) == active:
         raise CustomItemRefused([f"自定义数据项“{item.label}”已是{'启用' if active else '停用'}状态"])
-    try:
+    with _one_transaction():
         item.active = active
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    finally:
-        custom_items.forget()
     return item

@@ -122,6 +122,9 @@ def review(case: Case, user, result: str, reason: str) -> Review:
             if result == "黄灯提示":
                 message_ids = _tell_unit(case, user, "黄灯提示", f"网上巡查对案例 {_who(case)} 作出黄灯提示：{reason}。"
                                          "请核查有关情况，需要补正的按程序办理。", f"review:{rev.id}")
+            elif result == "红灯预警":  # the unit must hear of the red light the supervisors now see
+                message_ids = _tell_unit(case, user, "红灯预警", f"网上巡查对案例 {_who(case)} 作出红灯预警：{reason}。"
+                                         "整改销号前暂停办理任职手续，请按监督部门要求整改并报告。", f"review:{rev.id}")
             db.session.commit()
     except Exception:
         db.session.rollback()

@@ -1,6 +1,6 @@
 """Every decision a supervisor makes about a case reaches the case's unit — its clerks and its leaders
 (签字领导) — in the inbox, in the transaction of the decision, and through the configured channels after
-it: 叫停纠偏, 退回补正 (网上巡查), 黄灯提示, 巡查发现 (and 通报: tests/supervision/test_notices.py).
+it: 叫停纠偏, 退回补正 (网上巡查), 黄灯提示, 红灯预警, 巡查发现 (and 通报: tests/supervision/test_notices.py).
 
 A refused decision writes no message; another unit's users hear nothing.
 """
@@ -110,6 +110,23 @@ def test_patrol_return_and_yellow_tell_the_unit(offices, channel):
     assert _messages("黄灯提示", [passed.id]) == [] and _messages("退回补正", [passed.id]) == []
     sent = {mid for _, mid in channel.sent}
     assert {m.id for m in back + warned} <= sent
+
+
+def test_patrol_red_warning_tells_the_unit_and_another_unit_hears_nothing(offices, channel):
+    """红灯预警 raises an alarm at the supervising department and, like 黄灯提示, tells the case's unit — its
+    clerks and leaders — in the review's transaction and through the configured channels."""
+    o, other = offices
+    red = _submitted(o)
+    with acting_as(o.sup, "cli"):
+        patrol.review(red, o.sup, "红灯预警", "民主推荐范围明显过窄")
+    warned = _messages("红灯预警", [red.id])
+    assert {m.recipient_id for m in warned} == _unit_users(o)
+    assert "民主推荐范围明显过窄" in warned[0].body and warned[0].link == f"/cases/show/{red.id}"
+    assert "暂停办理任职手续" in warned[0].body
+    assert not {m.recipient_id for m in warned} & _unit_users(other)
+    assert {m.id for m in warned} <= {mid for _, mid in channel.sent}
+    alarm = db.session.execute(select(Alarm).where(Alarm.case_id == red.id, Alarm.codes == "巡查")).scalar_one()
+    assert "民主推荐范围明显过窄" in alarm.message
 
 
 def test_a_finding_tells_the_unit_with_its_deadline(offices, channel):

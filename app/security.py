@@ -150,13 +150,15 @@ ROLES["监督员"] = ROLES["监督员"] + [("can_timeline", "PersonView"), ("men
 ROLES["查询员"] = ROLES["查询员"] + READ_DOCUMENTS + RESPONSIBILITY
 
 # 通报 (app/views/notices.py): supervisors draft, edit, issue and export their department's notices; query
-# users read and export them; a clerk reads an issued notice that names its unit, through its inbox link.
+# users read and export them; a clerk and a leader (签字领导) read an issued notice that names their unit,
+# through the inbox link both are sent (app.supervision.notices.commands.recipients).
 READ_NOTICES = [("can_list", "NoticeView"), ("can_show", "NoticeView"), ("can_export", "NoticeView"),
                 ("can_read_named", "NoticeView"), ("menu_access", "Notices")]
 WRITE_NOTICES = [("can_add", "NoticeView"), ("can_edit", "NoticeView"), ("can_issue", "NoticeView")]
 ROLES["监督员"] = ROLES["监督员"] + READ_NOTICES + WRITE_NOTICES
 ROLES["查询员"] = ROLES["查询员"] + READ_NOTICES
 ROLES["填报员"] = ROLES["填报员"] + [("can_read_named", "NoticeView")]
+ROLES["签字领导"] = ROLES["签字领导"] + [("can_read_named", "NoticeView")]
 
 # 自定义规则 (app/views/custom_rules.py): supervisors write, try and approve rules for their own subtree (the
 # commands check the scope and the four eyes); 系统管理员 holds every permission anyway.

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
+from flask_appbuilder.security.sqla.models import Role
 
 from app import dates
 from app.audit import acting_as
@@ -502,6 +503,17 @@ def test_pages_create_edit_issue_print_export(app, district, world):
         assert clerk.get(m.link).status_code == 200
         assert "页面修改的通报" in clerk.get(f"/notices/{pk}/print").get_data(as_text=True)
         assert clerk.get(f"/notices/show/{pk}").status_code != 200  # not by scope: only through the named route
+    # the named units' leaders (签字领导) got it too, and open it from their inbox as well
+    with app.app_context():
+        leaders = db.session.execute(select(Message.recipient_id, Message.link).join(AppUser, AppUser.id == Message.recipient_id)
+                                     .join(AppUser.roles).where(Message.link == f"/notices/received/{pk}",
+                                                                Role.name == "签字领导")).all()
+        names = {uid: db.session.get(AppUser, uid).username for uid, _link in leaders}
+    assert len(names) >= 6  # three signers in each of the two named units
+    for uid, link in leaders:
+        leader = _client(app, names[uid])
+        assert leader.get(link).status_code == 200, names[uid]
+        assert leader.get(f"/notices/{pk}/print").status_code == 200
     clean = _client(app, district.clerks["u3"])
     assert clean.get(f"/notices/received/{pk}").status_code == 404
     assert clean.get(f"/notices/{pk}/print").status_code == 404

@@ -184,21 +184,30 @@ def _fingerprint(rule: CustomRule) -> tuple:
             rule.points, rule.region_code, rule.unit_path, rule.grades, rule.selection_types, rule.category)
 
 
-def custom_rules_in_force(judged_on: dt.date) -> list[CustomRule]:
-    """The custom rules in force on that date: per code the latest approved version (enabled, or a
-    version that disabled it) effective by then; drafts never. Sorted by code."""
-    rows = db.session.execute(
-        select(CustomRuleVersion).where(CustomRuleVersion.status.in_((CUSTOM_ENABLED, CUSTOM_DISABLED)),
-                                        CustomRuleVersion.effective_from <= judged_on)
-        .order_by(CustomRuleVersion.code, CustomRuleVersion.effective_from, CustomRuleVersion.version_no)
-    ).scalars().all()
+def enabled_versions(judged_on: dt.date | None = None) -> dict[str, CustomRuleVersion]:
+    """code → the approved version in force on ``judged_on`` (None: the last one to come into force,
+    today's or a future one), for the codes that are enabled then. Per code that is the latest approved
+    version effective by then (by effective date, then version number) — unless a 停用 approved after it
+    is already effective: a 停用 from a date stops every earlier version from that date on, one effective
+    only later included. Drafts never count."""
+    q = select(CustomRuleVersion).where(CustomRuleVersion.status.in_((CUSTOM_ENABLED, CUSTOM_DISABLED)))
+    if judged_on is not None:
+        q = q.where(CustomRuleVersion.effective_from <= judged_on)
     latest: dict[str, CustomRuleVersion] = {}
-    for row in rows:
+    stopped: dict[str, int] = {}  # code → the highest version number of an effective 停用
+    for row in db.session.execute(q.order_by(CustomRuleVersion.code, CustomRuleVersion.effective_from,
+                                             CustomRuleVersion.version_no)).scalars():
         latest[row.code] = row
+        if row.status == CUSTOM_DISABLED:
+            stopped[row.code] = max(stopped.get(row.code, 0), row.version_no)
+    return {code: row for code, row in sorted(latest.items())
+            if row.status == CUSTOM_ENABLED and stopped.get(code, 0) < row.version_no}
+
+
+def custom_rules_in_force(judged_on: dt.date) -> list[CustomRule]:
+    """The custom rules in force on that date (``enabled_versions``), sorted by code."""
     out = []
-    for code, row in sorted(latest.items()):
-        if row.status != CUSTOM_ENABLED:
-            continue
+    for row in enabled_versions(judged_on).values():
         rule = _CUSTOM_CACHE.get(row.id)
         if rule is None or _fingerprint(rule) != _fingerprint(custom_rule(row)):
             if len(_CUSTOM_CACHE) >= CUSTOM_CACHE_SIZE:

@@ -15,6 +15,8 @@ from app.extensions import db
 from app.models import CustomItem, Unit
 from app.record import custom_items
 from app.record.input_checks import shown
+from app.rule_settings import enabled_versions
+from app.rules.cel_runtime import variables_of
 from app.scoping import scope_for
 from app.spec import MODULE_KEYS, items_by_key, module, parse_type
 
@@ -217,6 +219,17 @@ def set_active(key: str, active: bool, user) -> CustomItem:
         raise CustomItemRefused([f"自定义数据项“{shown(key)}”不存在或不在您的权限范围内"])
     if bool(item.active) == active:
         raise CustomItemRefused([f"自定义数据项“{item.label}”已是{'启用' if active else '停用'}状态"])
+    if not active:  # a rule still reading it would judge every new case on an item nobody can fill in
+        readers = rules_reading(item.key)
+        if readers:
+            raise CustomItemRefused([f"自定义数据项“{item.label}”仍被已启用的自定义规则 {'、'.join(readers)} 读取，"
+                                     "请先停用这些规则（或改写其条件）再停用数据项"])
     with _one_transaction():
         item.active = active
     return item
+
+
+def rules_reading(key: str) -> list[str]:
+    """The codes of the custom rules in force now or later (``rule_settings.enabled_versions``) whose
+    condition reads ``key``."""
+    return [code for code, row in enabled_versions().items() if key in variables_of(row.expression)]

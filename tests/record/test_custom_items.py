@@ -315,3 +315,27 @@ def test_only_an_admin_of_the_items_scope_withdraws_it(office, admin, team):
         set_active(item["key"], False, admin)
     assert "已是停用状态" in exc.value.message
     assert db.session.execute(select(CustomItem.active).where(CustomItem.key == item["key"])).scalar_one() is False
+
+
+def test_an_item_an_enabled_rule_reads_is_not_withdrawn(office, admin, app):
+    """A rule still reading the item would judge every new case on a value nobody can enter: withdrawing it
+    is refused, naming the rule, until that rule is disabled."""
+    from app.workflow import custom_rules as cr
+    from app.workflow.custom_items import set_active
+    from tests.factories import fresh_rule_code, two_admins
+
+    author, second = two_admins(app, "ciw")
+    item = custom_item(admin, office.unit, type="bool", label="规则读取的停用测试项")
+    code = fresh_rule_code()
+    with acting_as(author, "cli"):
+        cr.save_draft({"code": code, "title": "须经过廉政谈话", "category": "P", "severity": "yellow", "points": ["S1"],
+                       "basis": "某省规定", "effective_from": "2099-01-01", "expression": f"{item['key']} == true"}, author)
+    with acting_as(second, "cli"):
+        cr.approve(code, second)
+    with acting_as(admin, "cli"), pytest.raises(CustomItemRefused) as exc:
+        set_active(item["key"], False, admin)
+    assert f"仍被已启用的自定义规则 {code} 读取" in exc.value.message
+    assert db.session.execute(select(CustomItem.active).where(CustomItem.key == item["key"])).scalar_one() is True
+    with acting_as(second, "cli"):
+        cr.disable(code, second)
+    assert not _set_active(admin, item["key"], False).active

@@ -172,6 +172,28 @@ def test_disabling_from_a_date_keeps_the_earlier_cases_judgement(admins, office)
         cr.disable(row.code, author)
 
 
+def test_disabling_stops_a_version_that_takes_effect_later_too(admins, office):
+    """停用 from a date stops every earlier version from that date on, one effective only later included (a
+    rule approved to start in 2099 and disabled today never comes into force); a version approved after
+    the 停用 starts the rule again from its own date."""
+    from app.rule_settings import custom_rules_in_force
+
+    author, second = admins
+    row = draft(author, unit=office.dept.code, expression="false", effective_from="2099-01-01")
+    with acting_as(second, "cli"):
+        cr.approve(row.code, second)
+    assert row.code in {r.code for r in custom_rules_in_force(dt.date(2099, 6, 1))}
+    with acting_as(author, "cli"):
+        cr.disable(row.code, author, dt.date(2026, 1, 1))
+    assert row.code not in {r.code for r in custom_rules_in_force(dt.date(2099, 6, 1))}
+    assert row.code not in {r.code for r in custom_rules_in_force(dt.date(2026, 6, 1))}
+    again = draft(author, code=row.code, unit=office.dept.code, expression="false", effective_from="2100-01-01")
+    with acting_as(second, "cli"):
+        cr.approve(again.code, second)
+    assert row.code not in {r.code for r in custom_rules_in_force(dt.date(2099, 6, 1))}
+    assert [r.version_no for r in custom_rules_in_force(dt.date(2100, 6, 1)) if r.code == row.code] == [3]
+
+
 def test_a_rule_reads_a_custom_item_and_lights_the_case_that_breaks_it(app, world, admins, office):
     """The issue's example: a province's item (是否经过任前廉政谈话) and a rule over it. The checker knows
     the custom item (it refused it as unknown before the record layer registered its items)."""

@@ -19,7 +19,7 @@ from functools import lru_cache
 import cel
 
 from app import dates
-from app.rules.expression import CONTEXT_VARIABLES, MAX_ADD_DAYS, MAX_WORKDAYS, known_items, variables
+from app.rules.expression import CONTEXT_VARIABLES, MAX_ADD_DAYS, MAX_WORKDAYS, provided_label, variables
 from app.spec import items_by_key
 
 
@@ -149,8 +149,7 @@ def item_label(key: str) -> str | None:
     spec = items_by_key().get(key)
     if spec is not None:
         return spec.label
-    found = known_items().get(key)
-    return found[1] if found else None
+    return provided_label(key)
 
 
 OBJECTS = frozenset({"unit", "target_unit", "person_cases"})  # bound with the fields the conditions read

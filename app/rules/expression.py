@@ -103,6 +103,16 @@ def known_items() -> dict[str, tuple[str, str]]:
     return out
 
 
+def provided_label(key: str) -> str | None:
+    """The Chinese label of an item a registered provider supplies (a custom item), without building the
+    whole ``known_items`` list (a rule's 不适用 reason asks per missing item)."""
+    for provider in _ITEM_PROVIDERS.values():
+        found = provider().get(key)
+        if found is not None:
+            return found[1]
+    return None
+
+
 def variables() -> dict[str, tuple[str, str]]:
     return {**known_items(), **CONTEXT_VARIABLES}
 

@@ -339,3 +339,16 @@ def test_an_item_an_enabled_rule_reads_is_not_withdrawn(office, admin, app):
     with acting_as(second, "cli"):
         cr.disable(code, second)
     assert not _set_active(admin, item["key"], False).active
+
+
+def test_a_rule_missing_a_custom_items_value_names_the_item(office, admin):
+    """不适用 with the custom item's Chinese label when the condition cannot run without its value."""
+    from app.rules.context import Ctx
+    from app.rules.custom import CustomRule
+
+    item = custom_item(admin, office.unit, type="date", label="缺值提示测试谈话日期")
+    rule = CustomRule(code="Z9001", version_no=1, title="谈话须在决定前", category="P", severity="red",
+                      points=frozenset({"S1"}), basis="某省规定", expression=f"{item['key']} <= decision_date")
+    out = rule.run(Ctx({"decision_date": dt.date(2026, 3, 1), item["key"]: None}))
+    assert (out.status, out.message) == ("na", "缺少数据项：缺值提示测试谈话日期")
+    assert rule.run(Ctx({"decision_date": dt.date(2026, 3, 1), item["key"]: dt.date(2026, 2, 1)})).status == "pass"

@@ -199,3 +199,25 @@ def test_add_workdays_out_of_range_is_not_applicable_not_a_long_walk():
     out = rule("add_workdays(decision_date, 1000000000) > decision_date").run(ctx())
     assert out.status == "na"
     assert rule("add_workdays(decision_date, 10) > decision_date").run(ctx()).status == "pass"
+
+
+def test_a_judged_case_is_freed_without_the_cycle_collector():
+    """The CEL runtime kept on a case's context holds nothing that leads back to it: once the engine drops
+    the context, reference counting frees it. (A cycle left every evaluated case to the cyclic collector,
+    whose passes over a batch's live objects cost a custom rule set about a third of its time.)"""
+    import gc
+    import weakref
+
+    rules = [rule("workdays(inspection_notice_date, publicity_end) <= 20"), rule("size(person_cases) >= 0", code="Z02")]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        c = ctx()
+        CustomRule.prepare(c, rules)
+        assert [r.judge(c).status for r in rules] == ["pass", "pass"]
+        gone = weakref.ref(c)
+        del c
+        assert gone() is None
+    finally:
+        if enabled:
+            gc.enable()

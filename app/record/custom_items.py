@@ -128,11 +128,20 @@ def active_definitions() -> list[dict]:
 
 
 def cel_items() -> dict[str, tuple[str, str]]:
-    """key → (kind, label) of the active custom items, for the custom rules' checker (registered with
-    app.rules.expression in create_app). Outside an application context there are none."""
+    """key → (kind, label) of the custom items, for the custom rules (registered with app.rules.expression
+    in create_app). Withdrawn ones too: a version that judges older cases still reads their values; the
+    checker refuses them in a condition being saved or approved (workflow.custom_rules.checker_names).
+    Outside an application context there are none."""
     if not has_app_context():
         return {}
-    return {d.key: (d.spec.kind, d.label) for d in definitions() if d.active}
+    return {d.key: (d.spec.kind, d.label) for d in definitions()}
+
+
+def withdrawn_keys() -> frozenset[str]:
+    """The keys of the withdrawn (停用) custom items: no condition saved or approved now may read them."""
+    if not has_app_context():
+        return frozenset()
+    return frozenset(d.key for d in definitions() if not d.active)
 
 
 def for_module(module_key: str) -> list[Definition]:

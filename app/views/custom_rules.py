@@ -41,7 +41,7 @@ def _items() -> list[dict]:
             {"key": i.key, "label": i.label, "type": expression.TYPE_NAMES[known[i.key][0]]}
             for i in m.items if i.key in known] + [
             {"key": d.key, "label": f"{d.label}（自定义）", "type": expression.TYPE_NAMES[known[d.key][0]]}
-            for d in custom.get(m.key, []) if d.key in known]})
+            for d in custom.get(m.key, []) if d.active and d.key in known]})
     return out
 
 

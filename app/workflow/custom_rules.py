@@ -153,17 +153,18 @@ def validate(data: dict, scope: Scope, items: dict | None = None) -> tuple[dict,
     return out, problems
 
 
-def checker_names(scope: Scope, items: dict | None = None) -> dict | None:
-    """What a condition written in ``scope`` may read (None: everything the checker knows). A custom item
-    outside the scope is, to its rules, an unknown key — the same refusal, so nothing tells that it exists
+def checker_names(scope: Scope, items: dict | None = None) -> dict:
+    """What a condition written or approved in ``scope`` may read. A withdrawn (停用) custom item, and one
+    outside the scope, is to it an unknown key — the same refusal, so nothing tells that it exists
     (app.record.custom_items.visible_definitions decides); ``items``: a rule pack's items not written yet."""
-    if scope.kind == "all" and not items:
-        return None
     names = expression.variables()
-    if scope.kind != "all":
-        custom = custom_items.cel_items()
-        mine = {d.key for d in custom_items.visible_definitions(scope)}
-        names = {k: v for k, v in names.items() if k not in custom or k in mine}
+    custom = custom_items.cel_items()
+    if scope.kind == "all":
+        barred = custom_items.withdrawn_keys()
+    else:
+        mine = {d.key for d in custom_items.visible_definitions(scope) if d.active}
+        barred = frozenset(k for k in custom if k not in mine)
+    names = {k: v for k, v in names.items() if k not in barred}
     for key, (kind, label) in (items or {}).items():
         names[key] = (expression.KIND_TYPES.get(kind, expression.DYN), label)
     return names

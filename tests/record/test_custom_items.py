@@ -262,14 +262,22 @@ def _set_active(user, key, active):
 def test_a_withdrawn_item_is_offered_for_no_new_entry_but_its_values_stay(office, admin):
     """停用: a new case has no such item (form, import, completion, a new rule), a case holding a value keeps
     it (read, never required), the change is audited, and 启用 brings it back."""
-    from app.rules import expression
+    from app.alarms.engine import evaluate_values
+    from app.rules.custom import CustomRule
+    from app.scoping import scope_for
+    from app.workflow import custom_rules as cr
+
+    def refusals(expression_text):
+        data = {"code": "Z9002", "title": "t", "category": "P", "severity": "red", "points": ["S1"], "basis": "b",
+                "effective_from": "2026-01-01", "expression": expression_text}
+        return cr.validate(data, scope_for(admin))[1]
 
     item = custom_item(admin, office.unit, type="date", required=True, label="停用测试谈话日期")
     key = item["key"]
     held = record_case(office.unit, office.clerk, case_values(office.unit), keys=())
     with acting_as(office.clerk, "cli"):
         cases.save_module(held, "qualification", {key: dt.date(2026, 2, 27)})
-    assert key in custom_items.cel_items() and not expression.check(f"{key} != null")
+    assert not refusals(f"{key} != null")
     _set_active(admin, key, False)
 
     fresh = record_case(office.unit, office.clerk, case_values(office.unit), keys=())
@@ -285,9 +293,15 @@ def test_a_withdrawn_item_is_offered_for_no_new_entry_but_its_values_stay(office
     spec = next(s for s in custom_items.items_for(held, "qualification") if s.key == key)
     assert spec.required == "N"
     assert read_module(held, "qualification")[key] == dt.date(2026, 2, 27)
-    # no new rule may read it; it is not listed among the active items
-    assert key not in custom_items.cel_items()
-    assert any(key in str(p) for p in expression.check(f"{key} != null"))
+    # no rule saved (or approved) now may read it; it is not listed among the active items
+    assert any(f"未知数据项“{key}”" in p for p in refusals(f"{key} != null"))
+    # but a version that judges the older cases still reads the value they hold
+    older = CustomRule(code="Z9003", version_no=1, title="谈话须在决定前", category="P", severity="red",
+                       points=frozenset({"S1"}), basis="某省规定", expression=f"{key} <= date('2026-02-01')")
+    assert key in older.reads
+    flat = {k: v for m in ("qualification",) for k, v in read_module(held, m).items()}
+    result = evaluate_values(flat, "S1", as_of=dt.date(2026, 3, 1), unit=held.unit, custom=[older])
+    assert [o.status for r, o, _s, _p in result.outcomes if r is older] == ["fail"]
     assert all(d["key"] != key for d in custom_items.active_definitions())
     row = db.session.execute(select(CustomItem).where(CustomItem.key == key)).scalar_one()
     assert row.active is False

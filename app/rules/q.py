@@ -367,14 +367,18 @@ def q16_consecutive_breaking(ctx):
 
 
 def _qualification_failures(ctx):
-    """Q01–Q07 evaluated on this case with their default parameters (a rule sees only its own settings)."""
-    out = []
-    for code, fn in (("Q01", q01_work_years), ("Q02", q02_grassroots), ("Q03", q03_lower_posts),
-                     ("Q04", q04_deputy_to_principal), ("Q05", q05_principal_to_upper_deputy),
-                     ("Q06", q06_edu_county), ("Q07", q07_edu_bureau)):
-        res = fn(ctx.with_params(dict(RULES[code].params)))
-        if res.status == "fail":
-            out.append(code)
+    """Q01–Q07 evaluated on this case with their default parameters (a rule sees only its own settings).
+    The context's parameters are swapped in place and restored, not the case copied seven times."""
+    out, own = [], ctx.params
+    try:
+        for code, fn in (("Q01", q01_work_years), ("Q02", q02_grassroots), ("Q03", q03_lower_posts),
+                         ("Q04", q04_deputy_to_principal), ("Q05", q05_principal_to_upper_deputy),
+                         ("Q06", q06_edu_county), ("Q07", q07_edu_bureau)):
+            ctx.params = dict(RULES[code].params)
+            if fn(ctx).status == "fail":
+                out.append(code)
+    finally:
+        ctx.params = own
     return out
 
 

@@ -8,11 +8,10 @@ import datetime as dt
 import re
 
 from app.dates import add_months, months_between
-from app.idnumber import id_birth_date, id_check_char, id_problems
+from app.idnumber import ID_FORMAT, id_birth_date, id_check_char, id_problems
 from app.rules.registry import fail, na, ok, rule
 from app.spec import items_by_key
 
-ID_FORMAT = re.compile(r"[0-9]{17}[0-9X]")
 PROBATION_MONTHS = 12  # 试用期规定2001 第三条: 试用期为一年
 HAND_VOTE = "举手表决"
 RETURNED = "退回补正"
@@ -41,8 +40,7 @@ def x01_id_format(ctx):
         return na("未填写公民身份号码")
     if not ID_FORMAT.fullmatch(id_no):
         return fail(f"公民身份号码“{id_no}”格式错误：应为18位，前17位为数字，末位为0–9或X（实际{len(id_no)}位）")
-    # The check character is X02's: judge the number with its correct check character.
-    problems = id_problems(id_no[:17] + id_check_char(id_no[:17]), ctx.as_of)
+    problems = id_problems(id_no, ctx.as_of, check_char=False)  # the check character is X02's
     if problems:
         return fail("；".join(problems))
     return ok()
@@ -158,8 +156,8 @@ def _ym(ym: tuple[int, int]) -> str:
 def x07_career_dates(ctx):
     """任职时间链异常 — [L]: work_start_date ≤ current_grade_date ≤ current_post_date ≤ today, and the resume periods
     run forward, start at or after work_start_date and are not in the future."""
-    chain = [k for k in ("work_start_date", "current_grade_date", "current_post_date") if ctx.has(k)]
-    if not chain and not ctx.has("resume"):
+    chain = [k for k in ("work_start_date", "current_grade_date", "current_post_date") if k in ctx]
+    if not chain and "resume" not in ctx:
         return na("缺少参加工作时间、任现职级/现职时间和简历")
     problems = []
     for a, b in zip(chain, chain[1:]):
@@ -201,10 +199,13 @@ APPOINTMENT_CHAIN = (("decision_date",), ("publicity_start",), ("publicity_end",
                      ("second_submitted_at",))
 
 
+CHAIN_KEYS = tuple(dict.fromkeys(k for chain in (PROCEDURE_CHAIN, APPOINTMENT_CHAIN) for step in chain for k in step))
+
+
 def _chain_problems(ctx, chain) -> list[str]:
     out, latest = [], None  # latest: (date, key) of the latest date in the earlier steps
     for step in chain:
-        present = [k for k in step if ctx.has(k)]
+        present = [k for k in step if k in ctx]  # present values only: the context holds no empty one
         for k in present:
             if latest is not None and ctx[k] < latest[0]:
                 out.append(f"{_label(k)}（{_d(ctx[k])}）早于{_label(latest[1])}（{_d(latest[0])}）")
@@ -218,8 +219,7 @@ def _chain_problems(ctx, chain) -> list[str]:
 def x08_procedure_dates(ctx):
     """程序日期链倒置 — [L]: motion ≤ nomination ≤ recommendation ≤ 考察对象 ≤ inspection ≤ decision ≤ first submission,
     and decision ≤ publicity ≤ appointment document ≤ second submission; empty dates are skipped."""
-    dates = {k for chain in (PROCEDURE_CHAIN, APPOINTMENT_CHAIN) for step in chain for k in step if ctx.has(k)}
-    if len(dates) < 2:
+    if sum(1 for k in CHAIN_KEYS if k in ctx) < 2:
         return na("程序日期不足两个")
     problems = _chain_problems(ctx, PROCEDURE_CHAIN)
     problems += [p for p in _chain_problems(ctx, APPOINTMENT_CHAIN) if p not in problems]

@@ -123,7 +123,7 @@ def forget() -> None:
 
 def active_definitions() -> list[dict]:
     """The active custom items (module, key, label, type, required, effective_from, region/unit
-    scope): for the rule expression checker and the admin page."""
+    scope): what may be entered now. Pages and ``flask items list`` show every definition."""
     return [d.as_dict() for d in definitions() if d.active]
 
 

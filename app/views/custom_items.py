@@ -67,9 +67,10 @@ class CustomItemView(BaseView):
     def active(self, key: str):
         """停用 (active=0) or 启用 (active=1) an item; a refusal is flashed, nothing written."""
         wanted = request.form.get("active")
-        if not csrf_ok() or wanted not in ("0", "1"):
-            if wanted not in ("0", "1"):
-                flash("未更改：请求无效", "danger")
+        if wanted not in ("0", "1"):
+            flash("未更改：请求无效", "danger")
+            return redirect(url_for(".index"))
+        if not csrf_ok():  # it flashes its own message
             return redirect(url_for(".index"))
         try:
             item = set_active(key, wanted == "1", g.user)

@@ -157,14 +157,12 @@ def checker_names(scope: Scope, items: dict | None = None) -> dict:
     """What a condition written or approved in ``scope`` may read. A withdrawn (停用) custom item, and one
     outside the scope, is to it an unknown key — the same refusal, so nothing tells that it exists
     (app.record.custom_items.visible_definitions decides); ``items``: a rule pack's items not written yet."""
-    names = expression.variables()
-    custom = custom_items.cel_items()
     if scope.kind == "all":
         barred = custom_items.withdrawn_keys()
     else:
         mine = {d.key for d in custom_items.visible_definitions(scope) if d.active}
-        barred = frozenset(k for k in custom if k not in mine)
-    names = {k: v for k, v in names.items() if k not in barred}
+        barred = frozenset(custom_items.cel_items()) - mine
+    names = {k: v for k, v in expression.variables().items() if k not in barred}
     for key, (kind, label) in (items or {}).items():
         names[key] = (expression.KIND_TYPES.get(kind, expression.DYN), label)
     return names
